@@ -1,0 +1,26 @@
+# Luukku: `make run` and `make test` do all set-up on first use.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/bin:$(PATH)
+
+.PHONY: setup run test test-fast evaluate bench-nlu bench-impact clean
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@scripts/run.sh
+
+test: setup
+	@scripts/test.sh
+
+test-fast: setup
+	@.venv/bin/python -m pytest -q -m "not stack and not browser"
+
+evaluate: setup
+	@scripts/evaluate.sh
+
+bench-nlu: setup
+	@.venv/bin/python -m bench.nlu
+
+clean:
+	rm -rf var models .rasa results .pytest_cache

@@ -1,0 +1,4 @@
+"""`python -m router …` is the `router` command."""
+from .cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""The Flask app factory: nothing runs at import."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Optional
+
+from flask import Flask, g
+
+from . import config as config_mod
+from .db import make_engine, make_sessionmaker
+from .rasa_client import RasaClient
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None) -> Flask:
+    """Build the router web app; `config` overrides settings (tests), `rasa` replaces the Rasa client."""
+    settings = config_mod.load(config)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=1_000_000,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        JSON_SORT_KEYS=False,
+    )
+    engine = make_engine(settings.database_url)
+    app.extensions["luukku"] = {
+        "settings": settings,
+        "engine": engine,
+        "sessions": make_sessionmaker(engine),
+        "rasa": rasa or RasaClient(settings.rasa_url, settings.rasa_timeout),
+    }
+
+    @app.teardown_appcontext
+    def _close_session(_exc: Optional[BaseException]) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    from .web import chat, dev, health, internal, pages
+
+    for module in (health, chat, internal, pages, dev):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,122 @@
+"""The `router` command: run the web app or the worker, migrate, load the directory, classify."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import config as config_mod
+from .db import make_engine, make_sessionmaker
+
+
+def _sessions():
+    settings = config_mod.load()
+    return settings, make_sessionmaker(make_engine(settings.database_url))
+
+
+@click.group()
+def main() -> None:
+    """Luukku router."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=None)
+@click.option("--threads", type=int, default=8)
+def web(host: str, port: int | None, threads: int) -> None:
+    """Serve the web app with waitress."""
+    from waitress import serve
+
+    from .app import create_app
+
+    app = create_app()
+    settings = app.extensions["luukku"]["settings"]
+    serve(app, host=host, port=port or settings.port, threads=threads)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run each job once and exit.")
+def worker(once: bool) -> None:
+    """Deliver the outbox and run the timers."""
+    from .worker import Worker
+
+    settings, sessions = _sessions()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    Worker(settings, sessions).run(once=once)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    from .migrate import upgrade
+
+    upgrade(config_mod.load().database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def directory() -> None:
+    """The directory of topics and specialists."""
+
+
+@directory.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def directory_load(path: Path) -> None:
+    """Load topics and specialists from a YAML file."""
+    from . import directory as directory_mod
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        try:
+            topics, people = directory_mod.load(session, path)
+        except directory_mod.DirectoryError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(f"loaded {topics} topics and {people} specialists")
+
+
+@directory.command("count")
+def directory_count() -> None:
+    """Print how many active specialists there are; exit 1 when none."""
+    from . import directory as directory_mod
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        count = len(directory_mod.candidates(session))
+    click.echo(f"{count} active specialists")
+    if count == 0:
+        sys.exit(1)
+
+
+@main.command()
+def classify() -> None:
+    """Read JSON lines {"text": ...} on stdin; write topic, confidence, language and source per line."""
+    from . import directory as directory_mod
+    from .classification import classify as run
+    from .rasa_client import RasaClient
+
+    settings, sessions = _sessions()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    with sessions() as session:
+        topics = [t.key for t in directory_mod.topic_labels(session)] or \
+            ["founding", "funding", "recruitment", "internationalisation", "plots"]
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            text = item["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            click.echo(json.dumps({"error": "each line must be a JSON object with a string 'text'"}))
+            continue
+        click.echo(json.dumps(run(text, rasa, topics).as_dict(), ensure_ascii=False))

@@ -1,0 +1,120 @@
+"""Conversations: store each inbound message first, then ask Rasa, one message at a time per conversation."""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import directory, keywords, language as lang_mod, texts
+from .models import Conversation, Message, utcnow
+from .rasa_client import RasaUnavailable
+from .routing import choose
+from .store import insert_ignore
+
+log = logging.getLogger(__name__)
+
+# Rasa can lose a turn when two messages of one conversation arrive at once; striped locks serialise them.
+_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _lock_for(public_id: str) -> threading.Lock:
+    return _LOCKS[hash(public_id) % len(_LOCKS)]
+
+
+@dataclass
+class Reply:
+    """One bot reply with its buttons."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": self.buttons}
+
+
+def new_public_id() -> str:
+    """A random conversation id: it names the conversation to Rasa and to the widget, and nothing else."""
+    return secrets.token_urlsafe(18)
+
+
+def start(session: Session, channel: str, language: str = "fi", address: Optional[str] = None) -> Conversation:
+    conv = Conversation(public_id=new_public_id(), channel=channel, language=language, address=address)
+    session.add(conv)
+    session.flush()
+    return conv
+
+
+def find(session: Session, public_id: str) -> Optional[Conversation]:
+    return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+
+
+def record(session: Session, conv: Conversation, text: str, *, direction: str, author: str,
+           provider_id: Optional[str] = None, payload: Optional[dict[str, Any]] = None,
+           now: Optional[datetime] = None) -> Optional[int]:
+    """Store a message; with a provider id, a second delivery of the same message stores nothing (None)."""
+    now = now or utcnow()
+    message_id = insert_ignore(session, Message, dict(
+        conversation_id=conv.id, direction=direction, channel=conv.channel, provider_id=provider_id,
+        author=author, text=text, payload=payload, created_at=now))
+    if message_id is not None:
+        conv.last_message_at = now
+    return message_id
+
+
+def _from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
+    replies = []
+    for item in raw:
+        if item.get("text"):
+            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                       for b in item.get("buttons") or []]
+            replies.append(Reply(str(item["text"]), buttons))
+    return replies
+
+
+def fallback_replies(session: Session, text: str, language: str) -> list[Reply]:
+    """Rasa is away: name who helps with the topic the keywords suggest, or the service desk."""
+    guess = keywords.classify(text)
+    people = directory.candidates(session)
+    if not people:
+        return [Reply(texts.say("rasa_down", language, name="-", title="-", topic="-", email="-", phone="-"))]
+    today = utcnow().date()
+    chosen = choose([c for _, c in people], guess.topic, language, (today, today), {})
+    person = next(s for s, c in people if c is chosen)
+    labels = {t.key: t.labels for t in directory.topic_labels(session)}
+    topic = labels.get(guess.topic, {}).get(language, guess.topic)
+    return [Reply(texts.say("rasa_down", language, name=person.name, title=person.title(language), topic=topic,
+                            email=person.email, phone=person.phone or ""))]
+
+
+def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
+             timeout: Optional[float] = None) -> Optional[list[Reply]]:
+    """Store the customer's message, commit, then get the bot's replies and store them too.
+
+    Returns None when the message was a duplicate delivery (already stored and answered).
+    """
+    if not conv.messages and conv.channel != "voice":
+        conv.language = lang_mod.detect(text, default=conv.language)
+    if record(session, conv, text, direction="in", author="customer", provider_id=provider_id) is None:
+        session.rollback()
+        return None
+    session.commit()  # persist first: whatever happens next, the message is kept
+    metadata = {"language": conv.language, "channel": conv.channel}
+    with _lock_for(conv.public_id):
+        try:
+            raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
+                rasa.send(conv.public_id, text, metadata)
+            replies = _from_rasa(raw)
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable (%s); conversation %s answered by the fallback", exc, conv.id)
+            replies = fallback_replies(session, text, conv.language)
+    for reply in replies:
+        record(session, conv, reply.text, direction="out", author="bot",
+               payload={"buttons": reply.buttons} if reply.buttons else None)
+    session.commit()
+    return replies

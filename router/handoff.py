@@ -1,0 +1,152 @@
+"""The handoff: choose the named specialist, open the case with its promise, queue the notifications."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import directory, promise, texts
+from .config import Settings
+from .models import Case, Conversation, Specialist
+from .outbox import enqueue
+from .routing import choose
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class HandoffError(ValueError):
+    """The handoff cannot be made as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """What the bot (or a channel) knows when it hands a customer over."""
+
+    idempotency_key: str
+    topic: str
+    language: str
+    channel: str
+    conversation_id: Optional[int] = None
+    customer_name: Optional[str] = None
+    email: Optional[str] = None
+    phone: Optional[str] = None
+    company: Optional[str] = None
+    summary: str = ""
+    kind: str = "handoff"
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    case: Case
+    specialist: Specialist
+    due_text: str
+    text: str
+
+
+def new_ref() -> str:
+    return "LK-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
+
+
+def split_contact(contact: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """An email or a phone number from what the customer typed."""
+    if not contact:
+        return None, None
+    contact = contact.strip()
+    if EMAIL.match(contact):
+        return contact.lower(), None
+    return None, re.sub(r"[\s()-]", "", contact)
+
+
+def transcript(conv: Optional[Conversation]) -> str:
+    """The conversation as the specialist reads it."""
+    if conv is None:
+        return ""
+    who = {"customer": "Asiakas / Customer", "bot": "Luukku", "staff": "Staff", "system": "System"}
+    return "\n".join(f"[{m.created_at:%d.%m. %H:%M} UTC] {who.get(m.author, m.author)}: {m.text}"
+                     for m in conv.messages)
+
+
+def _result(case: Case, settings: Settings) -> HandoffResult:
+    person = case.specialist
+    day = promise.local_date(case.due_at, settings.timezone)
+    due_text = promise.format_day(day, case.language)
+    text = texts.say("handoff_confirmed", case.language, name=person.name, title=person.title(case.language),
+                     date=due_text, ref=case.ref)
+    return HandoffResult(case, person, due_text, text)
+
+
+def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: datetime) -> HandoffResult:
+    """Open the case and queue both notifications in the caller's transaction; a repeated key changes nothing."""
+    existing = session.scalar(select(Case).where(Case.handoff_key == req.idempotency_key))
+    if existing is not None:
+        return _result(existing, settings)
+    topics = {t.key for t in directory.topic_labels(session)}
+    topic = req.topic if req.topic in topics else "general"
+    people = directory.candidates(session)
+    if not people:
+        raise HandoffError("the directory has no specialists; load one with `router directory load`")
+    h, m = (int(x) for x in settings.working_day_ends.split(":"))
+    due = promise.due_at(now, tz=settings.timezone, working_days=settings.promise_working_days,
+                         closed_days=settings.closed_days, day_ends=time(h, m))
+    period = (promise.local_date(now, settings.timezone), promise.local_date(due, settings.timezone))
+    chosen = choose([c for _, c in people], topic, req.language, period, directory.open_case_counts(session))
+    specialist = next(s for s, c in people if c is chosen)
+    case = Case(ref=new_ref(), handoff_key=req.idempotency_key, conversation_id=req.conversation_id,
+                channel=req.channel, topic=topic, language=req.language, specialist=specialist,
+                customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,
+                company=req.company, summary=req.summary[:5000], kind=req.kind, status="open",
+                created_at=now, due_at=due)
+    session.add(case)
+    session.flush()
+    result = _result(case, settings)
+    _queue_notifications(session, settings, case, result)
+    return result
+
+
+def _queue_notifications(session: Session, settings: Settings, case: Case, result: HandoffResult) -> None:
+    person = case.specialist
+    conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+    labels = {t.key: t.labels for t in directory.topic_labels(session)}
+    topic_fi = labels.get(case.topic, {}).get("fi", case.topic)
+    due_fi = promise.format_day(promise.local_date(case.due_at, settings.timezone), "fi")
+    link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
+    body = "\n".join([
+        f"Uusi asiakas sinulle ({case.kind}). / A new customer for you.",
+        "",
+        f"Viite / Reference: {case.ref}",
+        f"Aihe / Topic: {topic_fi}",
+        f"Kanava / Channel: {case.channel}    Kieli / Language: {case.language}",
+        f"Ota asia työn alle viimeistään / Take up by: {due_fi}",
+        "",
+        f"Nimi / Name: {case.customer_name or '-'}",
+        f"Yritys / Company: {case.company or '-'}",
+        f"Sähköposti / Email: {case.customer_email or '-'}",
+        f"Puhelin / Phone: {case.customer_phone or '-'}",
+        "",
+        "Pyyntö / Request:",
+        case.summary or "-",
+        "",
+        "Keskustelu / Transcript:",
+        transcript(conv) or "-",
+        "",
+        f"Avaa asia / Open the case: {link}",
+    ])
+    enqueue(session, key=f"case:{case.ref}:specialist", kind="email", recipient=person.email,
+            subject=f"[{case.ref}] {topic_fi}: {case.customer_name or 'asiakas'} (viim. {due_fi})",
+            body=body, case_id=case.id)
+    values = dict(customer=case.customer_name or "", name=person.name, title=person.title(case.language),
+                  date=result.due_text, ref=case.ref, service=settings.service_name)
+    if case.customer_email:
+        enqueue(session, key=f"case:{case.ref}:customer", kind="email", recipient=case.customer_email,
+                subject=texts.say("customer_confirmation_subject", case.language, **values),
+                body=texts.say("customer_confirmation_body", case.language, **values), case_id=case.id,
+                headers={"Auto-Submitted": "auto-generated"})
+    elif case.customer_phone:
+        enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
+                body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id)

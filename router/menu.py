@@ -1,0 +1,38 @@
+"""The topic menu, one list for every channel: web buttons, numbered SMS choices, DTMF digits."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from . import texts
+from .models import Topic
+
+
+def choices(topics: Sequence[Topic]) -> list[Topic]:
+    """Topics in menu order, the general service desk last."""
+    return [t for t in topics if t.key != "general"] + [t for t in topics if t.key == "general"]
+
+
+def label(topic: Topic, language: str) -> str:
+    return topic.labels.get(language) or topic.labels.get("fi") or topic.key
+
+
+def web(topics: Sequence[Topic], language: str) -> dict:
+    """Buttons whose payloads trigger the topic's intent in Rasa."""
+    return {"text": texts.say("clarify", language),
+            "buttons": [{"title": label(t, language), "payload": f"/{t.key}"} for t in choices(topics)]}
+
+
+def numbered(topics: Sequence[Topic], language: str) -> str:
+    """'Vastaa numerolla: 1 Yrityksen perustaminen, 2 Rahoitus, …' for SMS and the voice menu."""
+    items = ", ".join(f"{i} {label(t, language)}" for i, t in enumerate(choices(topics), start=1))
+    return f"{texts.say('clarify_sms', language)} {items}"
+
+
+def pick(topics: Sequence[Topic], answer: str) -> Optional[str]:
+    """The topic key for a numbered answer ("2", " 2 "), or None."""
+    answer = answer.strip().rstrip(".")
+    if not answer.isdigit():
+        return None
+    ordered = choices(topics)
+    index = int(answer) - 1
+    return ordered[index].key if 0 <= index < len(ordered) else None

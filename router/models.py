@@ -1,0 +1,129 @@
+"""Typed tables: directory, conversations and messages, cases, outbox."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; all datetimes are naive UTC."""
+
+
+class Topic(Base):
+    """A service topic; labels per language come from the directory."""
+
+    __tablename__ = "topics"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Specialist(Base):
+    """A named person customers are handed to."""
+
+    __tablename__ = "specialists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    working_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    absences: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    deputy_key: Mapped[Optional[str]] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def title(self, language: str) -> str:
+        return self.titles.get(language) or self.titles.get("fi") or next(iter(self.titles.values()), "")
+
+
+class Conversation(Base):
+    """One customer's exchange on one channel; `public_id` is random and is Rasa's sender id."""
+
+    __tablename__ = "conversations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(5), default="fi")
+    # The customer's phone number or email on those channels; never sent to Rasa.
+    address: Mapped[Optional[str]] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
+
+
+class Message(Base):
+    """A message in or out; `provider_id` (MessageSid, Message-ID) is unique so retries store once."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_id", name="uq_messages_provider"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[Optional[str]] = mapped_column(String(255))
+    author: Mapped[str] = mapped_column(String(16), default="customer")  # customer, bot, staff, system
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Case(Base):
+    """A customer's matter handed to a named specialist, with the promise's due time."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    handoff_key: Mapped[str] = mapped_column(String(200), unique=True)
+    conversation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(40), index=True)
+    language: Mapped[str] = mapped_column(String(5))
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"), index=True)
+    customer_name: Mapped[Optional[str]] = mapped_column(String(200))
+    customer_email: Mapped[Optional[str]] = mapped_column(String(254))
+    customer_phone: Mapped[Optional[str]] = mapped_column(String(40))
+    company: Mapped[Optional[str]] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default="handoff")  # handoff, callback, email
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    due_at: Mapped[datetime]
+    taken_up_at: Mapped[Optional[datetime]]
+    resolved_at: Mapped[Optional[datetime]]
+    specialist: Mapped[Specialist] = relationship()
+    conversation: Mapped[Optional[Conversation]] = relationship()
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the transaction that caused it and delivered by the worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # email or sms
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(64))
+    claimed_at: Mapped[Optional[datetime]]
+    provider_id: Mapped[Optional[str]] = mapped_column(String(255))
+    last_error: Mapped[Optional[str]] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[datetime]]

@@ -1,0 +1,109 @@
+"""The outbox: every outbound message is a row first, delivered by workers with retries."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Mapping, Optional
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import OutboxMessage
+from .store import insert_ignore
+
+log = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a worker that died mid-send.
+LEASE = timedelta(minutes=5)
+
+
+class TemporaryFailure(Exception):
+    """Try again later (network, 429, 5xx)."""
+
+
+class PermanentFailure(Exception):
+    """Never try again (opted out, invalid address)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender needs of an outbox row."""
+
+    id: int
+    idempotency_key: str
+    kind: str
+    recipient: str
+    subject: str
+    body: str
+    headers: Mapping[str, str]
+
+
+def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str, subject: str = "",
+            case_id: Optional[int] = None, headers: Optional[dict[str, str]] = None,
+            not_before: Optional[datetime] = None) -> Optional[int]:
+    """Add a message in the caller's transaction; the same key twice queues it once."""
+    values = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
+                  case_id=case_id, headers=headers or {}, status="pending", attempts=0)
+    if not_before is not None:
+        values["next_attempt_at"] = not_before
+    return insert_ignore(session, OutboxMessage, values)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at an hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def _claim(session: Session, row_id: int, worker: str, now: datetime) -> bool:
+    # Compare-and-set: only the worker whose UPDATE matched the old state owns the row.
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .where(or_(OutboxMessage.status == "pending",
+                   (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - LEASE)))
+        .values(status="sending", claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1))
+    session.commit()
+    return result.rowcount == 1
+
+
+def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: datetime, *,
+                worker: Optional[str] = None, batch: int = 50, max_attempts: int = 8) -> int:
+    """Send what is due; returns how many were sent. Safe with any number of workers."""
+    worker = worker or uuid.uuid4().hex[:12]
+    sent = 0
+    with sessions() as session:
+        due = session.scalars(
+            select(OutboxMessage.id)
+            .where(or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+                       (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - LEASE)))
+            .order_by(OutboxMessage.id).limit(batch)).all()
+        for row_id in due:
+            if not _claim(session, row_id, worker, now):
+                continue
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            outgoing = Outgoing(row.id, row.idempotency_key, row.kind, row.recipient, row.subject, row.body,
+                                dict(row.headers or {}))
+            sender = senders.get(row.kind)
+            try:
+                if sender is None:
+                    raise PermanentFailure(f"no sender for {row.kind}")
+                provider_id = sender.send(outgoing)  # type: ignore[attr-defined]
+            except PermanentFailure as exc:
+                row.status, row.last_error = "dead", str(exc)[:500]
+                log.warning("outbox %s gave up: %s", row.id, type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - any other failure is retried, up to the limit
+                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                if row.attempts >= max_attempts:
+                    row.status = "dead"
+                    log.error("outbox %s dead after %s attempts", row.id, row.attempts)
+                else:
+                    row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
+                    log.info("outbox %s retry %s", row.id, row.attempts)
+            else:
+                row.status, row.sent_at, row.provider_id, row.last_error = "sent", now, provider_id, None
+                sent += 1
+            session.commit()
+    return sent

@@ -1,0 +1,22 @@
+"""HTTP entry points: thin handlers that validate, call one service, and render."""
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+
+
+def db() -> Session:
+    """The request's database session, closed when the request ends."""
+    if "db" not in g:
+        g.db = current_app.extensions["luukku"]["sessions"]()
+    return g.db
+
+
+def settings() -> Settings:
+    return current_app.extensions["luukku"]["settings"]
+
+
+def rasa():
+    return current_app.extensions["luukku"]["rasa"]

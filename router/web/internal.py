@@ -1,0 +1,63 @@
+"""The internal API the bot's actions call; on the private network, with a bearer token."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, abort, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from .. import conversation, directory, menu
+from ..handoff import HandoffError, HandoffRequest, hand_off, split_contact
+from ..models import utcnow
+from . import db, settings
+
+bp = Blueprint("internal", __name__, url_prefix="/internal")
+
+
+@bp.before_request
+def _check_token():
+    expected = f"Bearer {settings().internal_api_token}"
+    if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
+        abort(401)
+
+
+@bp.get("/menu")
+def topic_menu():
+    language = request.args.get("language", "fi")
+    return jsonify(menu.web(directory.topic_labels(db()), language))
+
+
+@bp.post("/handoffs")
+def handoffs():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("conversation") or not body.get("idempotency_key"):
+        return jsonify(error="conversation and idempotency_key are required"), 400
+    session = db()
+    conv = conversation.find(session, str(body["conversation"]))
+    if conv is None:
+        return jsonify(error="unknown conversation"), 404
+    email, phone = split_contact(body.get("contact"))
+    # On SMS, voice and email the channel already gave us the address; Rasa never saw it.
+    if conv.channel in ("sms", "voice") and not phone:
+        phone = conv.address
+    if conv.channel == "email" and not email:
+        email = conv.address
+    first = next((m.text for m in conv.messages if m.direction == "in"), "")
+    req = HandoffRequest(
+        idempotency_key=str(body["idempotency_key"])[:200], topic=str(body.get("topic") or "general"),
+        language=str(body.get("language") or conv.language), channel=conv.channel, conversation_id=conv.id,
+        customer_name=(body.get("customer_name") or None), email=email, phone=phone,
+        company=(body.get("company") or None), summary=first)
+    try:
+        result = hand_off(session, settings(), req, utcnow())
+        session.commit()
+    except IntegrityError:
+        # The same handoff raced in twice; the other request made the case, so answer with it.
+        session.rollback()
+        result = hand_off(session, settings(), req, utcnow())
+    except HandoffError as exc:
+        session.rollback()
+        return jsonify(error=str(exc)), 409
+    return jsonify(case=result.case.ref, specialist={"name": result.specialist.name,
+                   "title": result.specialist.title(result.case.language)},
+                   due=result.due_text, text=result.text)

@@ -1,0 +1,54 @@
+"""The worker: delivers the outbox and runs the periodic jobs, as many copies as you like."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import uuid
+from typing import Callable, Optional
+
+from sqlalchemy.orm import sessionmaker
+
+from . import outbox
+from .config import Settings
+from .models import utcnow
+from .senders import make_senders
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One worker process: each tick runs every job once; a failing job never stops the others."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker, senders: Optional[dict] = None,
+                 clock: Callable = utcnow) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.senders = senders or make_senders(settings)
+        self.clock = clock
+        self.name = uuid.uuid4().hex[:12]
+        self.stopping = threading.Event()
+        self.jobs: list[tuple[str, Callable[[], object]]] = [("outbox", self.deliver)]
+
+    def deliver(self) -> int:
+        return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,
+                                  max_attempts=self.settings.outbox_max_attempts)
+
+    def tick(self) -> None:
+        for name, job in self.jobs:
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - log and go on; the next tick tries again
+                log.exception("worker job %s failed", name)
+
+    def run(self, once: bool = False) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(sig, lambda *_: self.stopping.set())
+        log.info("worker %s started", self.name)
+        while not self.stopping.is_set():
+            self.tick()
+            if once:
+                break
+            self.stopping.wait(self.settings.worker_interval)
+        log.info("worker %s stopped", self.name)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make run`: Rasa, the action server, the router web app and a worker on this machine, on embedded
+# defaults (SQLite, dry-run delivery). Ctrl-C stops them all.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+set -a; [ -f .env ] && . ./.env; set +a
+port="${PORT:-5000}"
+rasa_port="${RASA_PORT:-5005}"
+actions_port="${ACTIONS_PORT:-5055}"
+export RASA_URL="${RASA_URL:-http://127.0.0.1:$rasa_port}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$actions_port/webhook}"
+export ROUTER_INTERNAL_URL="${ROUTER_INTERNAL_URL:-http://127.0.0.1:$port}"
+export INTERNAL_API_TOKEN="${INTERNAL_API_TOKEN:-dev-internal-token}"
+mkdir -p var/log
+
+pids=()
+cleanup() { trap - EXIT INT TERM; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+bin/router db upgrade
+if ! bin/router directory count >/dev/null 2>&1; then
+  bin/router directory load "${DIRECTORY_FILE:-directory.example.yml}"
+fi
+
+.venv-bot/bin/rasa run actions --actions bot.actions --port "$actions_port" >var/log/actions.log 2>&1 & pids+=($!)
+.venv-bot/bin/rasa run --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --enable-api --port "$rasa_port" --interface 127.0.0.1 >var/log/rasa.log 2>&1 & pids+=($!)
+bin/router web --port "$port" >var/log/web.log 2>&1 & pids+=($!)
+bin/router worker >var/log/worker.log 2>&1 & pids+=($!)
+
+printf 'Waiting for Rasa to load the model'
+for _ in $(seq 1 120); do
+  if curl -fs "$RASA_URL/status" >/dev/null 2>&1; then break; fi
+  printf '.'; sleep 1
+done
+echo
+cat <<MSG
+
+  Luukku is running.
+    Open  http://127.0.0.1:$port/          the agency's page with the chat
+          http://127.0.0.1:$port/dev/outbox what the dry run would have sent
+    Logs  var/log/{web,worker,rasa,actions}.log
+  Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}"
+echo "a process stopped; see var/log/" >&2
