@@ -1,0 +1,111 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL wherever one answers, and always in CI)."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from router.app import create_app
+from router.db import make_engine, make_sessionmaker
+from router import directory
+from router.migrate import upgrade
+
+from .helpers import ScriptedRasa
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DIRECTORY = ROOT / "directory.example.yml"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("LUUKKU_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - no server here
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The admin URL of a PostgreSQL server; skipped where none answers, an error in CI."""
+    if not _pg_available():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (LUUKKU_REQUIRE_POSTGRES=1) but {PG_ADMIN_URL} does not answer")
+        pytest.skip("no PostgreSQL server answers on 127.0.0.1:5432")
+    return PG_ADMIN_URL
+
+
+def _fresh_pg_database(admin_url: str) -> tuple[str, callable]:
+    name = f"luukku_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """A migrated, empty database: SQLite, and PostgreSQL as a second run of each test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'luukku.sqlite'}"
+        upgrade(url)
+        yield url
+        return
+    admin_url = request.getfixturevalue("pg_server")
+    url, drop = _fresh_pg_database(admin_url)
+    upgrade(url)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def pg_database_url(pg_server) -> str:
+    """A migrated, empty PostgreSQL database (for tests that only make sense there)."""
+    url, drop = _fresh_pg_database(pg_server)
+    upgrade(url)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def sessions(database_url):
+    engine = make_engine(database_url)
+    maker = make_sessionmaker(engine)
+    with maker() as session:
+        directory.load(session, EXAMPLE_DIRECTORY)
+        session.commit()
+    yield maker
+    engine.dispose()
+
+
+@pytest.fixture
+def rasa() -> ScriptedRasa:
+    return ScriptedRasa()
+
+
+@pytest.fixture
+def app(database_url, sessions, rasa):
+    app = create_app({"database_url": database_url, "internal_api_token": "test-token", "smtp_host": "",
+                      "twilio_account_sid": "", "dev_pages": True}, rasa=rasa)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["luukku"]["engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

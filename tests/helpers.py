@@ -1,0 +1,98 @@
+"""Test helpers: free ports, waiting for servers, a local SMTP server, a scripted Rasa."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any, Callable
+
+import requests
+from aiosmtpd.controller import Controller
+
+from router.rasa_client import RasaUnavailable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60.0, interval: float = 0.2, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what or check}")
+
+
+def http_ok(url: str) -> bool:
+    return requests.get(url, timeout=2).ok
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(msg)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.collector = _Collector()
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> "SmtpServer":
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self.collector.lock:
+            return list(self.collector.messages)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+class ScriptedRasa:
+    """A stand-in for unit and integration tests; the stack tests use the real server."""
+
+    def __init__(self, replies: list[dict[str, Any]] | None = None, down: bool = False) -> None:
+        self.replies = replies if replies is not None else [{"text": "Mikä on nimesi?"}]
+        self.down = down
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float | None = None):
+        if self.down:
+            raise RasaUnavailable("ConnectionError")
+        self.sent.append((sender, text, metadata))
+        return self.replies
+
+    def parse(self, text: str, timeout: float | None = None) -> dict[str, Any]:
+        if self.down:
+            raise RasaUnavailable("ConnectionError")
+        return {"intent": {"name": "funding", "confidence": 0.9},
+                "intent_ranking": [{"name": "funding", "confidence": 0.9}, {"name": "greet", "confidence": 0.1}]}
+
+    def ready(self) -> bool:
+        return not self.down

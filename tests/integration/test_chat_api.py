@@ -1,0 +1,99 @@
+"""The web chat API with the Flask client, on SQLite and PostgreSQL."""
+from sqlalchemy import func, select
+
+from router.models import Conversation, Message
+
+
+def post(client, body):
+    return client.post("/api/chat", json=body)
+
+
+def count(sessions, model):
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_a_new_session_gets_a_random_id_and_the_bot_s_replies(client, rasa, sessions):
+    resp = post(client, {"session": None, "text": "Hei, haluaisin perustaa kahvilan"})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["replies"] == [{"text": "Mikä on nimesi?", "buttons": []}]
+    assert len(body["session"]) >= 20
+    sender, text, metadata = rasa.sent[0]
+    assert sender == body["session"] and metadata == {"language": "fi", "channel": "web"}
+    with sessions() as s:
+        stored = s.scalars(select(Message).order_by(Message.id)).all()
+        assert [(m.direction, m.author, m.text) for m in stored] == [
+            ("in", "customer", "Hei, haluaisin perustaa kahvilan"), ("out", "bot", "Mikä on nimesi?")]
+
+
+def test_the_same_session_continues_the_conversation(client, rasa):
+    session = post(client, {"session": None, "text": "hello I need funding"}).get_json()["session"]
+    again = post(client, {"session": session, "text": "John Example"}).get_json()
+    assert again["session"] == session
+    assert [s for s, _, _ in rasa.sent] == [session, session]
+    assert rasa.sent[0][2]["language"] == "en"
+
+
+def test_buttons_come_through(client, rasa):
+    rasa.replies = [{"text": "Valitse", "buttons": [{"title": "Rahoitus", "payload": "/funding"}]}]
+    body = post(client, {"session": None, "text": "hmm"}).get_json()
+    assert body["replies"][0]["buttons"] == [{"title": "Rahoitus", "payload": "/funding"}]
+
+
+def test_empty_text_is_a_clear_error_and_stores_nothing(client, sessions):
+    for bad in ({"session": None, "text": ""}, {"session": None, "text": "   "}, {"session": None}, {"text": 5}):
+        resp = post(client, bad)
+        assert resp.status_code == 400
+        assert "text" in resp.get_json()["error"]
+    assert count(sessions, Message) == 0
+
+
+def test_ten_thousand_characters_are_refused_and_earlier_messages_stay(client, sessions):
+    session = post(client, {"session": None, "text": "hei"}).get_json()["session"]
+    resp = post(client, {"session": session, "text": "a" * 10_000})
+    assert resp.status_code == 413
+    assert "4000" in resp.get_json()["error"]
+    assert count(sessions, Message) == 2
+
+
+def test_invalid_json_is_a_clear_error(client):
+    resp = client.post("/api/chat", data="{not json", content_type="application/json")
+    assert resp.status_code == 400
+    assert "JSON" in resp.get_json()["error"]
+    assert client.post("/api/chat", json=["a", "list"]).status_code == 400
+
+
+def test_an_unknown_session_is_404_and_creates_nothing(client, sessions):
+    resp = post(client, {"session": "no-such-session", "text": "hei"})
+    assert resp.status_code == 404
+    assert count(sessions, Conversation) == 0
+    assert post(client, {"session": 12, "text": "hei"}).status_code == 400
+
+
+def test_html_is_kept_as_text(client, rasa, sessions):
+    evil = "<script>alert('x')</script><b>hei</b>"
+    assert post(client, {"session": None, "text": evil}).status_code == 200
+    assert rasa.sent[0][1] == evil
+    with sessions() as s:
+        assert s.scalar(select(Message.text).where(Message.direction == "in")) == evil
+    page = client.get("/").get_data(as_text=True)
+    assert "<script>alert" not in page
+
+
+def test_when_rasa_is_down_the_customer_still_gets_a_named_person_and_the_message_is_kept(client, rasa, sessions):
+    rasa.down = True
+    body = post(client, {"session": None, "text": "tarvitsen rahoitusta koneeseen"}).get_json()
+    assert "Matti Esimerkki" in body["replies"][0]["text"]
+    with sessions() as s:
+        texts = s.scalars(select(Message.text).order_by(Message.id)).all()
+    assert texts[0] == "tarvitsen rahoitusta koneeseen" and len(texts) == 2
+
+
+def test_health_and_readiness(client, rasa):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": "ok", "rasa": "ok"}
+    rasa.down = True
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503 and not_ready.get_json()["checks"]["rasa"] == "unavailable"

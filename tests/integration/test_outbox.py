@@ -1,0 +1,143 @@
+"""Outbox delivery: retries, give-ups, real SMTP, and two workers that never send one message twice."""
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from router import config, outbox
+from router.db import make_engine, make_sessionmaker
+from router.models import OutboxMessage
+from router.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
+from router.senders import RecordingSender, SmtpSender, message_id
+
+from ..helpers import SmtpServer
+
+NOW = datetime(2026, 11, 30, 9, 0)
+
+
+def queue(sessions, n=1, kind="email"):
+    with sessions() as s:
+        for i in range(n):
+            enqueue(s, key=f"test:{i}", kind=kind, recipient=f"person{i}@example.org", subject=f"S{i}", body=f"B{i}")
+        s.commit()
+
+
+def rows(sessions):
+    with sessions() as s:
+        return s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def test_the_same_key_is_queued_once(sessions):
+    queue(sessions)
+    queue(sessions)
+    assert len(rows(sessions)) == 1
+
+
+def test_delivery_marks_sent(sessions):
+    queue(sessions, 3)
+    sender = RecordingSender()
+    assert deliver_due(sessions, {"email": sender}, NOW) == 3
+    assert [r.status for r in rows(sessions)] == ["sent"] * 3
+    assert deliver_due(sessions, {"email": sender}, NOW) == 0
+    assert len(sender.sent) == 3
+
+
+def test_a_temporary_failure_is_retried_later_with_backoff(sessions):
+    queue(sessions)
+    deliver_due(sessions, {"email": RecordingSender(TemporaryFailure("smtp 451"))}, NOW)
+    row = rows(sessions)[0]
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, NOW + timedelta(seconds=30))
+    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + timedelta(seconds=10)) == 0
+    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + timedelta(seconds=31)) == 1
+
+
+def test_a_permanent_failure_is_not_retried(sessions):
+    queue(sessions)
+    deliver_due(sessions, {"email": RecordingSender(PermanentFailure("opted out"))}, NOW)
+    row = rows(sessions)[0]
+    assert (row.status, row.attempts, row.last_error) == ("dead", 1, "opted out")
+
+
+def test_gives_up_after_the_attempt_limit(sessions):
+    queue(sessions)
+    when = NOW
+    for _ in range(3):
+        deliver_due(sessions, {"email": RecordingSender(TemporaryFailure("x"))}, when, max_attempts=3)
+        when += timedelta(hours=2)
+    assert rows(sessions)[0].status == "dead"
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_lease(sessions):
+    queue(sessions)
+    with sessions() as s:
+        row = s.scalar(select(OutboxMessage))
+        row.status, row.claimed_at, row.claimed_by = "sending", NOW - timedelta(minutes=1), "dead-worker"
+        s.commit()
+    assert deliver_due(sessions, {"email": RecordingSender()}, NOW) == 0
+    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + outbox.LEASE) == 1
+
+
+def test_email_goes_through_a_real_smtp_server_with_a_stable_message_id(sessions):
+    queue(sessions)
+    with SmtpServer() as smtp:
+        settings = config.load({"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none"})
+        assert deliver_due(sessions, {"email": SmtpSender(settings)}, NOW) == 1
+        [msg] = smtp.messages
+    assert msg["To"] == "person0@example.org" and msg["Subject"] == "S0"
+    assert msg.get_content().strip() == "B0"
+    assert msg["Message-ID"] == message_id("test:0", "example.org")
+    assert rows(sessions)[0].provider_id == msg["Message-ID"]
+
+
+def test_an_unreachable_smtp_server_is_a_temporary_failure(sessions):
+    queue(sessions)
+    settings = config.load({"smtp_host": "127.0.0.1", "smtp_port": 1, "smtp_security": "none", "smtp_timeout": 2})
+    deliver_due(sessions, {"email": SmtpSender(settings)}, NOW)
+    assert rows(sessions)[0].status == "pending"
+
+
+class SlowRecorder(RecordingSender):
+    """Records under a lock and yields, so racing workers overlap."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def send(self, out):
+        with self.lock:
+            self.sent.append(out)
+        threading.Event().wait(0.002)
+        return f"rec-{out.id}"
+
+
+@pytest.mark.postgres
+def test_four_workers_on_postgresql_send_each_message_exactly_once(pg_database_url):
+    engine = make_engine(pg_database_url)
+    maker = make_sessionmaker(engine)
+    queue(maker, 200)
+    sender = SlowRecorder()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work(name):
+        try:
+            barrier.wait()
+            while deliver_due(maker, {"email": sender}, NOW, worker=name, batch=20):
+                pass
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    keys = [o.idempotency_key for o in sender.sent]
+    assert len(keys) == 200 and len(set(keys)) == 200
+    with maker() as s:
+        claimed = {r.claimed_by for r in s.scalars(select(OutboxMessage))}
+        assert all(r.status == "sent" for r in s.scalars(select(OutboxMessage)))
+    assert len(claimed) > 1  # the work really was shared
+    engine.dispose()

@@ -1,0 +1,63 @@
+import pytest
+
+from router.classification import classify
+from router.keywords import classify as keywords
+from router.language import detect
+from router.rasa_client import RasaUnavailable
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("Haluaisin perustaa kahvilan", "founding"),
+    ("tarvitsen rahoitusta investointiin", "funding"),
+    ("rekry apua", "recruitment"),
+    ("vi vill börja exportera till Norge", "internationalisation"),
+    ("we need premises for a warehouse", "plots"),
+    ("jag söker finansiering", "funding"),
+    ("I want to hire a developer", "recruitment"),
+])
+def test_keyword_fallback_finds_the_topic(text, topic):
+    assert keywords(text).topic == topic
+
+
+@pytest.mark.parametrize("text", ["", "hei", "mitä kuuluu?", "<script>alert(1)</script>"])
+def test_keyword_fallback_does_not_guess_without_evidence(text):
+    guess = keywords(text)
+    assert (guess.topic, guess.confidence) == ("general", 0.0)
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Hei, haluaisin perustaa kahvilan Ouluun", "fi"),
+    ("mista loytaa tyontekijoita", "fi"),
+    ("Hej, jag vill grunda ett företag", "sv"),
+    ("Hello, I would like to start a cafe", "en"),
+    ("vi söker en lokal", "sv"),
+    ("tarttisin apua firman kanssa", "fi"),
+])
+def test_language_is_detected(text, language):
+    assert detect(text) == language
+
+
+def test_language_defaults_when_nothing_tells():
+    assert detect("123", default="sv") == "sv"
+
+
+class DownRasa:
+    def parse(self, text):
+        raise RasaUnavailable("ConnectError")
+
+
+class RankingRasa:
+    def parse(self, text):
+        return {"intent_ranking": [{"name": "greet", "confidence": 0.6}, {"name": "plots", "confidence": 0.3},
+                                   {"name": "funding", "confidence": 0.1}]}
+
+
+def test_classification_uses_the_best_topic_in_rasa_s_ranking():
+    result = classify("hei tontti", RankingRasa(), ["plots", "funding"])
+    assert (result.topic, result.confidence, result.source) == ("plots", 0.3, "rasa")
+    assert not result.confident
+
+
+def test_classification_falls_back_to_keywords_when_rasa_is_down():
+    result = classify("tarvitsen rahoitusta", DownRasa(), ["funding"])
+    assert (result.topic, result.source, result.language) == ("funding", "fallback", "fi")
