@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Mapping
@@ -62,7 +62,6 @@ class Settings:
     worker_interval: float = 2.0
     dev_pages: bool = True
     log_level: str = "INFO"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def smtp_dry_run(self) -> bool:
@@ -85,8 +84,6 @@ def load(overrides: Mapping[str, object] | None = None, env_file: Path | None = 
     source.update(os.environ)
     values: dict[str, object] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         raw = source.get(f.name.upper())
         if raw is None:
             continue

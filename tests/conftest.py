@@ -109,3 +109,23 @@ def app(database_url, sessions, rasa):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """The real stack, started once per test session."""
+    from .live_stack import Stack
+
+    workdir = tmp_path_factory.mktemp("stack")
+    url = f"sqlite:///{workdir / 'stack.sqlite'}"
+    upgrade(url)
+    running = Stack(workdir, url).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def live(stack):
+    """The stack with empty tables and the example directory."""
+    stack.reset(EXAMPLE_DIRECTORY)
+    return stack

@@ -1,0 +1,105 @@
+"""The real stack for end-to-end tests: trained Rasa model, action server, router (waitress), SMTP, worker."""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import delete
+from waitress.server import create_server
+
+from router import config, directory
+from router.app import create_app
+from router.models import Case, Conversation, Message, OutboxMessage
+from router.senders import RecordingSender, SmtpSender
+from router.worker import Worker
+
+from .helpers import SmtpServer, free_port, http_ok, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "current.tar.gz"
+BOT_BIN = ROOT / ".venv-bot" / "bin"
+TOKEN = "stack-token"
+
+
+class Stack:
+    """Starts everything once per test session; `reset()` empties the router's tables between tests."""
+
+    def __init__(self, workdir: Path, database_url: str) -> None:
+        if not MODEL.exists():
+            raise RuntimeError("no trained model: run `make setup` (make test does it)")
+        self.workdir = workdir
+        self.router_port, self.rasa_port, self.actions_port = free_port(), free_port(), free_port()
+        self.router_url = f"http://127.0.0.1:{self.router_port}"
+        self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        self.database_url = database_url
+        self.procs: list[subprocess.Popen] = []
+        self.smtp = SmtpServer()
+        self.sms = RecordingSender()
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        with open(self.workdir / f"{name}.log", "wb") as log:
+            self.procs.append(subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log,
+                                               stderr=subprocess.STDOUT))
+
+    def start(self) -> "Stack":
+        self.smtp.__enter__()
+        self._spawn("actions", [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+                                "--port", str(self.actions_port)],
+                    {"ROUTER_INTERNAL_URL": self.router_url, "INTERNAL_API_TOKEN": TOKEN})
+        self._spawn("rasa", [str(BOT_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
+                             "--credentials", "credentials.yml", "--enable-api", "--port", str(self.rasa_port),
+                             "-i", "127.0.0.1"],
+                    {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
+        overrides = {"database_url": self.database_url, "rasa_url": self.rasa_url, "internal_api_token": TOKEN,
+                     "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port, "smtp_security": "none",
+                     "public_base_url": self.router_url, "twilio_account_sid": "", "rasa_timeout": 20.0}
+        self.settings = config.load(overrides)
+        self.app = create_app(overrides)
+        self.sessions = self.app.extensions["luukku"]["sessions"]
+        self.server = create_server(self.app, host="127.0.0.1", port=self.router_port, threads=8)
+        threading.Thread(target=self.server.run, daemon=True).start()
+        self.worker = Worker(self.settings, self.sessions,
+                             senders={"email": SmtpSender(self.settings), "sms": self.sms})
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{self.actions_port}/health"), 120, what="action server")
+        wait_until(lambda: requests.get(self.rasa_url + "/status", timeout=2).json().get("model_file"), 180,
+                   what="rasa")
+        return self
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.server.close()
+        self.smtp.__exit__()
+        self.app.extensions["luukku"]["engine"].dispose()
+
+    def reset(self, directory_file: Path) -> None:
+        with self.sessions() as s:
+            for model in (OutboxMessage, Case, Message, Conversation):
+                s.execute(delete(model))
+            directory.load(s, directory_file)
+            s.commit()
+        self.smtp.collector.messages.clear()
+        self.sms.sent.clear()
+
+    def chat(self, text: str, session: str | None = None) -> dict[str, Any]:
+        resp = requests.post(self.router_url + "/api/chat", json={"session": session, "text": text}, timeout=30)
+        resp.raise_for_status()
+        return resp.json()
+
+    def conversation(self, *texts: str) -> tuple[str, list[list[dict[str, Any]]]]:
+        """Send texts in one session; the session id and each turn's replies."""
+        session, turns = None, []
+        for text in texts:
+            body = self.chat(text, session)
+            session = body["session"]
+            turns.append(body["replies"])
+        return session, turns
