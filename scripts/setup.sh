@@ -55,7 +55,7 @@ py310="${PYTHON310:-$py310}"
 make_venv .venv-bot "$py310" requirements/bot.lock
 
 # The model: trained only when the data, the configuration or the bot's libraries changed.
-model_key="$(hash_of config.yml domain.yml requirements/bot.lock $(find bot/data -type f -name '*.yml' | sort))"
+model_key="$(hash_of config.yml domain.yml requirements/bot.lock $(find bot/data -type f -name '*.yml' | sort) $(find bot/components -name '*.py' | sort))"
 model="$cache/models/$model_key.tar.gz"
 if [ ! -f "$model" ]; then
   log "training the Rasa model ($model_key)"
