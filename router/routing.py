@@ -41,6 +41,7 @@ def choose(candidates: Sequence[Candidate], topic: str, language: str, period: t
            open_cases: Mapping[str, int]) -> Optional[Candidate]:
     """Topic, then language, then availability (absent → deputy), then fewest open cases.
 
+    Ties go to whoever lists the topic first (their main field), then by key, so the choice is stable.
     Falls back to the general service desk, and returns None only when the directory is empty.
     """
     by_key = {c.key: c for c in candidates}
@@ -48,20 +49,20 @@ def choose(candidates: Sequence[Candidate], topic: str, language: str, period: t
     def available(c: Candidate) -> bool:
         return not is_absent(c, *period)
 
-    def pick(pool: Sequence[Candidate]) -> Optional[Candidate]:
+    def pick(pool: Sequence[Candidate], wanted: str = GENERAL) -> Optional[Candidate]:
         if not pool:
             return None
-        return min(pool, key=lambda c: (open_cases.get(c.key, 0), c.key))
+        return min(pool, key=lambda c: (open_cases.get(c.key, 0), c.topics[:1] != (wanted,), c.key))
 
     for wanted in (topic, GENERAL):
         serving = [c for c in candidates if wanted in c.topics]
         speaking = [c for c in serving if language in c.languages] or serving
-        chosen = pick([c for c in speaking if available(c)])
+        chosen = pick([c for c in speaking if available(c)], wanted)
         if chosen:
             return chosen
         # Everyone for this topic is away: their deputies step in, before the service desk does.
         deputies = [by_key[c.deputy] for c in speaking if c.deputy in by_key and available(by_key[c.deputy])]
-        chosen = pick(deputies)
+        chosen = pick(deputies, wanted)
         if chosen:
             return chosen
     return pick(list(candidates))

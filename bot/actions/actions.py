@@ -48,7 +48,10 @@ class ActionSetTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        events: List[EventType] = [SlotSet("topic", intent if intent in TOPICS else "general")]
+        topic = intent if intent in TOPICS else "general"
+        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"})
+        labels = {b["payload"].lstrip("/"): b["title"] for b in (menu or {}).get("buttons", [])}
+        events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
         if tracker.get_slot("channel") in {"sms", "voice"}:
             events.append(SlotSet("contact", KNOWN_BY_CHANNEL))
         return events
@@ -97,7 +100,7 @@ class ValidateContactForm(FormValidationAction):
         return {"company": "-" if text.lower() in NO_COMPANY or not text else text}
 
 
-FORM_SLOTS = ["customer_name", "contact", "company", "consent", "topic"]
+FORM_SLOTS = ["customer_name", "contact", "company", "consent", "topic", "topic_label"]
 
 
 class ActionHandoff(Action):

@@ -35,7 +35,7 @@ def test_finnish_chat_ends_with_maija_and_her_email_arrives(live):
     session, turns = live.conversation("Hei, haluaisin perustaa kahvilan Ouluun", "Maija Meikäläinen",
                                        "maija.meikalainen@example.org", "Kahvila Esimerkki", "/affirm")
     assert texts(turns[0]) == ["Ohjaan sinut oikealle asiantuntijalle. Mikä on nimesi?"]
-    assert [b["payload"] for b in turns[3][0]["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in turns[3][0]["buttons"]] == ["/affirm", "/deny", "/change_topic"]
     case = the_case(live)
     assert texts(turns[4]) == [f"Maija Esimerkki, yritysneuvoja, on yhteydessä sinuun viimeistään "
                                f"{expected_day('fi')}. Asiasi viite on {case.ref}."]

@@ -58,3 +58,14 @@ def test_working_hours_matter_for_live_calls():
     assert is_working_now(maija, datetime(2026, 11, 30, 9, 0))        # Monday morning
     assert not is_working_now(maija, datetime(2026, 11, 30, 16, 0))   # closing time
     assert not is_working_now(maija, datetime(2026, 11, 28, 10, 0))   # Saturday
+
+
+def test_a_tie_goes_to_whoever_has_the_topic_as_their_main_field():
+    crowd = [Candidate("erik", ("internationalisation", "recruitment"), ("fi", "sv")),
+             Candidate("liisa", ("recruitment",), ("fi",)),
+             Candidate("paula", ("general",), ("fi",)),
+             Candidate("sanna", ("founding", "general"), ("fi",))]
+    assert choose(crowd, "recruitment", "fi", PERIOD, {}).key == "liisa"
+    assert choose(crowd, "recruitment", "sv", PERIOD, {}).key == "erik"
+    assert choose(crowd, "general", "fi", PERIOD, {}).key == "paula"
+    assert choose(crowd, "recruitment", "fi", PERIOD, {"liisa": 2}).key == "erik"
