@@ -26,6 +26,8 @@ def wait_until(check: Callable[[], bool], timeout: float = 60.0, interval: float
         try:
             if check():
                 return
+        except RuntimeError:
+            raise
         except Exception:  # noqa: BLE001 - not up yet
             pass
         time.sleep(interval)
