@@ -8,11 +8,14 @@ from flask import Flask, g
 
 from . import config as config_mod
 from .db import make_engine, make_sessionmaker
+from .models import utcnow
 from .rasa_client import RasaClient
+from .sms import SmsChannel
+from .voice import VoiceChannel
 
 
-def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None) -> Flask:
-    """Build the router web app; `config` overrides settings (tests), `rasa` replaces the Rasa client."""
+def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=None) -> Flask:
+    """Build the router web app; `config` overrides settings (tests), `rasa` and `clock` replace the real ones."""
     settings = config_mod.load(config)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
@@ -25,11 +28,16 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None) -> Flas
         JSON_SORT_KEYS=False,
     )
     engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout)
     app.extensions["luukku"] = {
         "settings": settings,
         "engine": engine,
-        "sessions": make_sessionmaker(engine),
-        "rasa": rasa or RasaClient(settings.rasa_url, settings.rasa_timeout),
+        "sessions": sessions,
+        "rasa": rasa,
+        "clock": clock or utcnow,
+        "sms": SmsChannel(settings, sessions, rasa, budget=settings.sms_reply_budget),
+        "voice": VoiceChannel(settings, sessions, rasa),
     }
 
     @app.teardown_appcontext
@@ -38,8 +46,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None) -> Flas
         if session is not None:
             session.close()
 
-    from .web import chat, dev, health, internal, pages
+    from .web import chat, dev, health, internal, pages, twilio
 
-    for module in (health, chat, internal, pages, dev):
+    for module in (health, chat, internal, pages, dev, twilio):
         app.register_blueprint(module.bp)
     return app

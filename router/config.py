@@ -50,6 +50,7 @@ class Settings:
     twilio_number: str = ""
     twilio_api_base_url: str = ""
     twilio_validate: bool = True
+    sms_reply_budget: float = 8.0
     imap_host: str = ""
     imap_port: int = 993
     imap_security: str = "tls"

@@ -43,8 +43,11 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def start(session: Session, channel: str, language: str = "fi", address: Optional[str] = None) -> Conversation:
-    conv = Conversation(public_id=new_public_id(), channel=channel, language=language, address=address)
+def start(session: Session, channel: str, language: str = "fi", address: Optional[str] = None,
+          now: Optional[datetime] = None) -> Conversation:
+    now = now or utcnow()
+    conv = Conversation(public_id=new_public_id(), channel=channel, language=language, address=address,
+                        created_at=now, last_message_at=now)
     session.add(conv)
     session.flush()
     return conv
@@ -98,12 +101,27 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
 
     Returns None when the message was a duplicate delivery (already stored and answered).
     """
+    if receive(session, conv, text, provider_id=provider_id) is None:
+        return None
+    return ask_bot(session, rasa, conv, text, timeout=timeout)
+
+
+def receive(session: Session, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
+            now: Optional[datetime] = None) -> Optional[int]:
+    """Store an inbound message and commit (persist first); None for a duplicate delivery."""
     if not conv.messages and conv.channel != "voice":
         conv.language = lang_mod.detect(text, default=conv.language)
-    if record(session, conv, text, direction="in", author="customer", provider_id=provider_id) is None:
+    message_id = record(session, conv, text, direction="in", author="customer", provider_id=provider_id, now=now)
+    if message_id is None:
         session.rollback()
         return None
-    session.commit()  # persist first: whatever happens next, the message is kept
+    session.commit()
+    return message_id
+
+
+def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
+            now: Optional[datetime] = None) -> list[Reply]:
+    """Send a stored message's text to Rasa (the fallback answers when it is away) and store the replies."""
     metadata = {"language": conv.language, "channel": conv.channel}
     with _lock_for(conv.public_id):
         try:
@@ -115,6 +133,13 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
             replies = fallback_replies(session, text, conv.language)
     for reply in replies:
         record(session, conv, reply.text, direction="out", author="bot",
-               payload={"buttons": reply.buttons} if reply.buttons else None)
+               payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
     session.commit()
     return replies
+
+
+def last_buttons(session: Session, conv: Conversation) -> list[dict[str, str]]:
+    """The buttons of the bot's latest message, for numbered answers on SMS."""
+    latest = session.scalar(select(Message).where(Message.conversation_id == conv.id, Message.direction == "out")
+                            .order_by(Message.id.desc()).limit(1))
+    return list((latest.payload or {}).get("buttons", [])) if latest and latest.payload else []

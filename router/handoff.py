@@ -39,6 +39,8 @@ class HandoffRequest:
     company: Optional[str] = None
     summary: str = ""
     kind: str = "handoff"
+    # Set when the customer already met this person (a call that was not answered): the case stays with them.
+    specialist_key: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,12 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
     due = promise.due_at(now, tz=settings.timezone, working_days=settings.promise_working_days,
                          closed_days=settings.closed_days, day_ends=time(h, m))
     period = (promise.local_date(now, settings.timezone), promise.local_date(due, settings.timezone))
-    chosen = choose([c for _, c in people], topic, req.language, period, directory.open_case_counts(session))
-    specialist = next(s for s, c in people if c is chosen)
+    named = [s for s, _ in people if s.key == req.specialist_key]
+    if named:
+        specialist = named[0]
+    else:
+        chosen = choose([c for _, c in people], topic, req.language, period, directory.open_case_counts(session))
+        specialist = next(s for s, c in people if c is chosen)
     case = Case(ref=new_ref(), handoff_key=req.idempotency_key, conversation_id=req.conversation_id,
                 channel=req.channel, topic=topic, language=req.language, specialist=specialist,
                 customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,
@@ -149,4 +155,5 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
                 headers={"Auto-Submitted": "auto-generated"})
     elif case.customer_phone:
         enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
-                body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id)
+                body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id,
+                headers={"automated": "1"})

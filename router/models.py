@@ -123,7 +123,33 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[Optional[str]] = mapped_column(String(64))
     claimed_at: Mapped[Optional[datetime]]
-    provider_id: Mapped[Optional[str]] = mapped_column(String(255))
+    provider_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
+    # The provider's own delivery status (Twilio's status callback); it only moves forward.
+    delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
     last_error: Mapped[Optional[str]] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[Optional[datetime]]
+
+
+class OptOut(Base):
+    """A phone number that said STOP: no automated messages to it until it says START."""
+
+    __tablename__ = "opt_outs"
+    phone: Mapped[str] = mapped_column(String(40), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Call(Base):
+    """A phone call, once per CallSid, with what the caller said and where it went."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller: Mapped[Optional[str]] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5), default="fi")
+    speech: Mapped[Optional[str]] = mapped_column(Text)
+    topic: Mapped[Optional[str]] = mapped_column(String(40))
+    specialist_id: Mapped[Optional[int]] = mapped_column(ForeignKey("specialists.id"))
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))  # connected, callback, fallback
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import OutboxMessage
+from .models import OptOut, OutboxMessage
 from .store import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,9 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                                 dict(row.headers or {}))
             sender = senders.get(row.kind)
             try:
+                # STOP is respected at delivery time, so a survey queued before the STOP is not sent either.
+                if row.kind == "sms" and (row.headers or {}).get("automated") and session.get(OptOut, row.recipient):
+                    raise PermanentFailure("opted out")
                 if sender is None:
                     raise PermanentFailure(f"no sender for {row.kind}")
                 provider_id = sender.send(outgoing)  # type: ignore[attr-defined]

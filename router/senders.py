@@ -97,7 +97,7 @@ class RecordingSender:
 
 def make_senders(settings: Settings) -> dict[str, Any]:
     """The real senders when accounts are configured, dry runs otherwise."""
-    from .sms import TwilioSmsSender  # local import: keeps the twilio client out of web start-up
+    from .twilio_sms import TwilioSmsSender  # local import: keeps the twilio client out of web start-up
 
     return {
         "email": DryRunSender("email") if settings.smtp_dry_run else SmtpSender(settings),

@@ -1,46 +1,124 @@
-"""Outbound SMS through Twilio's REST API, with errors sorted into retry and give up."""
+"""The SMS channel: keywords, numbered answers, and the bot within Twilio's time budget."""
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Optional
 
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from . import conversation, language as lang_mod, texts
 from .config import Settings
-from .outbox import Outgoing, PermanentFailure, TemporaryFailure
+from .conversation import Reply
+from .models import Conversation, OptOut
+from .outbox import enqueue
+from .store import insert_ignore
 
-OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
+log = logging.getLogger(__name__)
+
+STOP = {"stop", "lopeta", "sluta", "stopp", "unsubscribe"}
+START = {"start", "aloita", "börja", "unstop"}
+HELP = {"help", "apua", "hjälp", "hjalp", "info"}
+KEYWORD_LANGUAGE = {"lopeta": "fi", "aloita": "fi", "apua": "fi", "sluta": "sv", "stopp": "sv", "börja": "sv",
+                    "hjälp": "sv", "hjalp": "sv"}
+# A text within a day continues the same conversation; later it starts a new one.
+CONVERSATION_GAP = timedelta(hours=24)
 
 
-def make_client(settings: Settings) -> Client:
-    """A Twilio client; tests point `TWILIO_API_BASE_URL` at a local stand-in of the Messages API."""
-    client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
-                    http_client=TwilioHttpClient(timeout=10))
-    if settings.twilio_api_base_url:
-        client.api.base_url = settings.twilio_api_base_url.rstrip("/")
-    return client
+@dataclass(frozen=True)
+class InboundSms:
+    """What Twilio posts for an incoming message."""
+
+    message_sid: str
+    sender: str
+    body: str
+    num_media: int = 0
 
 
-class TwilioSmsSender:
-    """Sends one outbox row as one Twilio message."""
+def numbered(reply: Reply, language: str) -> str:
+    """A reply with its buttons as a numbered choice ("Vastaa numerolla: 1 Kyllä, 2 Ei")."""
+    if not reply.buttons:
+        return reply.text
+    items = ", ".join(f"{i} {b['title']}" for i, b in enumerate(reply.buttons, start=1))
+    return f"{reply.text}\n{texts.say('clarify_sms', language)} {items}"
 
-    def __init__(self, settings: Settings, client: Optional[Client] = None) -> None:
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return session.get(OptOut, phone) is not None
+
+
+def _conversation_for(session: Session, phone: str, now: datetime) -> Conversation:
+    conv = session.scalar(select(Conversation).where(Conversation.channel == "sms", Conversation.address == phone,
+                                                     Conversation.last_message_at >= now - CONVERSATION_GAP)
+                          .order_by(Conversation.last_message_at.desc()).limit(1))
+    return conv or conversation.start(session, channel="sms", address=phone, now=now)
+
+
+class SmsChannel:
+    """Handles inbound SMS; the bot runs in a thread so a slow Rasa never holds Twilio's request."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker, rasa, budget: float = 8.0) -> None:
         self.settings = settings
-        self.client = client or make_client(settings)
+        self.sessions = sessions
+        self.rasa = rasa
+        self.budget = budget
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sms-bot")
 
-    def send(self, out: Outgoing) -> str:
-        extra = {}
-        if out.headers.get("validity_period"):
-            extra["validity_period"] = int(out.headers["validity_period"])
+    def receive(self, sms: InboundSms, now: datetime) -> list[str]:
+        """Texts to answer in TwiML now; empty for a duplicate, or when the answer will come via the outbox."""
+        with self.sessions() as session:
+            conv = _conversation_for(session, sms.sender, now)
+            body = sms.body.strip()
+            stored = conversation.receive(session, conv, body or f"[{sms.num_media} media]",
+                                          provider_id=sms.message_sid, now=now)
+            if stored is None:
+                return []  # Twilio retried: this message was stored and answered already
+            word = body.lower().strip(" .!")
+            language = KEYWORD_LANGUAGE.get(word) or conv.language
+            values = dict(service=self.settings.service_name, phone=self.settings.service_phone,
+                          email=self.settings.service_email)
+            if word in STOP:
+                insert_ignore(session, OptOut, {"phone": sms.sender, "opted_out_at": now}, returning="phone")
+                return self._system(session, conv, texts.say("sms_stopped", language, **values))
+            if word in START:
+                session.execute(delete(OptOut).where(OptOut.phone == sms.sender))
+                return self._system(session, conv, texts.say("sms_started", language, **values))
+            if word in HELP:
+                return self._system(session, conv, texts.say("sms_help", language, **values))
+            if not body:
+                return self._system(session, conv, texts.say("sms_media_only", conv.language))
+            buttons = conversation.last_buttons(session, conv)
+            if word.isdigit() and 1 <= int(word) <= len(buttons):
+                body = buttons[int(word) - 1]["payload"]
+            conv_id, language = conv.id, conv.language
+        future = self.pool.submit(self._ask, conv_id, body, now)
         try:
-            message = self.client.messages.create(
-                to=out.recipient, from_=self.settings.twilio_number, body=out.body,
-                status_callback=self.settings.public_base_url.rstrip("/") + "/twilio/status", **extra)
-        except TwilioRestException as exc:
-            if exc.status == 429 or exc.status >= 500:
-                raise TemporaryFailure(f"twilio {exc.status}") from exc
-            raise PermanentFailure(f"twilio {exc.status} code {exc.code}") from exc
-        except OSError as exc:
-            raise TemporaryFailure(type(exc).__name__) from exc
-        return str(message.sid)
+            return [numbered(r, language) for r in future.result(timeout=self.budget)]
+        except FutureTimeout:
+            log.warning("rasa slower than the SMS budget; conversation %s answered through the outbox", conv_id)
+            future.add_done_callback(lambda f: self._send_later(f, conv_id, sms, language))
+            return []
+
+    def _system(self, session: Session, conv: Conversation, text: str) -> list[str]:
+        conversation.record(session, conv, text, direction="out", author="system", now=conv.last_message_at)
+        session.commit()
+        return [text]
+
+    def _ask(self, conv_id: int, text: str, now: datetime) -> list[Reply]:
+        with self.sessions() as session:
+            conv = session.get(Conversation, conv_id)
+            return conversation.ask_bot(session, self.rasa, conv, text, timeout=max(self.settings.rasa_timeout, 20),
+                                        now=now)
+
+    def _send_later(self, future: Future, conv_id: int, sms: InboundSms, language: str) -> None:
+        if future.exception() is not None:
+            log.error("deferred SMS reply failed for conversation %s: %s", conv_id, type(future.exception()).__name__)
+            return
+        with self.sessions() as session:
+            for i, reply in enumerate(future.result()):
+                enqueue(session, key=f"sms-reply:{sms.message_sid}:{i}", kind="sms", recipient=sms.sender,
+                        body=numbered(reply, language))
+            session.commit()

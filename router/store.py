@@ -9,8 +9,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
-def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> Optional[int]:
-    """Insert a row unless a unique key already holds it; the new id, or None for a duplicate.
+def insert_ignore(session: Session, model: Any, values: dict[str, Any], returning: str = "id") -> Optional[Any]:
+    """Insert a row unless a unique key already holds it; the new row's `returning` column, or None for a duplicate.
 
     One statement, never check-then-insert, so two deliveries of one webhook store one row.
     """
@@ -21,6 +21,6 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> Optio
         stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - other backends are not supported
         stmt = insert(model).values(**values)
-    result = session.execute(stmt.returning(model.id))
+    result = session.execute(stmt.returning(getattr(model, returning)))
     row = result.first()
     return row[0] if row else None

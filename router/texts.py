@@ -43,6 +43,72 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Svara med en siffra:",
         "en": "Reply with a number:",
     },
+    "sms_stopped": {
+        "fi": "{service}: Et saa enää automaattisia viestejä. Aloita uudelleen vastaamalla ALOITA.",
+        "sv": "{service}: Du får inga fler automatiska meddelanden. Svara START för att börja igen.",
+        "en": "{service}: You will get no more automated messages. Reply START to restart.",
+    },
+    "sms_started": {
+        "fi": "{service}: Automaattiset viestit ovat taas käytössä. Kerro, miten voimme auttaa.",
+        "sv": "{service}: Automatiska meddelanden är på igen. Berätta hur vi kan hjälpa.",
+        "en": "{service}: Automated messages are on again. Tell us how we can help.",
+    },
+    "sms_help": {
+        "fi": "{service}, yrityspalvelut: puh. {phone}, {email}. Kirjoita asiasi tähän. LOPETA lopettaa viestit.",
+        "sv": "{service}, företagstjänster: tfn {phone}, {email}. Skriv ditt ärende här. SLUTA stoppar meddelanden.",
+        "en": "{service}, business services: tel. {phone}, {email}. Write your matter here. STOP ends messages.",
+    },
+    "sms_media_only": {
+        "fi": "Kirjoita asiasi tekstinä, niin ohjaamme sen oikealle asiantuntijalle.",
+        "sv": "Skriv ditt ärende som text, så skickar vi det till rätt expert.",
+        "en": "Please write your matter as text and we will pass it to the right specialist.",
+    },
+    "voice_welcome": {
+        "fi": "Tervetuloa {service} yrityspalveluihin. Kerro lyhyesti, mitä asiasi koskee.",
+        "sv": "För service på svenska, tryck 8.",
+        "en": "For service in English, press 9.",
+    },
+    "voice_ask": {
+        "fi": "Kerro lyhyesti, mitä asiasi koskee.",
+        "sv": "Berätta kort vad ditt ärende gäller.",
+        "en": "Please tell me briefly what your matter is about.",
+    },
+    "voice_menu_intro": {
+        "fi": "En ole varma, ymmärsinkö oikein. Valitse aihe numeronäppäimellä.",
+        "sv": "Jag är inte säker på att jag förstod. Välj ämne med sifferknapparna.",
+        "en": "I am not sure I understood. Choose a topic with the keypad.",
+    },
+    "voice_menu_item": {"fi": "{label}, paina {digit}.", "sv": "{label}, tryck {digit}.", "en": "{label}, press {digit}."},
+    "voice_connect": {
+        "fi": "Yhdistän sinut asiantuntijallemme. {name}, {title}, auttaa sinua.",
+        "sv": "Jag kopplar dig till vår expert. {name}, {title}, hjälper dig.",
+        "en": "I will put you through to our specialist. {name}, {title}, will help you.",
+    },
+    "voice_callback": {
+        "fi": "{name}, {title}, soittaa sinulle takaisin viimeistään {date}. Saat vahvistuksen tekstiviestinä. Kiitos soitostasi.",
+        "sv": "{name}, {title}, ringer upp dig senast {date}. Du får en bekräftelse per sms. Tack för ditt samtal.",
+        "en": "{name}, {title}, will call you back by {date}. You will get a text message to confirm. Thank you for calling.",
+    },
+    "voice_goodbye": {
+        "fi": "Kiitos soitostasi. Näkemiin.",
+        "sv": "Tack för ditt samtal. Hej då.",
+        "en": "Thank you for calling. Goodbye.",
+    },
+    "voice_no_input": {
+        "fi": "En kuullut vastausta. Voit myös lähettää tekstiviestin tähän numeroon. Näkemiin.",
+        "sv": "Jag hörde inget svar. Du kan också skicka ett sms till det här numret. Hej då.",
+        "en": "I did not hear an answer. You can also send a text message to this number. Goodbye.",
+    },
+    "voice_fallback": {
+        "fi": "Pahoittelemme, palvelussa on häiriö. Puhelusi on kirjattu ja soitamme sinulle takaisin.",
+        "sv": "Vi ber om ursäkt, det är en störning. Ditt samtal är registrerat och vi ringer upp dig.",
+        "en": "We are sorry, there is a disruption. Your call is recorded and we will call you back.",
+    },
+    "callback_specialist_sms": {
+        "fi": "{service}: soittopyyntö {ref}, aihe {topic}. Soita asiakkaalle {phone} viimeistään {date}.",
+        "sv": "{service}: samtalsbegäran {ref}, ämne {topic}. Ring kunden {phone} senast {date}.",
+        "en": "{service}: callback {ref}, topic {topic}. Call the customer {phone} by {date}.",
+    },
 }
 
 

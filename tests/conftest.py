@@ -129,3 +129,40 @@ def live(stack):
     """The stack with empty tables and the example directory."""
     stack.reset(EXAMPLE_DIRECTORY)
     return stack
+
+
+PUBLIC = "https://luukku.example.org"
+TWILIO_TOKEN = "test-twilio-token"
+
+
+@pytest.fixture
+def clock():
+    """A settable clock; starts on Monday 30 Nov 2026 at 10:00 in Helsinki (08:00 UTC)."""
+    from datetime import datetime
+
+    class Clock:
+        now = datetime(2026, 11, 30, 8, 0)
+
+        def __call__(self):
+            return self.now
+
+    return Clock()
+
+
+@pytest.fixture
+def phone_app(database_url, sessions, rasa, clock):
+    app = create_app({"database_url": database_url, "internal_api_token": "test-token", "smtp_host": "",
+                      "twilio_account_sid": "ACtest", "twilio_auth_token": TWILIO_TOKEN,
+                      "twilio_number": "+358400000000", "public_base_url": PUBLIC, "sms_reply_budget": 2.0},
+                     rasa=rasa, clock=clock)
+    yield app
+    app.extensions["luukku"]["engine"].dispose()
+
+
+@pytest.fixture
+def twilio(phone_app):
+    from .helpers import TwilioWebhooks
+
+    client = phone_app.test_client()
+    return TwilioWebhooks(lambda path, data, headers: client.post(path, data=data, headers=headers), PUBLIC,
+                          TWILIO_TOKEN)

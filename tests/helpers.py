@@ -83,6 +83,7 @@ class ScriptedRasa:
         self.replies = replies if replies is not None else [{"text": "Mikä on nimesi?"}]
         self.down = down
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.ranking = [{"name": "funding", "confidence": 0.9}, {"name": "greet", "confidence": 0.1}]
 
     def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float | None = None):
         if self.down:
@@ -93,8 +94,35 @@ class ScriptedRasa:
     def parse(self, text: str, timeout: float | None = None) -> dict[str, Any]:
         if self.down:
             raise RasaUnavailable("ConnectionError")
-        return {"intent": {"name": "funding", "confidence": 0.9},
-                "intent_ranking": [{"name": "funding", "confidence": 0.9}, {"name": "greet", "confidence": 0.1}]}
+        return {"intent": self.ranking[0], "intent_ranking": self.ranking}
 
     def ready(self) -> bool:
         return not self.down
+
+
+class TwilioWebhooks:
+    """Posts to the router exactly as Twilio does: form-encoded and signed with the library's RequestValidator."""
+
+    def __init__(self, post, base_url: str, auth_token: str) -> None:
+        from twilio.request_validator import RequestValidator
+
+        self.post = post  # (path, data, headers) -> response
+        self.base_url = base_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
+        self.counter = 0
+
+    def signed(self, path: str, params: dict[str, str], *, forge: bool = False):
+        signature = self.validator.compute_signature(self.base_url + path, params)
+        if forge:
+            signature = signature[:-4] + "AAAA"
+        return self.post(path, params, {"X-Twilio-Signature": signature})
+
+    def sms(self, sender: str, body: str, sid: str | None = None, **extra: str):
+        self.counter += 1
+        params = {"MessageSid": sid or f"SM{self.counter:032d}", "AccountSid": "ACtest", "From": sender,
+                  "To": "+358400000000", "Body": body, "NumMedia": "0", **extra}
+        return self.signed("/twilio/sms", params)
+
+    def call(self, path: str, call_sid: str, caller: str = "+358401110000", **extra: str):
+        params = {"CallSid": call_sid, "AccountSid": "ACtest", "From": caller, "To": "+358400000000", **extra}
+        return self.signed(path, params)

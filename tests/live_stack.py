@@ -13,16 +13,19 @@ from waitress.server import create_server
 
 from router import config, directory
 from router.app import create_app
-from router.models import Case, Conversation, Message, OutboxMessage
-from router.senders import RecordingSender, SmtpSender
+from router.models import Call, Case, Conversation, Message, OptOut, OutboxMessage, utcnow
+from router.senders import SmtpSender
+from router.twilio_sms import TwilioSmsSender
 from router.worker import Worker
 
-from .helpers import SmtpServer, free_port, http_ok, wait_until
+from .helpers import SmtpServer, TwilioWebhooks, free_port, http_ok, wait_until
+from .twilio_standin import TwilioStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "current.tar.gz"
 BOT_BIN = ROOT / ".venv-bot" / "bin"
 TOKEN = "stack-token"
+TWILIO_TOKEN = "stack-twilio-token"
 
 
 class Stack:
@@ -38,7 +41,8 @@ class Stack:
         self.database_url = database_url
         self.procs: list[subprocess.Popen] = []
         self.smtp = SmtpServer()
-        self.sms = RecordingSender()
+        self.twilio_api = TwilioStandIn()
+        self.clock_now = None  # None: the real clock
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         with open(self.workdir / f"{name}.log", "wb") as log:
@@ -47,6 +51,7 @@ class Stack:
 
     def start(self) -> "Stack":
         self.smtp.__enter__()
+        self.twilio_api.__enter__()
         self._spawn("actions", [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
                                 "--port", str(self.actions_port)],
                     {"ROUTER_INTERNAL_URL": self.router_url, "INTERNAL_API_TOKEN": TOKEN})
@@ -56,14 +61,19 @@ class Stack:
                     {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
         overrides = {"database_url": self.database_url, "rasa_url": self.rasa_url, "internal_api_token": TOKEN,
                      "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port, "smtp_security": "none",
-                     "public_base_url": self.router_url, "twilio_account_sid": "", "rasa_timeout": 20.0}
+                     "public_base_url": self.router_url, "rasa_timeout": 20.0, "twilio_account_sid": "ACstack",
+                     "twilio_auth_token": TWILIO_TOKEN, "twilio_number": "+358400000000",
+                     "twilio_api_base_url": self.twilio_api.base_url}
         self.settings = config.load(overrides)
-        self.app = create_app(overrides)
+        self.app = create_app(overrides, clock=lambda: self.clock_now or utcnow())
         self.sessions = self.app.extensions["luukku"]["sessions"]
         self.server = create_server(self.app, host="127.0.0.1", port=self.router_port, threads=8)
         threading.Thread(target=self.server.run, daemon=True).start()
         self.worker = Worker(self.settings, self.sessions,
-                             senders={"email": SmtpSender(self.settings), "sms": self.sms})
+                             senders={"email": SmtpSender(self.settings), "sms": TwilioSmsSender(self.settings)})
+        self.twilio = TwilioWebhooks(
+            lambda path, data, headers: requests.post(self.router_url + path, data=data, headers=headers, timeout=30),
+            self.router_url, TWILIO_TOKEN)
         wait_until(lambda: http_ok(f"http://127.0.0.1:{self.actions_port}/health"), 120, what="action server")
         wait_until(lambda: requests.get(self.rasa_url + "/status", timeout=2).json().get("model_file"), 180,
                    what="rasa")
@@ -79,16 +89,18 @@ class Stack:
                 proc.kill()
         self.server.close()
         self.smtp.__exit__()
+        self.twilio_api.__exit__()
         self.app.extensions["luukku"]["engine"].dispose()
 
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
-            for model in (OutboxMessage, Case, Message, Conversation):
+            for model in (OutboxMessage, Call, Case, Message, Conversation, OptOut):
                 s.execute(delete(model))
             directory.load(s, directory_file)
             s.commit()
         self.smtp.collector.messages.clear()
-        self.sms.sent.clear()
+        self.twilio_api.received.clear()
+        self.clock_now = None
 
     def chat(self, text: str, session: str | None = None) -> dict[str, Any]:
         resp = requests.post(self.router_url + "/api/chat", json={"session": session, "text": text}, timeout=30)

@@ -20,3 +20,8 @@ def settings() -> Settings:
 
 def rasa():
     return current_app.extensions["luukku"]["rasa"]
+
+
+def clock():
+    """Now, as naive UTC; tests replace it to walk across working hours and holidays."""
+    return current_app.extensions["luukku"]["clock"]()

@@ -62,7 +62,7 @@ def test_english_chat_ends_with_the_funding_specialist(live):
                                f" at the latest. Your reference is {case.ref}."]
     assert (case.topic, case.customer_phone) == ("funding", "+358400000555")
     live.worker.deliver()
-    assert [o.recipient for o in live.sms.sent] == ["+358400000555"]
+    assert [m["To"] for m in live.twilio_api.received] == ["+358400000555"]
     assert len(live.smtp.to("matti.esimerkki@example.org")) == 1
 
 

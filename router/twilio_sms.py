@@ -1,0 +1,46 @@
+"""Outbound SMS through Twilio's REST API, with errors sorted into retry and give up."""
+from __future__ import annotations
+
+from typing import Optional
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from .config import Settings
+from .outbox import Outgoing, PermanentFailure, TemporaryFailure
+
+OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
+
+
+def make_client(settings: Settings) -> Client:
+    """A Twilio client; tests point `TWILIO_API_BASE_URL` at a local stand-in of the Messages API."""
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
+                    http_client=TwilioHttpClient(timeout=10))
+    if settings.twilio_api_base_url:
+        client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+    return client
+
+
+class TwilioSmsSender:
+    """Sends one outbox row as one Twilio message."""
+
+    def __init__(self, settings: Settings, client: Optional[Client] = None) -> None:
+        self.settings = settings
+        self.client = client or make_client(settings)
+
+    def send(self, out: Outgoing) -> str:
+        extra = {}
+        if out.headers.get("validity_period"):
+            extra["validity_period"] = int(out.headers["validity_period"])
+        try:
+            message = self.client.messages.create(
+                to=out.recipient, from_=self.settings.twilio_number, body=out.body,
+                status_callback=self.settings.public_base_url.rstrip("/") + "/twilio/status", **extra)
+        except TwilioRestException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise TemporaryFailure(f"twilio {exc.status}") from exc
+            raise PermanentFailure(f"twilio {exc.status} code {exc.code}") from exc
+        except OSError as exc:
+            raise TemporaryFailure(type(exc).__name__) from exc
+        return str(message.sid)

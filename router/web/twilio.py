@@ -1,0 +1,107 @@
+"""Twilio's webhooks: SMS, voice, delivery status. Every route checks Twilio's signature first."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import update
+from twilio.request_validator import RequestValidator
+
+from .. import twiml
+from ..models import OutboxMessage
+from ..sms import InboundSms
+from . import clock, db, settings
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+# Twilio's message statuses in the order they can happen; a callback never moves a message backwards.
+STATUS_RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4,
+               "undelivered": 4, "failed": 4, "read": 5}
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: the public base (we may sit behind a proxy) plus the raw, undecoded query."""
+    url = settings().public_base_url.rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("ascii", errors="strict")
+    return url
+
+
+def twilio_signed(view):
+    """Refuse (403, nothing stored) any request whose X-Twilio-Signature does not match."""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        s = settings()
+        if s.twilio_validate:
+            signature = request.headers.get("X-Twilio-Signature", "")
+            if not s.twilio_auth_token or not signature or \
+                    not RequestValidator(s.twilio_auth_token).validate(signed_url(), request.form, signature):
+                abort(403)
+        return view(*args, **kwargs)
+    return checked
+
+
+def xml(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+def _channels() -> dict:
+    return current_app.extensions["luukku"]
+
+
+@bp.post("/sms")
+@twilio_signed
+def sms():
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    sender = form.get("From")
+    if not sid or not sender:
+        return xml(twiml.sms_reply([])), 400
+    inbound = InboundSms(sid, sender, form.get("Body", "")[:1600], int(form.get("NumMedia") or 0))
+    return xml(twiml.sms_reply(_channels()["sms"].receive(inbound, clock())))
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    sid, new = request.form.get("MessageSid"), request.form.get("MessageStatus", "")
+    if not sid or new not in STATUS_RANK:
+        return "", 400
+    lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[new]]
+    session = db()
+    session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid)
+                    .where((OutboxMessage.delivery_status.is_(None)) | OutboxMessage.delivery_status.in_(lower))
+                    .values(delivery_status=new))
+    session.commit()
+    return "", 204
+
+
+@bp.post("/voice")
+@twilio_signed
+def voice():
+    call_sid = request.form.get("CallSid")
+    if not call_sid:
+        return xml(twiml.say_and_hang_up("", "fi")), 400
+    return xml(_channels()["voice"].welcome(call_sid, request.form.get("From"), clock()))
+
+
+@bp.post("/voice/gather")
+@twilio_signed
+def voice_gather():
+    form = request.form
+    return xml(_channels()["voice"].gathered(form.get("CallSid", ""), request.args.get("lang", "fi"),
+                                             request.args.get("stage", "topic"), form.get("SpeechResult", "").strip(),
+                                             form.get("Digits", "").strip(), clock()))
+
+
+@bp.post("/voice/dial-status")
+@twilio_signed
+def voice_dial_status():
+    return xml(_channels()["voice"].dial_status(request.form.get("CallSid", ""),
+                                                request.form.get("DialCallStatus", ""), clock()))
+
+
+@bp.post("/voice/fallback")
+@twilio_signed
+def voice_fallback():
+    return xml(_channels()["voice"].fallback(request.form.get("CallSid"), request.form.get("From"), clock()))
