@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import config as config_mod
 from .db import make_engine, make_sessionmaker
@@ -105,9 +106,12 @@ def classify() -> None:
 
     settings, sessions = _sessions()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
-    with sessions() as session:
-        topics = [t.key for t in directory_mod.topic_labels(session)] or \
-            ["founding", "funding", "recruitment", "internationalisation", "plots"]
+    topics = ["founding", "funding", "recruitment", "internationalisation", "plots"]
+    try:
+        with sessions() as session:
+            topics = [t.key for t in directory_mod.topic_labels(session)] or topics
+    except SQLAlchemyError:
+        click.echo("router classify: no directory in the database; using the five standard topics", err=True)
     for line in sys.stdin:
         if not line.strip():
             continue

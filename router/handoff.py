@@ -41,6 +41,8 @@ class HandoffRequest:
     kind: str = "handoff"
     # Set when the customer already met this person (a call that was not answered): the case stays with them.
     specialist_key: Optional[str] = None
+    # The email channel sends its own RFC 3834 acknowledgement instead of the generic confirmation.
+    notify_customer: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,12 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
     session.add(case)
     session.flush()
     result = _result(case, settings)
-    _queue_notifications(session, settings, case, result)
+    _queue_notifications(session, settings, case, result, notify_customer=req.notify_customer)
     return result
 
 
-def _queue_notifications(session: Session, settings: Settings, case: Case, result: HandoffResult) -> None:
+def _queue_notifications(session: Session, settings: Settings, case: Case, result: HandoffResult,
+                         notify_customer: bool = True) -> None:
     person = case.specialist
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
     labels = {t.key: t.labels for t in directory.topic_labels(session)}
@@ -142,10 +145,13 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
         transcript(conv) or "-",
         "",
         f"Avaa asia / Open the case: {link}",
+        "Vastaa tähän viestiin, niin vastauksesi välitetään asiakkaalle. / Reply to this email to answer the customer.",
     ])
     enqueue(session, key=f"case:{case.ref}:specialist", kind="email", recipient=person.email,
             subject=f"[{case.ref}] {topic_fi}: {case.customer_name or 'asiakas'} (viim. {due_fi})",
-            body=body, case_id=case.id)
+            body=body, case_id=case.id, headers={"Reply-To": settings.service_email})
+    if not notify_customer:
+        return
     values = dict(customer=case.customer_name or "", name=person.name, title=person.title(case.language),
                   date=result.due_text, ref=case.ref, service=settings.service_name)
     if case.customer_email:

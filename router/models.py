@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -153,3 +153,32 @@ class Call(Base):
     outcome: Mapped[Optional[str]] = mapped_column(String(20))  # connected, callback, fallback
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailReceipt(Base):
+    """One IMAP message seen, once per mailbox UIDVALIDITY+UID, with what became of it."""
+
+    __tablename__ = "mail_receipts"
+    __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid", name="uq_mail_receipts_uid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[str] = mapped_column(String(40))
+    uid: Mapped[str] = mapped_column(String(40))
+    message_id: Mapped[Optional[str]] = mapped_column(String(500), index=True)
+    # case, thread, relayed, duplicate, loop, bounce, bulk, forged, flood, rejected
+    outcome: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """A file that came with an email; kept up to a size, otherwise only listed."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int]
+    data: Mapped[Optional[bytes]] = mapped_column(LargeBinary)

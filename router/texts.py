@@ -109,6 +109,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "{service}: samtalsbegäran {ref}, ämne {topic}. Ring kunden {phone} senast {date}.",
         "en": "{service}: callback {ref}, topic {topic}. Call the customer {phone} by {date}.",
     },
+    "email_ack_body": {
+        "fi": "Hei{customer},\n\nkiitos viestistäsi. {name}, {title}, hoitaa asiaasi ja on yhteydessä sinuun viimeistään"
+              " {date}.\nAsiasi viite on {ref}. Voit vastata tähän viestiin, niin vastauksesi liitetään asiaan.\n\n"
+              "Tämä on automaattinen vastaus.\n{service}",
+        "sv": "Hej{customer},\n\ntack för ditt meddelande. {name}, {title}, sköter ditt ärende och kontaktar dig senast"
+              " {date}.\nDitt ärendes referens är {ref}. Du kan svara på detta meddelande, så läggs svaret till ärendet."
+              "\n\nDetta är ett automatiskt svar.\n{service}",
+        "en": "Hello{customer},\n\nthank you for your message. {name}, {title}, is handling your matter and will contact"
+              " you by {date}.\nYour reference is {ref}. You can reply to this message and your reply joins the case."
+              "\n\nThis is an automatic reply.\n{service}",
+    },
 }
 
 

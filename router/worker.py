@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 import uuid
 from typing import Callable, Optional
 
@@ -29,10 +30,24 @@ class Worker:
         self.name = uuid.uuid4().hex[:12]
         self.stopping = threading.Event()
         self.jobs: list[tuple[str, Callable[[], object]]] = [("outbox", self.deliver)]
+        self.next_poll = 0.0
+        if settings.imap_host:
+            self.jobs.append(("mailbox", self.poll_mailbox))
 
     def deliver(self) -> int:
         return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,
                                   max_attempts=self.settings.outbox_max_attempts)
+
+    def poll_mailbox(self) -> None:
+        """Poll IMAP every `imap_interval` seconds (the worker ticks more often for the outbox)."""
+        if time.monotonic() < self.next_poll:
+            return
+        self.next_poll = time.monotonic() + self.settings.imap_interval
+        from .mailbox import MailboxPoller
+        from .rasa_client import RasaClient
+
+        MailboxPoller(self.settings, self.sessions, RasaClient(self.settings.rasa_url, self.settings.rasa_timeout),
+                      self.clock).poll()
 
     def tick(self) -> None:
         for name, job in self.jobs:

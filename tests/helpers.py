@@ -126,3 +126,69 @@ class TwilioWebhooks:
     def call(self, path: str, call_sid: str, caller: str = "+358401110000", **extra: str):
         params = {"CallSid": call_sid, "AccountSid": "ACtest", "From": caller, "To": "+358400000000", **extra}
         return self.signed(path, params)
+
+
+class ImapServer:
+    """A real IMAP server on localhost (pymap's in-memory backend) with one mailbox."""
+
+    USER, PASSWORD = "luukku@example.org", "imap-test-password"
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        self.port = free_port()
+        pymap = Path(sys.executable).parent / "pymap"
+        self.proc = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict",
+                                      "--demo-user", self.USER, "--demo-password", self.PASSWORD],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def __enter__(self) -> "ImapServer":
+        wait_until(self._answers, 20, what="pymap")
+        return self
+
+    def _answers(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+            return s.recv(100).startswith(b"* OK")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+    def mailbox(self):
+        from imap_tools import MailBoxUnencrypted
+
+        return MailBoxUnencrypted("127.0.0.1", self.port).login(self.USER, self.PASSWORD)
+
+    def append(self, *raw: bytes) -> None:
+        with self.mailbox() as box:
+            for item in raw:
+                box.append(item, "INBOX")
+
+    def unseen(self) -> int:
+        from imap_tools import AND
+
+        with self.mailbox() as box:
+            return len(list(box.fetch(AND(seen=False), mark_seen=False, headers_only=True)))
+
+    def settings(self) -> dict:
+        return {"imap_host": "127.0.0.1", "imap_port": self.port, "imap_security": "none",
+                "imap_user": self.USER, "imap_password": self.PASSWORD, "imap_folder": "INBOX"}
+
+
+def mail(sender: str, subject: str, body: str, *, message_id: str, charset: str = "utf-8", **headers: str) -> bytes:
+    """A plain RFC 5322 message as bytes, for APPEND."""
+    from email.message import EmailMessage
+    from email.utils import formatdate
+
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Luukku <luukku@example.org>"
+    msg["Subject"] = subject
+    msg["Date"] = formatdate()
+    msg["Message-ID"] = message_id
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body, charset=charset)
+    return msg.as_bytes()

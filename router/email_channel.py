@@ -1,0 +1,169 @@
+"""The email channel: each inbound mail becomes a case, joins one, is relayed, or is dropped; never a loop."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import conversation, directory, mailtext, promise, texts
+from .classification import classify
+from .config import Settings
+from .handoff import HandoffRequest, hand_off
+from .mailparse import ParsedMail
+from .models import Attachment, Case, Conversation, Message, OutboxMessage, Specialist
+from .outbox import enqueue
+
+log = logging.getLogger(__name__)
+REF = re.compile(r"\[(LK-[A-Z0-9]{6})\]")
+# More new cases than this from one sender in an hour is a flood: later mail joins the latest case.
+FLOOD_LIMIT = 5
+
+
+def is_automatic(mail: ParsedMail, own: str) -> Optional[str]:
+    """Why this mail must never get an automatic answer (RFC 3834), or None."""
+    if mail.is_bounce:
+        return "bounce"
+    if mail.auto_submitted and mail.auto_submitted != "no":
+        return "loop"
+    if own and own in mail.x_loop:
+        return "loop"
+    if mail.precedence in {"bulk", "list", "junk"} or mail.list_id:
+        return "bulk"
+    return None
+
+
+class EmailChannel:
+    """Handles one parsed mail in the caller's session; the caller commits and then marks it handled."""
+
+    def __init__(self, settings: Settings, rasa) -> None:
+        self.settings = settings
+        self.rasa = rasa
+        self.own = settings.service_email.lower()
+
+    def handle(self, session: Session, mail: ParsedMail, now: datetime) -> tuple[str, Optional[int]]:
+        """The outcome and the case it touched."""
+        if mail.message_id and session.scalar(select(Message.id).where(
+                Message.channel == "email", Message.provider_id == mail.message_id[:255])):
+            return "duplicate", None
+        automatic = is_automatic(mail, self.own)
+        if automatic:
+            log.info("email dropped quietly: %s", automatic)
+            return automatic, None
+        if not mail.sender or mail.sender == self.own:
+            log.warning("email rejected: sender missing or forged as our own address")
+            return "forged", None
+        case = self._thread(session, mail)
+        # A new matter keeps the whole text for the specialist; replies drop what they quote.
+        text = mailtext.strip_reply(mail.text) if case is not None else mail.text
+        specialist = session.scalar(select(Specialist).where(func.lower(Specialist.email) == mail.sender))
+        if case is not None and specialist is not None:
+            return "relayed", self._relay(session, case, specialist, mail, text, now)
+        if case is not None and (case.customer_email or "").lower() == mail.sender:
+            return "thread", self._join(session, case, mail, text, now)
+        if case is None and self._flooding(session, mail.sender, now):
+            latest = session.scalar(select(Case).where(Case.customer_email == mail.sender, Case.channel == "email")
+                                    .order_by(Case.id.desc()).limit(1))
+            self._join(session, latest, mail, text, now, notify=False)
+            return "flood", latest.id
+        return "case", self._new_case(session, mail, text, now)
+
+    # --- outcomes -------------------------------------------------------------------------------
+    def _thread(self, session: Session, mail: ParsedMail) -> Optional[Case]:
+        ids = [i[:255] for i in mail.in_reply_to]
+        if ids:
+            conv_id = session.scalar(select(Message.conversation_id).where(
+                Message.channel == "email", Message.provider_id.in_(ids)).limit(1))
+            if conv_id:
+                case = session.scalar(select(Case).where(Case.conversation_id == conv_id).order_by(Case.id).limit(1))
+                if case:
+                    return case
+            case_id = session.scalar(select(OutboxMessage.case_id).where(
+                OutboxMessage.provider_id.in_(ids), OutboxMessage.case_id.is_not(None)).limit(1))
+            if case_id:
+                return session.get(Case, case_id)
+        match = REF.search(mail.subject or "")
+        return session.scalar(select(Case).where(Case.ref == match.group(1))) if match else None
+
+    def _store(self, session: Session, conv: Conversation, mail: ParsedMail, text: str, now: datetime,
+               case_id: Optional[int], author: str = "customer") -> int:
+        message_id = conversation.record(session, conv, text or "(tyhjä viesti / empty message)", direction="in",
+                                         author=author, provider_id=(mail.message_id or None) and mail.message_id[:255],
+                                         payload={"subject": mail.subject[:300]}, now=now)
+        for a in mail.attachments:
+            session.add(Attachment(case_id=case_id, message_id=message_id, filename=a.filename[:255],
+                                   content_type=a.content_type[:127], size=a.size,
+                                   data=a.data if a.size <= self.settings.attachment_max_bytes else None))
+        return message_id
+
+    def _new_case(self, session: Session, mail: ParsedMail, text: str, now: datetime) -> int:
+        topics = [t.key for t in directory.topic_labels(session)]
+        result = classify(f"{mail.subject}\n{mailtext.for_classifier(text)}".strip(), self.rasa, topics, timeout=5.0)
+        # An email cannot be asked back at once: when unsure, the service desk takes it rather than a guess.
+        topic = result.topic if result.confident else "general"
+        conv = conversation.start(session, channel="email", language=result.language, address=mail.sender, now=now)
+        self._store(session, conv, mail, text, now, None)
+        listed = "\n".join(f"- {a.filename} ({a.content_type}, {a.size} B"
+                            f"{'' if a.size <= self.settings.attachment_max_bytes else ', not stored: too large'})"
+                            for a in mail.attachments)
+        summary = f"{mail.subject}\n\n{text}".strip() + (f"\n\nLiitteet / Attachments:\n{listed}" if listed else "")
+        outcome = hand_off(session, self.settings, HandoffRequest(
+            idempotency_key=f"mail:{mail.message_id or conv.public_id}"[:200], topic=topic, language=result.language,
+            channel="email", conversation_id=conv.id, customer_name=mail.sender_name or None, email=mail.sender,
+            summary=summary, kind="email", notify_customer=False), now)
+        case = outcome.case
+        session.query(Attachment).filter(Attachment.message_id.in_(
+            select(Message.id).where(Message.conversation_id == conv.id))).update({"case_id": case.id})
+        self._acknowledge(session, case, mail, outcome.due_text, now)
+        return case.id
+
+    def _acknowledge(self, session: Session, case: Case, mail: ParsedMail, due_text: str, now: datetime) -> None:
+        person = case.specialist
+        day = promise.local_date(now, self.settings.timezone)
+        headers = {"Auto-Submitted": "auto-replied", "X-Loop": self.own}
+        if mail.message_id:
+            headers.update({"In-Reply-To": mail.message_id, "References": mail.message_id})
+        subject = re.sub(r"^(re|vs|sv|aw)\s*:\s*", "", mail.subject or "", flags=re.I)[:200]
+        # One automatic reply per sender per day: the key makes a second one a no-op (RFC 3834).
+        enqueue(session, key=f"ack:{mail.sender}:{day.isoformat()}", kind="email", recipient=mail.sender,
+                subject=f"Re: {subject} [{case.ref}]" if subject else f"[{case.ref}]", case_id=case.id,
+                headers=headers,
+                body=texts.say("email_ack_body", case.language, customer=f" {mail.sender_name}" if mail.sender_name else "",
+                               name=person.name, title=person.title(case.language), date=due_text, ref=case.ref,
+                               service=self.settings.service_name))
+
+    def _join(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
+              notify: bool = True) -> int:
+        conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+        if conv is None:
+            conv = conversation.start(session, channel="email", address=mail.sender, now=now)
+            case.conversation_id = conv.id
+        message_id = self._store(session, conv, mail, text, now, case.id)
+        if notify:
+            enqueue(session, key=f"mail-thread:{message_id}", kind="email", recipient=case.specialist.email,
+                    subject=f"[{case.ref}] Asiakas vastasi / The customer replied", case_id=case.id,
+                    headers={"Reply-To": self.settings.service_email},
+                    body=f"{text or '-'}\n\n{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}")
+        return case.id
+
+    def _relay(self, session: Session, case: Case, specialist: Specialist, mail: ParsedMail, text: str,
+               now: datetime) -> int:
+        conv = session.get(Conversation, case.conversation_id)
+        message_id = self._store(session, conv, mail, text, now, case.id, author="staff")
+        recipient = case.customer_email or (conv.address if conv and conv.channel == "email" else None)
+        if recipient:
+            enqueue(session, key=f"mail-relay:{message_id}", kind="email", recipient=recipient, case_id=case.id,
+                    subject=f"Re: [{case.ref}] {specialist.name}", body=f"{text}\n\n{specialist.name}\n"
+                    f"{specialist.title(case.language)}\n{self.settings.service_name}")
+        elif case.customer_phone:
+            enqueue(session, key=f"mail-relay:{message_id}", kind="sms", recipient=case.customer_phone,
+                    case_id=case.id, body=f"{self.settings.service_name}, {specialist.name}: {text}"[:640])
+        return case.id
+
+    def _flooding(self, session: Session, sender: str, now: datetime) -> bool:
+        recent = session.scalar(select(func.count(Case.id)).where(
+            Case.customer_email == sender, Case.channel == "email", Case.created_at >= now - timedelta(hours=1)))
+        return (recent or 0) >= FLOOD_LIMIT

@@ -1,0 +1,87 @@
+"""Polling the one IMAP mailbox: each message handled once, marked handled only after its case is committed."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable, Optional
+
+from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage, MailMessageFlags
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from . import mailparse
+from .config import Settings
+from .email_channel import EmailChannel
+from .models import MailReceipt
+from .store import insert_ignore
+
+log = logging.getLogger(__name__)
+BATCH = 100  # per poll, so a flood is worked through in turns and other work goes on
+
+
+class RawMailMessage(MailMessage):
+    """imap-tools' message that also keeps the bytes exactly as the server sent them."""
+
+    def __init__(self, fetch_data: list) -> None:
+        super().__init__(fetch_data)
+        self.raw: bytes = self._get_message_data_parts(fetch_data)[0]
+
+
+def connect(settings: Settings):
+    """A logged-in mailbox with the configured transport security."""
+    kinds = {"tls": MailBox, "starttls": MailBoxStartTls, "none": MailBoxUnencrypted}
+    box = kinds[settings.imap_security](settings.imap_host, settings.imap_port)
+    box.email_message_class = RawMailMessage
+    return box.login(settings.imap_user, settings.imap_password, initial_folder=settings.imap_folder)
+
+
+class MailboxPoller:
+    """One poll: fetch unseen messages without marking them, handle each in its own transaction, then mark."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker, rasa, clock: Callable[[], datetime],
+                 after_commit: Optional[Callable[[str], None]] = None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.channel = EmailChannel(settings, rasa)
+        self.clock = clock
+        self.after_commit = after_commit or (lambda uid: None)  # tests crash here on purpose
+
+    def poll(self) -> dict[str, int]:
+        """Handle what is waiting; counts per outcome."""
+        counts: dict[str, int] = {}
+        with connect(self.settings) as box:
+            status = box.folder.status(self.settings.imap_folder)
+            uidvalidity = str(status.get("UIDVALIDITY", ""))
+            for msg in box.fetch(AND(seen=False), mark_seen=False, bulk=20, limit=BATCH):
+                outcome = self._handle(uidvalidity, msg.uid, msg.raw)
+                self.after_commit(msg.uid)
+                box.flag(msg.uid, MailMessageFlags.SEEN, True)
+                counts[outcome] = counts.get(outcome, 0) + 1
+        if counts:
+            log.info("mailbox poll: %s", counts)
+        return counts
+
+    def _handle(self, uidvalidity: str, uid: str, raw: bytes) -> str:
+        now = self.clock()
+        with self.sessions() as session:
+            if session.query(MailReceipt.id).filter_by(folder=self.settings.imap_folder, uidvalidity=uidvalidity,
+                                                       uid=uid).first():
+                return "seen"  # handled before a crash kept it from being marked
+            try:
+                mail = mailparse.parse(raw)
+                outcome, case_id = self.channel.handle(session, mail, now)
+                message_id = mail.message_id
+            except Exception:  # noqa: BLE001 - one bad message must not block the ones behind it
+                session.rollback()
+                log.exception("email uid %s rejected", uid)
+                outcome, case_id, message_id = "rejected", None, None
+            try:
+                insert_ignore(session, MailReceipt, {
+                    "folder": self.settings.imap_folder, "uidvalidity": uidvalidity, "uid": uid,
+                    "message_id": (message_id or "")[:500] or None, "outcome": outcome, "case_id": case_id,
+                    "created_at": now})
+                session.commit()
+            except IntegrityError:  # another worker handled the same message at the same moment
+                session.rollback()
+                return "seen"
+        return outcome

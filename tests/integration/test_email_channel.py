@@ -1,0 +1,169 @@
+"""The one email address against real IMAP (pymap) and SMTP (aiosmtpd) servers; the bot is scripted here."""
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from router import config
+from router.mailbox import MailboxPoller
+from router.models import Attachment, Case, MailReceipt, Message, OutboxMessage
+from router.outbox import deliver_due
+from router.senders import SmtpSender
+
+from ..helpers import ImapServer, SmtpServer, mail
+
+NOW = datetime(2026, 11, 30, 8, 0)
+
+
+@pytest.fixture
+def imap():
+    with ImapServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(imap, smtp):
+    return config.load({**imap.settings(), "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none",
+                        "service_email": "luukku@example.org", "smtp_from": "Luukku <luukku@example.org>",
+                        "public_base_url": "https://luukku.example.org", "attachment_max_bytes": 1_000_000})
+
+
+@pytest.fixture
+def poller(settings, sessions, rasa):
+    return MailboxPoller(settings, sessions, rasa, lambda: NOW)
+
+
+def deliver(sessions, settings):
+    return deliver_due(sessions, {"email": SmtpSender(settings)}, NOW)
+
+
+def cases(sessions):
+    with sessions() as s:
+        return s.scalars(select(Case).order_by(Case.id)).all()
+
+
+def test_a_mail_becomes_a_case_with_an_rfc3834_acknowledgement_and_the_specialist_s_copy(
+        imap, smtp, poller, sessions, settings):
+    imap.append(mail("Maija Meikäläinen <maija.m@example.org>", "Rahoitus koneeseen",
+                     "Hei,\n\ntarvitsemme rahoitusta uuteen koneeseen.\n\nTerveisin\nMaija", message_id="<m1@example.org>"))
+    assert poller.poll() == {"case": 1}
+    assert imap.unseen() == 0
+    [case] = cases(sessions)
+    assert (case.channel, case.topic, case.customer_email, case.customer_name) == (
+        "email", "funding", "maija.m@example.org", "Maija Meikäläinen")
+    assert deliver(sessions, settings) == 2
+    [ack] = smtp.to("maija.m@example.org")
+    assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"] == "<m1@example.org>"
+    assert ack["Subject"] == f"Re: Rahoitus koneeseen [{case.ref}]"
+    assert "Matti Esimerkki, rahoitusasiantuntija" in ack.get_content() and "viimeistään ke 2.12.2026" in ack.get_content()
+    [copy] = smtp.to("matti.esimerkki@example.org")
+    assert "tarvitsemme rahoitusta uuteen koneeseen" in copy.get_content()
+    assert copy["Reply-To"] == "luukku@example.org"
+
+
+def test_each_message_is_handled_once_even_when_the_server_shows_it_again(imap, poller, sessions):
+    raw = mail("a@example.org", "Toimitila", "Etsimme toimitilaa", message_id="<same@example.org>")
+    imap.append(raw)
+    poller.poll()
+    imap.append(raw)  # the same Message-ID again (a resend, or another folder's copy)
+    assert poller.poll() == {"duplicate": 1}
+    assert len(cases(sessions)) == 1
+
+
+def test_a_crash_between_commit_and_mark_replays_safely(imap, settings, sessions, rasa):
+    imap.append(mail("b@example.org", "Vienti", "Haluamme aloittaa viennin", message_id="<crash@example.org>"))
+
+    def crash(uid):
+        raise RuntimeError("power cut after commit")
+
+    with pytest.raises(RuntimeError):
+        MailboxPoller(settings, sessions, rasa, lambda: NOW, after_commit=crash).poll()
+    assert imap.unseen() == 1  # not marked: the crash came first
+    assert MailboxPoller(settings, sessions, rasa, lambda: NOW).poll() == {"seen": 1}
+    assert imap.unseen() == 0 and len(cases(sessions)) == 1
+
+
+def test_a_reply_threads_into_its_case_and_the_specialist_hears_of_it(imap, smtp, poller, sessions, settings):
+    imap.append(mail("c@example.org", "Rekrytointi", "Tarvitsemme kaksi asentajaa", message_id="<c1@example.org>"))
+    poller.poll()
+    deliver(sessions, settings)
+    [ack] = smtp.to("c@example.org")
+    imap.append(mail("c@example.org", ack["Subject"].replace("Re: ", "RE: "), "Lisäksi harjoittelija.\n\n"
+                     "> aiempi viesti", message_id="<c2@example.org>", In_Reply_To=ack["Message-ID"]))
+    assert poller.poll() == {"thread": 1}
+    [case] = cases(sessions)
+    with sessions() as s:
+        texts = s.scalars(select(Message.text).where(Message.conversation_id == case.conversation_id)
+                          .order_by(Message.id)).all()
+    assert texts == ["Tarvitsemme kaksi asentajaa", "Lisäksi harjoittelija."]
+    deliver(sessions, settings)
+    assert len(smtp.to("c@example.org")) == 1  # no second acknowledgement
+
+
+def test_a_specialist_s_reply_is_relayed_to_the_customer(imap, smtp, poller, sessions, settings):
+    imap.append(mail("d@example.org", "Laina", "Tarvitsemme lainaa", message_id="<d1@example.org>"))
+    poller.poll()
+    [case] = cases(sessions)
+    imap.append(mail("Matti Esimerkki <matti.esimerkki@example.org>", f"Re: [{case.ref}] Rahoitus",
+                     "Hei, soitan teille huomenna.\n\n-- \nMatti", message_id="<d2@example.org>"))
+    assert poller.poll() == {"relayed": 1}
+    deliver(sessions, settings)
+    relayed = [m for m in smtp.to("d@example.org") if "Hei, soitan" in m.get_content()]
+    assert len(relayed) == 1 and relayed[0]["Subject"] == f"Re: [{case.ref}] Matti Esimerkki"
+
+
+def test_automatic_mail_gets_no_answer_and_no_case(imap, smtp, poller, sessions, settings):
+    imap.append(mail("e@example.org", "Poissa", "Olen lomalla", message_id="<e1@example.org>",
+                     Auto_Submitted="auto-replied"),
+                mail("news@example.org", "Uutiskirje", "Uutisia", message_id="<e2@example.org>", Precedence="bulk"),
+                mail("luukku@example.org", "Hei", "Väärennetty", message_id="<e3@example.org>"))
+    assert poller.poll() == {"loop": 1, "bulk": 1, "forged": 1}
+    assert cases(sessions) == [] and deliver(sessions, settings) == 0
+
+
+def test_a_bounce_is_dropped_quietly(imap, poller, sessions):
+    dsn = (b"From: MAILER-DAEMON@example.org\r\nTo: luukku@example.org\r\nSubject: Undelivered Mail\r\n"
+           b"Message-ID: <dsn1@example.org>\r\nContent-Type: multipart/report; report-type=delivery-status; "
+           b"boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--b\r\n"
+           b"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; example.org\r\n\r\n--b--\r\n")
+    imap.append(dsn)
+    assert poller.poll() == {"bounce": 1}
+    assert cases(sessions) == []
+
+
+def test_odd_mail_still_becomes_a_case_and_nothing_blocks_the_queue(imap, poller, sessions):
+    big = mail("f@example.org", "Iso liite", "Liitteenä suunnitelma", message_id="<f1@example.org>")
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(big, policy=policy.default)
+    msg.add_attachment(b"x" * 20_000_000, maintype="application", subtype="octet-stream", filename="iso.bin")
+    imap.append(msg.as_bytes(),
+                b"From: g@example.org\r\nMessage-ID: <g1@example.org>\r\n\r\n",  # no subject, empty body
+                b"From: h@example.org\r\nMessage-ID: <h1@example.org>\r\nContent-Type: multipart/mixed\r\n\r\n"
+                b"no boundary at all\r\n",
+                mail("i@example.org", "Tontti", "Etsimme tonttia", message_id="<i1@example.org>"))
+    assert poller.poll() == {"case": 4}
+    with sessions() as s:
+        [attachment] = s.scalars(select(Attachment)).all()
+        assert (attachment.filename, attachment.size, attachment.data) == ("iso.bin", 20_000_000, None)
+        assert attachment.case_id is not None
+        assert s.scalar(select(func.count()).select_from(MailReceipt)) == 4
+
+
+def test_a_mail_bomb_is_contained(imap, poller, sessions):
+    imap.append(*[mail("bomb@example.org", f"Viesti {i}", "rahoitus", message_id=f"<bomb{i}@example.org>")
+                  for i in range(500)])
+    total = {}
+    while imap.unseen():
+        for outcome, n in poller.poll().items():
+            total[outcome] = total.get(outcome, 0) + n
+    assert total == {"case": 5, "flood": 495}
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient == "bomb@example.org")) == 1  # one acknowledgement a day
