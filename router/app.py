@@ -5,6 +5,7 @@ import logging
 from typing import Any, Mapping, Optional
 
 from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_mod
 from .db import make_engine, make_sessionmaker
@@ -26,6 +27,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         JSON_SORT_KEYS=False,
+        REMEMBER_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
@@ -46,8 +49,15 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         if session is not None:
             session.close()
 
-    from .web import chat, dev, health, internal, pages, twilio
+    from .web import admin, api_v1, auth, chat, dev, health, internal, pages, staff, survey_page, twilio
+    from .web.i18n import lang, t
 
-    for module in (health, chat, internal, pages, dev, twilio):
+    csrf = CSRFProtect(app)
+    # Machine-to-machine routes authenticate otherwise (signatures, tokens) and carry no browser session.
+    for module in (chat, internal, twilio, api_v1):
+        csrf.exempt(module.bp)
+    auth.login_manager.init_app(app)
+    app.jinja_env.globals.update(t=t, lang=lang)
+    for module in (health, chat, internal, pages, dev, twilio, auth, staff, admin, survey_page, api_v1):
         app.register_blueprint(module.bp)
     return app

@@ -124,3 +124,70 @@ def classify() -> None:
             click.echo(json.dumps({"error": "each line must be a JSON object with a string 'text'"}))
             continue
         click.echo(json.dumps(run(text, rasa, topics).as_dict(), ensure_ascii=False))
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["specialist", "lead", "admin"]), default="specialist")
+@click.option("--specialist", "specialist_key", help="The directory key this user is (for specialists).")
+@click.option("--language", type=click.Choice(["fi", "en"]), default="fi")
+@click.password_option()
+def users_add(email: str, name: str, role: str, specialist_key: str | None, language: str, password: str) -> None:
+    """Create a staff user (the password is asked for, or --password)."""
+    from . import users as users_mod
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        try:
+            users_mod.create(session, email=email, name=name, password=password, role=role,
+                             specialist_key=specialist_key, language=language)
+        except users_mod.UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(f"created {role} {email}")
+
+
+@users.command("token")
+@click.argument("email")
+def users_token(email: str) -> None:
+    """Issue a new API token for a user (printed once; the previous one stops working)."""
+    from sqlalchemy import func, select
+
+    from . import users as users_mod
+    from .models import User
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        token = users_mod.issue_token(session, user)
+        session.commit()
+    click.echo(token)
+
+
+@main.group()
+def nlu() -> None:
+    """Training data from staff corrections."""
+
+
+@nlu.command("export-corrections")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def export_corrections(out: Path | None) -> None:
+    """Write topic corrections as Rasa NLU examples (YAML) for review before the next training round."""
+    from .corrections import export
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        text = export(session)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from . import directory, keywords, language as lang_mod, texts
 from .models import Conversation, Message, utcnow
 from .rasa_client import RasaUnavailable
-from .routing import choose
 from .store import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -87,8 +86,7 @@ def fallback_replies(session: Session, text: str, language: str) -> list[Reply]:
     if not people:
         return [Reply(texts.say("rasa_down", language, name="-", title="-", topic="-", email="-", phone="-"))]
     today = utcnow().date()
-    chosen = choose([c for _, c in people], guess.topic, language, (today, today), {})
-    person = next(s for s, c in people if c is chosen)
+    person = directory.choose_for(people, guess.topic, language, (today, today), {})
     labels = {t.key: t.labels for t in directory.topic_labels(session)}
     topic = labels.get(guess.topic, {}).get(language, guess.topic)
     return [Reply(texts.say("rasa_down", language, name=person.name, title=person.title(language), topic=topic,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Case, Specialist, Topic
-from .routing import DAY_KEYS, Candidate
+from .routing import DAY_KEYS, Candidate, choose
 
 LANGUAGES = ("fi", "sv", "en")
 
@@ -63,7 +63,12 @@ def parse(text: str) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
 
 def load(session: Session, path: Path) -> tuple[int, int]:
     """Replace the directory with the file's: upsert by key; people no longer listed become inactive."""
-    topics, specialists = parse(Path(path).read_text(encoding="utf-8"))
+    return load_text(session, Path(path).read_text(encoding="utf-8"))
+
+
+def load_text(session: Session, text: str) -> tuple[int, int]:
+    """The same from YAML text (the admin page's import); nothing changes if the text is refused."""
+    topics, specialists = parse(text)
     for position, (key, labels) in enumerate(topics.items()):
         topic = session.get(Topic, key) or Topic(key=key)
         topic.labels, topic.position = dict(labels), position
@@ -104,3 +109,11 @@ def open_case_counts(session: Session) -> dict[str, int]:
         select(Specialist.key, func.count(Case.id)).join(Case, Case.specialist_id == Specialist.id)
         .where(Case.status.in_(("open", "taken_up"))).group_by(Specialist.key))
     return {key: count for key, count in rows}
+
+
+def choose_for(people: list[tuple[Specialist, Candidate]], topic: str, language: str, period: tuple[date, date],
+               open_cases: dict[str, int], exclude: str | None = None) -> Specialist:
+    """The named specialist (a row) by the routing rules; `exclude` skips someone handing a case on."""
+    pool = [(s, c) for s, c in people if c.key != exclude] or people
+    chosen = choose([c for _, c in pool], topic, language, period, open_cases)
+    return next(s for s, c in pool if c is chosen)

@@ -14,7 +14,6 @@ from . import directory, promise, texts
 from .config import Settings
 from .models import Case, Conversation, Specialist
 from .outbox import enqueue
-from .routing import choose
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -103,13 +102,12 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
     if named:
         specialist = named[0]
     else:
-        chosen = choose([c for _, c in people], topic, req.language, period, directory.open_case_counts(session))
-        specialist = next(s for s, c in people if c is chosen)
+        specialist = directory.choose_for(people, topic, req.language, period, directory.open_case_counts(session))
     case = Case(ref=new_ref(), handoff_key=req.idempotency_key, conversation_id=req.conversation_id,
                 channel=req.channel, topic=topic, language=req.language, specialist=specialist,
                 customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,
                 company=req.company, summary=req.summary[:5000], kind=req.kind, status="open",
-                created_at=now, due_at=due)
+                created_at=now, due_at=due, first_specialist_id=specialist.id)
     session.add(case)
     session.flush()
     result = _result(case, settings)

@@ -101,7 +101,15 @@ class Case(Base):
     due_at: Mapped[datetime]
     taken_up_at: Mapped[Optional[datetime]]
     resolved_at: Mapped[Optional[datetime]]
-    specialist: Mapped[Specialist] = relationship()
+    # The promise: was it taken up by due_at? Set once, at take-up.
+    taken_up_in_time: Mapped[Optional[bool]]
+    # Whoever had it first stays responsible until it is taken up (the city's promise).
+    first_specialist_id: Mapped[Optional[int]] = mapped_column(ForeignKey("specialists.id"))
+    reminded_at: Mapped[Optional[datetime]]
+    escalated_at: Mapped[Optional[datetime]]
+    outcome: Mapped[Optional[str]] = mapped_column(String(40))
+    closed_as: Mapped[Optional[str]] = mapped_column(String(16))  # resolved, spam
+    specialist: Mapped[Specialist] = relationship(foreign_keys=[specialist_id])
     conversation: Mapped[Optional[Conversation]] = relationship()
 
 
@@ -182,3 +190,82 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(127))
     size: Mapped[int]
     data: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+
+
+class User(Base):
+    """A member of staff: specialist, team lead or admin; may be linked to a directory entry."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="specialist")  # specialist, lead, admin
+    specialist_id: Mapped[Optional[int]] = mapped_column(ForeignKey("specialists.id"))
+    api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(5), default="fi")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    specialist: Mapped[Optional[Specialist]] = relationship()
+
+    # Flask-Login's interface
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class CaseEvent(Base):
+    """What happened to a case, in order: the case's own log beside the message transcript."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # taken_up, note, message, reassigned, resolved, reminder, escalated
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[Optional[User]] = relationship()
+
+
+class Survey(Base):
+    """One feedback question per case, on the customer's own channel."""
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))  # sms or email
+    recipient: Mapped[str] = mapped_column(String(254))
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    scheduled_at: Mapped[datetime] = mapped_column(index=True)
+    sent_at: Mapped[Optional[datetime]]
+    answered_at: Mapped[Optional[datetime]]
+    score: Mapped[Optional[int]]
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    published: Mapped[bool] = mapped_column(default=False)
+    case: Mapped[Case] = relationship()
+
+
+class NluCorrection(Base):
+    """A customer's first message with the topic staff corrected it to, for the next training round."""
+
+    __tablename__ = "nlu_corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5))
+    old_topic: Mapped[str] = mapped_column(String(40))
+    new_topic: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import conversation, language as lang_mod, texts
+from . import conversation, survey, texts
 from .config import Settings
 from .conversation import Reply
 from .models import Conversation, OptOut
@@ -90,6 +90,12 @@ class SmsChannel:
                 return self._system(session, conv, texts.say("sms_help", language, **values))
             if not body:
                 return self._system(session, conv, texts.say("sms_media_only", conv.language))
+            waiting = survey.awaiting_sms_answer(session, sms.sender, now)
+            if waiting is not None:
+                # The first text after a survey is its answer: a score, or a comment kept as it is.
+                score, comment = survey.parse_score(body)
+                survey.record(session, self.settings, waiting, score, comment, now)
+                return self._system(session, conv, texts.say("survey_thanks_sms", waiting.case.language, **values))
             buttons = conversation.last_buttons(session, conv)
             if word.isdigit() and 1 <= int(word) <= len(buttons):
                 body = buttons[int(word) - 1]["payload"]

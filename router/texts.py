@@ -120,6 +120,40 @@ TEXTS: dict[str, dict[str, str]] = {
               " you by {date}.\nYour reference is {ref}. You can reply to this message and your reply joins the case."
               "\n\nThis is an automatic reply.\n{service}",
     },
+    "taken_up": {
+        "fi": "{service}: {name}, {title}, on aloittanut asiasi {ref} käsittelyn.",
+        "sv": "{service}: {name}, {title}, har börjat sköta ditt ärende {ref}.",
+        "en": "{service}: {name}, {title}, has started working on your matter {ref}.",
+    },
+    "reassigned": {
+        "fi": "{service}: asiasi {ref} hoitaa nyt {name}, {title}. Hän on yhteydessä sinuun viimeistään {date}.",
+        "sv": "{service}: ditt ärende {ref} sköts nu av {name}, {title}, som kontaktar dig senast {date}.",
+        "en": "{service}: your matter {ref} is now with {name}, {title}, who will contact you by {date}.",
+    },
+    "staff_message_subject": {
+        "fi": "[{ref}] Viesti asiantuntijalta", "sv": "[{ref}] Meddelande från experten",
+        "en": "[{ref}] A message from your specialist",
+    },
+    "survey_sms": {
+        "fi": "{service}: Kuinka tyytyväinen olit palveluumme? Vastaa numerolla 1-5 (5 = erittäin tyytyväinen).",
+        "sv": "{service}: Hur nöjd var du med vår service? Svara med en siffra 1-5 (5 = mycket nöjd).",
+        "en": "{service}: How satisfied were you with our service? Reply with a number 1-5 (5 = very satisfied).",
+    },
+    "survey_email_subject": {
+        "fi": "[{ref}] Kuinka onnistuimme?", "sv": "[{ref}] Hur lyckades vi?", "en": "[{ref}] How did we do?",
+    },
+    "survey_email_body": {
+        "fi": "Hei,\n\nasiasi {ref} on hoidettu. Kuinka tyytyväinen olit palveluumme? Vastaaminen vie puoli minuuttia:"
+              "\n{link}\n\nKiitos!\n{service}",
+        "sv": "Hej,\n\nditt ärende {ref} är klart. Hur nöjd var du med vår service? Det tar en halv minut att svara:"
+              "\n{link}\n\nTack!\n{service}",
+        "en": "Hello,\n\nyour matter {ref} has been handled. How satisfied were you with our service? It takes half a "
+              "minute:\n{link}\n\nThank you!\n{service}",
+    },
+    "survey_thanks_sms": {
+        "fi": "{service}: Kiitos palautteestasi!", "sv": "{service}: Tack för din respons!",
+        "en": "{service}: Thank you for your feedback!",
+    },
 }
 
 

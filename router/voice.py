@@ -15,7 +15,7 @@ from .config import Settings
 from .handoff import HandoffRequest, hand_off
 from .models import Call, Conversation, Specialist
 from .outbox import enqueue
-from .routing import choose, is_working_now
+from .routing import is_working_now
 from .store import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,9 @@ class VoiceChannel:
     def _route(self, session: Session, call: Call, now: datetime) -> str:
         people = directory.candidates(session)
         today = promise.local_date(now, self.settings.timezone)
-        chosen = choose([c for _, c in people], call.topic or "general", call.language, (today, today),
-                        directory.open_case_counts(session))
-        person = next(s for s, c in people if c is chosen)
+        person = directory.choose_for(people, call.topic or "general", call.language, (today, today),
+                                      directory.open_case_counts(session))
+        chosen = directory.to_candidate(person)
         local_now = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.settings.timezone)).replace(tzinfo=None)
         call.specialist_id = person.id
         session.commit()

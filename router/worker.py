@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import sessionmaker
 
-from . import outbox
+from . import outbox, promise_keeper, survey
 from .config import Settings
 from .models import utcnow
 from .senders import make_senders
@@ -29,7 +29,8 @@ class Worker:
         self.clock = clock
         self.name = uuid.uuid4().hex[:12]
         self.stopping = threading.Event()
-        self.jobs: list[tuple[str, Callable[[], object]]] = [("outbox", self.deliver)]
+        self.jobs: list[tuple[str, Callable[[], object]]] = [
+            ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver)]
         self.next_poll = 0.0
         if settings.imap_host:
             self.jobs.append(("mailbox", self.poll_mailbox))
@@ -37,6 +38,14 @@ class Worker:
     def deliver(self) -> int:
         return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,
                                   max_attempts=self.settings.outbox_max_attempts)
+
+    def keep_promises(self) -> dict[str, int]:
+        with self.sessions() as session:
+            return promise_keeper.keep(session, self.settings, self.clock())
+
+    def send_surveys(self) -> int:
+        with self.sessions() as session:
+            return survey.send_due(session, self.settings, self.clock())
 
     def poll_mailbox(self) -> None:
         """Poll IMAP every `imap_interval` seconds (the worker ticks more often for the outbox)."""

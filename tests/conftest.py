@@ -166,3 +166,79 @@ def twilio(phone_app):
     client = phone_app.test_client()
     return TwilioWebhooks(lambda path, data, headers: client.post(path, data=data, headers=headers), PUBLIC,
                           TWILIO_TOKEN)
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def staff(sessions):
+    """Staff accounts: Maija and Matti (specialists), Leena (team lead), Aino (admin)."""
+    from router import users
+
+    with sessions() as s:
+        made = {
+            "maija": users.create(s, email="maija.esimerkki@example.org", name="Maija Esimerkki", password=PASSWORD,
+                                  specialist_key="maija"),
+            "matti": users.create(s, email="matti.esimerkki@example.org", name="Matti Esimerkki", password=PASSWORD,
+                                  specialist_key="matti"),
+            "lead": users.create(s, email="leena.lead@example.org", name="Leena Lead", password=PASSWORD, role="lead"),
+            "admin": users.create(s, email="aino.admin@example.org", name="Aino Admin", password=PASSWORD,
+                                  role="admin"),
+        }
+        s.commit()
+        return {k: u.email for k, u in made.items()}
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the form has no CSRF token"
+    return match.group(1)
+
+
+class StaffClient:
+    """A Flask test client signed in as one member of staff, posting forms with their CSRF token."""
+
+    def __init__(self, app, email: str) -> None:
+        self.client = app.test_client()
+        page = self.client.get("/staff/login").get_data(as_text=True)
+        resp = self.client.post("/staff/login", data={"email": email, "password": PASSWORD,
+                                                      "csrf_token": csrf_from(page)})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+
+    def get(self, path: str):
+        return self.client.get(path)
+
+    def post_form(self, page: str, action: str, data: dict):
+        token = csrf_from(self.client.get(page).get_data(as_text=True))
+        return self.client.post(action, data={**data, "csrf_token": token})
+
+
+@pytest.fixture
+def signed_in(phone_app, staff):
+    return lambda who: StaffClient(phone_app, staff[who])
+
+
+@pytest.fixture
+def make_case(sessions, clock):
+    """Open a case the way a channel does: conversation, first message, handoff."""
+    from router import config as config_mod, conversation
+    from router.handoff import HandoffRequest, hand_off
+
+    def make(topic="founding", language="fi", channel="web", text="Haluaisin perustaa kahvilan", email=None,
+             phone=None, name="Testi Asiakas", when=None, specialist=None):
+        settings = config_mod.load({"public_base_url": PUBLIC})
+        with sessions() as s:
+            conv = conversation.start(s, channel=channel, language=language, address=phone or email,
+                                      now=when or clock.now)
+            conversation.record(s, conv, text, direction="in", author="customer", now=when or clock.now)
+            result = hand_off(s, settings, HandoffRequest(
+                idempotency_key=f"test:{conv.public_id}", topic=topic, language=language, channel=channel,
+                conversation_id=conv.id, customer_name=name, email=email, phone=phone, summary=text,
+                specialist_key=specialist or ("maija" if topic == "founding" else None)),
+                when or clock.now)
+            s.commit()
+            return result.case.ref
+    return make

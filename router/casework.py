@@ -1,0 +1,139 @@
+"""What staff do with a case: take up, note, message the customer, reassign, resolve."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import conversation, directory, notify, promise, survey, texts
+from .config import Settings
+from .models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
+
+OUTCOMES = ("company_founded", "funding_granted", "person_hired", "premises_found", "company_located",
+            "advice_given", "referred_elsewhere")
+OPEN = ("open", "taken_up")
+
+
+class CaseworkError(ValueError):
+    """The action does not fit the case's state; the message says why."""
+
+
+def _values(settings: Settings, case: Case, person: Specialist) -> dict:
+    due = promise.format_day(promise.local_date(case.due_at, settings.timezone), case.language)
+    return dict(service=settings.service_name, name=person.name, title=person.title(case.language), ref=case.ref,
+                date=due)
+
+
+def _event(session: Session, case: Case, kind: str, user: Optional[User], now: datetime, text: str = "",
+           **data) -> None:
+    session.add(CaseEvent(case_id=case.id, kind=kind, user_id=user.id if user else None, text=text,
+                          data=data or None, created_at=now))
+
+
+def take_up(session: Session, settings: Settings, case: Case, user: Optional[User], now: datetime) -> Case:
+    """Start on the case: the promise is kept or not, and the customer hears that the named person has begun."""
+    if case.status != "open":
+        raise CaseworkError(f"case {case.ref} is {case.status}, not open")
+    case.status, case.taken_up_at = "taken_up", now
+    case.taken_up_in_time = now <= case.due_at
+    _event(session, case, "taken_up", user, now, in_time=case.taken_up_in_time)
+    notify.to_customer(session, settings, case, key=f"case:{case.ref}:taken-up",
+                       text=texts.say("taken_up", case.language, **_values(settings, case, case.specialist)),
+                       subject=f"[{case.ref}] {settings.service_name}")
+    return case
+
+
+def note(session: Session, case: Case, user: Optional[User], text: str, now: datetime) -> None:
+    text = text.strip()
+    if not text:
+        raise CaseworkError("a note needs text")
+    _event(session, case, "note", user, now, text[:5000])
+
+
+def message_customer(session: Session, settings: Settings, case: Case, user: Optional[User], text: str,
+                     now: datetime) -> str:
+    """Send on the customer's channel and keep it in the transcript; the channel used."""
+    text = text.strip()
+    if not text:
+        raise CaseworkError("a message needs text")
+    conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+    message_id = conversation.record(session, conv, text, direction="out", author="staff", now=now) if conv else None
+    sender = user.name if user else settings.service_name
+    channel = notify.to_customer(
+        session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
+        text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email else f"{settings.service_name}: {text}",
+        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False)
+    if channel is None:
+        raise CaseworkError("the customer left no email or phone number")
+    _event(session, case, "message", user, now, text[:5000], channel=channel)
+    return channel
+
+
+def reassign(session: Session, settings: Settings, case: Case, user: Optional[User], now: datetime, *,
+             specialist_key: Optional[str] = None, topic: Optional[str] = None) -> Case:
+    """Hand the case on; a changed topic is kept as a labelled example for the next training round."""
+    if case.status not in OPEN:
+        raise CaseworkError(f"case {case.ref} is {case.status}")
+    topics = {t.key for t in directory.topic_labels(session)}
+    if topic and topic not in topics:
+        raise CaseworkError(f"unknown topic {topic}")
+    old_topic, old_person = case.topic, case.specialist
+    if topic and topic != case.topic:
+        case.topic = topic
+        first = session.scalar(select(Message.text).where(Message.conversation_id == case.conversation_id,
+                                                          Message.direction == "in").order_by(Message.id).limit(1))
+        session.add(NluCorrection(case_id=case.id, text=first or case.summary, language=case.language,
+                                  old_topic=old_topic, new_topic=topic, created_at=now))
+    if specialist_key:
+        person = session.scalar(select(Specialist).where(Specialist.key == specialist_key, Specialist.active.is_(True)))
+        if person is None:
+            raise CaseworkError(f"unknown specialist {specialist_key}")
+    else:
+        people = directory.candidates(session)
+        today = promise.local_date(now, settings.timezone)
+        person = directory.choose_for(people, case.topic, case.language,
+                                      (today, promise.local_date(case.due_at, settings.timezone)),
+                                      directory.open_case_counts(session), exclude=old_person.key)
+    if person.id == old_person.id and not topic:
+        raise CaseworkError("the case is already with this specialist")
+    case.specialist = person
+    _event(session, case, "reassigned", user, now, f"{old_person.name} → {person.name}", old_topic=old_topic,
+           topic=case.topic, old=old_person.key, new=person.key)
+    notify.to_staff(session, settings, person, case, key=f"case:{case.ref}:reassigned:{now.isoformat()}",
+                    subject=f"Sinulle siirretty asia / Reassigned to you (viim. {_values(settings, case, person)['date']})",
+                    body=f"{old_person.name} siirsi asian sinulle. / {old_person.name} passed this case to you.\n\n"
+                         f"{case.summary}")
+    if person.id != old_person.id:
+        notify.to_customer(session, settings, case, key=f"case:{case.ref}:reassigned:{person.key}",
+                           text=texts.say("reassigned", case.language, **_values(settings, case, person)),
+                           subject=f"[{case.ref}] {settings.service_name}")
+    return case
+
+
+def resolve(session: Session, settings: Settings, case: Case, user: Optional[User], now: datetime, *,
+            outcome: Optional[str] = None, spam: bool = False) -> Case:
+    """Close the case and plan its one survey."""
+    if case.status not in OPEN:
+        raise CaseworkError(f"case {case.ref} is {case.status}")
+    if outcome and outcome not in OUTCOMES:
+        raise CaseworkError(f"unknown outcome {outcome}")
+    if case.taken_up_at is None:  # resolving is also taking it up
+        case.taken_up_at, case.taken_up_in_time = now, now <= case.due_at
+    case.status, case.resolved_at, case.outcome = "resolved", now, outcome
+    case.closed_as = "spam" if spam else "resolved"
+    _event(session, case, "resolved", user, now, outcome or "", spam=spam)
+    session.flush()
+    survey.schedule(session, settings, case, now)
+    return case
+
+
+def visible_to(user: User) -> Optional[int]:
+    """The specialist whose cases a user sees; None means all (team leads and admins)."""
+    return None if user.role in ("lead", "admin") else user.specialist_id
+
+
+def due_local_time(settings: Settings) -> time:
+    h, m = (int(x) for x in settings.working_day_ends.split(":"))
+    return time(h, m)

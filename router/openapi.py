@@ -1,0 +1,85 @@
+"""The OpenAPI 3.0 document of the public JSON APIs (cases for the CRM; the impact figures)."""
+from __future__ import annotations
+
+from .casework import OUTCOMES
+
+NULLABLE_STR = {"type": "string", "nullable": True}
+ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _case_response(detail: bool) -> dict:
+    ref = "#/components/schemas/CaseDetail" if detail else "#/components/schemas/Case"
+    return {"description": "The case", "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _action(summary: str, body: dict | None = None) -> dict:
+    op = {"summary": summary, "security": [{"bearer": []}],
+          "parameters": [{"$ref": "#/components/parameters/Ref"}],
+          "responses": {"200": _case_response(True), "401": ERROR, "404": ERROR, "409": ERROR}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["responses"]["400"] = ERROR
+    return op
+
+
+def document(base_url: str) -> dict:
+    case_props = {
+        "ref": {"type": "string"}, "status": {"type": "string", "enum": ["open", "taken_up", "resolved"]},
+        "topic": {"type": "string"}, "channel": {"type": "string"}, "language": {"type": "string"},
+        "kind": {"type": "string"},
+        "specialist": {"type": "object", "required": ["key", "name"],
+                       "properties": {"key": {"type": "string"}, "name": {"type": "string"}}},
+        "customer": {"type": "object", "properties": {"name": NULLABLE_STR, "email": NULLABLE_STR,
+                                                      "phone": NULLABLE_STR, "company": NULLABLE_STR}},
+        "created_at": {"type": "string", "format": "date-time"}, "due_at": {"type": "string", "format": "date-time"},
+        "taken_up_at": {"type": "string", "format": "date-time", "nullable": True},
+        "taken_up_in_time": {"type": "boolean", "nullable": True},
+        "resolved_at": {"type": "string", "format": "date-time", "nullable": True},
+        "outcome": NULLABLE_STR,
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Luukku API", "version": "1.0.0",
+                 "description": "Cases for the agency's CRM (bearer token per staff user: `router users token`) "
+                                "and the public impact figures."},
+        "servers": [{"url": base_url.rstrip("/")}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {"Ref": {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "Case": {"type": "object", "required": list(case_props), "properties": case_props},
+                "CaseDetail": {"allOf": [{"$ref": "#/components/schemas/Case"}, {
+                    "type": "object", "required": ["summary", "events"],
+                    "properties": {"summary": {"type": "string"}, "events": {"type": "array", "items": {
+                        "type": "object", "required": ["kind", "text", "at"],
+                        "properties": {"kind": {"type": "string"}, "text": {"type": "string"},
+                                       "at": {"type": "string", "format": "date-time"}}}}}}]},
+            },
+        },
+        "paths": {
+            "/api/v1/cases": {"get": {
+                "summary": "List cases the token's user may see", "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string", "default": "open",
+                                                                 "enum": ["open", "taken_up", "resolved", "all"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+                "responses": {"200": {"description": "Cases", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["cases"], "properties": {"cases": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}}}},
+                    "400": ERROR, "401": ERROR}}},
+            "/api/v1/cases/{ref}": {"get": {
+                "summary": "Read a case", "security": [{"bearer": []}],
+                "parameters": [{"$ref": "#/components/parameters/Ref"}],
+                "responses": {"200": _case_response(True), "401": ERROR, "404": ERROR}}},
+            "/api/v1/cases/{ref}/take-up": {"post": _action("Take the case up (the customer is told)")},
+            "/api/v1/cases/{ref}/notes": {"post": _action("Add a note", {
+                "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}})},
+            "/api/v1/cases/{ref}/reassign": {"post": _action("Reassign to a specialist or topic", {
+                "type": "object", "minProperties": 1, "additionalProperties": False,
+                "properties": {"specialist": {"type": "string"}, "topic": {"type": "string"}}})},
+            "/api/v1/cases/{ref}/resolve": {"post": _action("Resolve (a survey is scheduled)", {
+                "type": "object", "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)},
+                                                 "spam": {"type": "boolean"}}})},
+        },
+    }

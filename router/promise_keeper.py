@@ -1,0 +1,98 @@
+"""The worker's side of the promise: remind on the due morning, escalate on breach. Timers live in the database."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from . import notify, promise
+from .config import Settings
+from .models import Case, CaseEvent, Specialist, User
+from .outbox import enqueue
+
+MORNING = time(8, 0)
+
+
+def due_actions(*, due_at: datetime, taken_up: bool, reminded: bool, escalated: bool, now: datetime,
+                tz: str = "Europe/Helsinki") -> list[str]:
+    """Which of "remind" and "escalate" are due now for one case (pure; all times naive UTC)."""
+    if taken_up:
+        return []
+    actions = []
+    zone = ZoneInfo(tz)
+    local_now = now.replace(tzinfo=timezone.utc).astimezone(zone)
+    due_day = due_at.replace(tzinfo=timezone.utc).astimezone(zone).date()
+    if not reminded and now < due_at and (local_now.date() > due_day or
+                                         (local_now.date() == due_day and local_now.time() >= MORNING)):
+        actions.append("remind")
+    if not escalated and now > due_at:
+        actions.append("escalate")
+    return actions
+
+
+def _claim(session: Session, case_id: int, column, now: datetime) -> bool:
+    # Compare-and-set on the timer column: with several workers, one of them acts.
+    return session.execute(update(Case).where(Case.id == case_id, column.is_(None)).values({column: now})).rowcount == 1
+
+
+def keep(session: Session, settings: Settings, now: datetime) -> dict[str, int]:
+    """Act on every open case whose timers are due; safe to run from any number of workers."""
+    counts = {"remind": 0, "escalate": 0}
+    horizon = now + timedelta(days=1)
+    cases = session.scalars(select(Case).where(Case.status == "open", Case.due_at <= horizon,
+                                               (Case.reminded_at.is_(None)) | (Case.escalated_at.is_(None)))
+                            .order_by(Case.due_at).limit(500)).all()
+    for case in cases:
+        for action in due_actions(due_at=case.due_at, taken_up=case.taken_up_at is not None,
+                                  reminded=case.reminded_at is not None, escalated=case.escalated_at is not None,
+                                  now=now, tz=settings.timezone):
+            if action == "remind" and _claim(session, case.id, Case.reminded_at, now):
+                _remind(session, settings, case, now)
+            elif action == "escalate" and _claim(session, case.id, Case.escalated_at, now):
+                _escalate(session, settings, case, now)
+            else:
+                continue
+            counts[action] += 1
+        session.commit()
+    return counts
+
+
+def _responsible(session: Session, case: Case) -> list[Specialist]:
+    """The current specialist and, until take-up, whoever had the case first."""
+    people = [case.specialist]
+    if case.first_specialist_id and case.first_specialist_id != case.specialist_id:
+        first: Optional[Specialist] = session.get(Specialist, case.first_specialist_id)
+        if first:
+            people.append(first)
+    return people
+
+
+def _remind(session: Session, settings: Settings, case: Case, now: datetime) -> None:
+    due = promise.format_day(promise.local_date(case.due_at, settings.timezone), "fi")
+    for person in _responsible(session, case):
+        notify.to_staff(session, settings, person, case, key=f"remind:{case.ref}:{person.key}",
+                        subject=f"Muistutus: ota asia työn alle tänään ({due}) / Reminder: take it up today",
+                        body=case.summary)
+    session.add(CaseEvent(case_id=case.id, kind="reminder", created_at=now))
+
+
+def _escalate(session: Session, settings: Settings, case: Case, now: datetime) -> None:
+    recipients: dict[str, str] = {}
+    deputy = session.scalar(select(Specialist).where(Specialist.key == case.specialist.deputy_key)) \
+        if case.specialist.deputy_key else None
+    if deputy:
+        recipients[deputy.email] = deputy.name
+    for lead in session.scalars(select(User).where(User.role == "lead", User.active.is_(True))):
+        recipients[lead.email] = lead.name
+    for person in _responsible(session, case):
+        recipients.setdefault(person.email, person.name)
+    link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
+    for email in recipients:
+        enqueue(session, key=f"escalate:{case.ref}:{email}", kind="email", recipient=email, case_id=case.id,
+                subject=f"[{case.ref}] Lupaus ylittyi / Promise breached: {case.specialist.name}",
+                body=f"Asiaa ei ole otettu työn alle määräajassa. / Not taken up in time.\n\n{case.summary}\n\n{link}")
+    session.add(CaseEvent(case_id=case.id, kind="escalated", text=", ".join(sorted(recipients.values())),
+                          created_at=now))

@@ -1,0 +1,107 @@
+"""Admin: the directory in the browser (the same rules as loading YAML)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from .. import directory
+from ..models import Specialist
+from ..routing import DAY_KEYS
+from . import db
+from .auth import role_required
+from .i18n import t
+
+bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+
+
+@bp.get("/directory", endpoint="directory")
+@role_required("admin")
+def directory_page():
+    people = db().scalars(select(Specialist).order_by(Specialist.active.desc(), Specialist.name)).all()
+    return render_template("staff/directory.html", people=people, topics=directory.topic_labels(db()))
+
+
+
+@bp.route("/specialists/<key>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_specialist(key: str):
+    session = db()
+    person = session.scalar(select(Specialist).where(Specialist.key == key))
+    if person is None:
+        abort(404)
+    topics = {tp.key for tp in directory.topic_labels(session)}
+    keys = set(session.scalars(select(Specialist.key)))
+    if request.method == "POST":
+        form = request.form
+        errors = []
+        chosen = _split(form.get("topics", ""))
+        if not chosen or set(chosen) - topics:
+            errors.append(f"{t('topics')}: {', '.join(sorted(topics))}")
+        languages = _split(form.get("languages", ""))
+        if not languages or set(languages) - {"fi", "sv", "en"}:
+            errors.append(f"{t('languages')}: fi, sv, en")
+        hours = {}
+        for day in DAY_KEYS:
+            value = form.get(f"hours_{day}", "").strip()
+            if value:
+                try:
+                    start, end = (v.strip() for v in value.split("-"))
+                    if start >= end or len(start) != 5 or len(end) != 5:
+                        raise ValueError
+                    hours[day] = [start, end]
+                except ValueError:
+                    errors.append(f"{t('hours')} {day}: HH:MM-HH:MM")
+        absences = []
+        for line in form.get("absences", "").splitlines():
+            if line.strip():
+                try:
+                    first, last = (date.fromisoformat(v.strip()) for v in line.split(".."))
+                    if last < first:
+                        raise ValueError
+                    absences.append([first.isoformat(), last.isoformat()])
+                except ValueError:
+                    errors.append(f"{t('absences')}: YYYY-MM-DD..YYYY-MM-DD")
+        deputy = form.get("deputy") or None
+        if deputy and (deputy not in keys or deputy == key):
+            errors.append(t("deputy"))
+        if errors:
+            for error in errors:
+                flash(error, "error")
+            return render_template("staff/specialist.html", person=person, keys=sorted(keys), days=DAY_KEYS), 400
+        person.name = form.get("name", person.name).strip() or person.name
+        person.titles = {lang: form.get(f"title_{lang}", "").strip() or person.title(lang) for lang in ("fi", "sv", "en")}
+        person.email = form.get("email", person.email).strip() or person.email
+        person.phone = form.get("phone", "").strip() or None
+        person.topics, person.languages, person.working_hours = chosen, languages, hours
+        person.absences, person.deputy_key = absences, deputy
+        person.active = form.get("active") == "1"
+        if not any("general" in s.topics for s in session.scalars(select(Specialist).where(Specialist.active.is_(True)))):
+            session.rollback()
+            flash("general: someone active must serve the service desk", "error")
+            return redirect(url_for("admin.edit_specialist", key=key))
+        session.commit()
+        flash(t("done"))
+        return redirect(url_for("admin.directory"))
+    return render_template("staff/specialist.html", person=person, keys=sorted(keys), days=DAY_KEYS)
+
+
+@bp.post("/directory/import")
+@role_required("admin")
+def import_yaml():
+    session = db()
+    upload = request.files.get("file")
+    text = upload.read().decode("utf-8") if upload else request.form.get("yaml", "")
+    try:
+        directory.load_text(session, text)
+        session.commit()
+        flash(t("done"))
+    except (directory.DirectoryError, ValueError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("admin.directory"))

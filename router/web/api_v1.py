@@ -1,0 +1,147 @@
+"""JSON API for the agency's CRM: cases with per-user bearer tokens, described by an OpenAPI document."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
+
+from .. import casework, users
+from ..models import Case, CaseEvent
+from . import clock, db, settings
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+def _error(status: int, message: str):
+    return jsonify(error=message), status
+
+
+def token_required(view):
+    @wraps(view)
+    def checked(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        user = users.by_token(db(), header[7:].strip()) if header.startswith("Bearer ") else None
+        if user is None:
+            return _error(401, "a valid bearer token is required")
+        g.api_user = user
+        return view(*args, **kwargs)
+    return checked
+
+
+def case_json(case: Case, detail: bool = False) -> dict:
+    body = {
+        "ref": case.ref, "status": case.status, "topic": case.topic, "channel": case.channel,
+        "language": case.language, "kind": case.kind,
+        "specialist": {"key": case.specialist.key, "name": case.specialist.name},
+        "customer": {"name": case.customer_name, "email": case.customer_email, "phone": case.customer_phone,
+                     "company": case.company},
+        "created_at": case.created_at.isoformat() + "Z", "due_at": case.due_at.isoformat() + "Z",
+        "taken_up_at": case.taken_up_at.isoformat() + "Z" if case.taken_up_at else None,
+        "taken_up_in_time": case.taken_up_in_time,
+        "resolved_at": case.resolved_at.isoformat() + "Z" if case.resolved_at else None,
+        "outcome": case.outcome,
+    }
+    if detail:
+        events = db().scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
+        body["summary"] = case.summary
+        body["events"] = [{"kind": e.kind, "text": e.text, "at": e.created_at.isoformat() + "Z"} for e in events]
+    return body
+
+
+def _case(ref: str):
+    case = db().scalar(select(Case).where(Case.ref == ref))
+    mine = casework.visible_to(g.api_user)
+    if case is None or (mine is not None and mine not in (case.specialist_id, case.first_specialist_id)):
+        return None
+    return case
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+@bp.get("/cases")
+@token_required
+def list_cases():
+    status = request.args.get("status", "open")
+    if status not in ("open", "taken_up", "resolved", "all"):
+        return _error(400, "status must be open, taken_up, resolved or all")
+    try:
+        limit = min(max(int(request.args.get("limit", "100")), 1), 500)
+    except ValueError:
+        return _error(400, "limit must be a number")
+    query = select(Case).order_by(Case.due_at).limit(limit)
+    if status != "all":
+        query = query.where(Case.status == status)
+    mine = casework.visible_to(g.api_user)
+    if mine is not None:
+        query = query.where(Case.specialist_id == mine)
+    return jsonify(cases=[case_json(c) for c in db().scalars(query)])
+
+
+@bp.get("/cases/<ref>")
+@token_required
+def read_case(ref: str):
+    case = _case(ref)
+    return jsonify(case_json(case, detail=True)) if case else _error(404, "no such case")
+
+
+def _action(ref: str, act):
+    case = _case(ref)
+    if case is None:
+        return _error(404, "no such case")
+    session = db()
+    try:
+        act(session, case)
+        session.commit()
+    except casework.CaseworkError as exc:
+        session.rollback()
+        return _error(409, str(exc))
+    return jsonify(case_json(case, detail=True))
+
+
+@bp.post("/cases/<ref>/take-up")
+@token_required
+def api_take_up(ref: str):
+    return _action(ref, lambda s, c: casework.take_up(s, settings(), c, g.api_user, clock()))
+
+
+@bp.post("/cases/<ref>/notes")
+@token_required
+def api_note(ref: str):
+    text = _body().get("text")
+    if not isinstance(text, str) or not text.strip():
+        return _error(400, "text is required")
+    return _action(ref, lambda s, c: casework.note(s, c, g.api_user, text, clock()))
+
+
+@bp.post("/cases/<ref>/reassign")
+@token_required
+def api_reassign(ref: str):
+    body = _body()
+    specialist, topic = body.get("specialist"), body.get("topic")
+    if not (isinstance(specialist, str) or isinstance(topic, str)):
+        return _error(400, "specialist or topic is required")
+    return _action(ref, lambda s, c: casework.reassign(s, settings(), c, g.api_user, clock(),
+                                                       specialist_key=specialist if isinstance(specialist, str) else None,
+                                                       topic=topic if isinstance(topic, str) else None))
+
+
+@bp.post("/cases/<ref>/resolve")
+@token_required
+def api_resolve(ref: str):
+    body = _body()
+    outcome = body.get("outcome")
+    if outcome is not None and not isinstance(outcome, str):
+        return _error(400, "outcome must be a string")
+    return _action(ref, lambda s, c: casework.resolve(s, settings(), c, g.api_user, clock(), outcome=outcome,
+                                                      spam=body.get("spam") is True))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from ..openapi import document
+
+    return jsonify(document(settings().public_base_url))

@@ -1,0 +1,51 @@
+"""The `router` command: users, tokens, directory, corrections export."""
+import os
+import subprocess
+
+import yaml
+from sqlalchemy import select
+
+from router.models import NluCorrection, User
+
+from ..conftest import ROOT
+
+
+def router(database_url, *args, stdin=None):
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([str(ROOT / "bin" / "router"), *args], input=stdin, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_users_add_and_token(database_url, sessions):
+    out = router(database_url, "users", "add", "paula.palvelu@example.org", "--name", "Paula Palvelu", "--role", "lead",
+                 "--password", "long enough password")
+    assert out.returncode == 0, out.stderr
+    again = router(database_url, "users", "add", "paula.palvelu@example.org", "--name", "P", "--password", "long enough password")
+    assert again.returncode != 0 and "already has an account" in again.stderr
+    short = router(database_url, "users", "add", "x@example.org", "--name", "X", "--password", "short")
+    assert short.returncode != 0 and "10 characters" in short.stderr
+    token = router(database_url, "users", "token", "paula.palvelu@example.org").stdout.strip()
+    assert token.startswith("lk_")
+    with sessions() as s:
+        user = s.scalar(select(User))
+        assert (user.role, user.password_hash.startswith("scrypt:")) == ("lead", True)
+        assert token not in (user.api_token_hash or "")  # only a hash is stored
+
+
+def test_export_corrections_writes_rasa_nlu_yaml(database_url, sessions, make_case, signed_in):
+    ref = make_case(topic="founding", text="tarvitsen lainaa kahvilan remonttiin")
+    signed_in("maija").post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/reassign", {"topic": "funding"})
+    with sessions() as s:
+        assert len(s.scalars(select(NluCorrection)).all()) == 1
+    out = router(database_url, "nlu", "export-corrections")
+    assert out.returncode == 0, out.stderr
+    data = yaml.safe_load(out.stdout)
+    assert data == {"version": "3.1", "nlu": [{"intent": "funding",
+                                               "examples": "- tarvitsen lainaa kahvilan remonttiin\n"}]}
+
+
+def test_directory_load_refuses_a_broken_file(database_url, tmp_path):
+    broken = tmp_path / "d.yml"
+    broken.write_text("topics: {founding: {fi: x}}\nspecialists: []\n")
+    out = router(database_url, "directory", "load", str(broken))
+    assert out.returncode != 0 and "general" in out.stderr
