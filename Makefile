@@ -24,3 +24,6 @@ bench-nlu: setup
 
 clean:
 	rm -rf var models .rasa results .pytest_cache
+
+bench-impact: setup
+	@.venv/bin/python -m bench.impact

@@ -49,7 +49,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         if session is not None:
             session.close()
 
-    from .web import admin, api_v1, auth, chat, dev, health, internal, pages, staff, survey_page, twilio
+    from .web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, internal, pages, staff,
+                      survey_page, twilio)
     from .web.i18n import lang, t
 
     csrf = CSRFProtect(app)
@@ -58,6 +59,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         csrf.exempt(module.bp)
     auth.login_manager.init_app(app)
     app.jinja_env.globals.update(t=t, lang=lang)
-    for module in (health, chat, internal, pages, dev, twilio, auth, staff, admin, survey_page, api_v1):
+    for module in (health, chat, internal, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
+                   impact_admin):
         app.register_blueprint(module.bp)
     return app

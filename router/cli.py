@@ -191,3 +191,19 @@ def export_corrections(out: Path | None) -> None:
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@main.group("impact")
+def impact_group() -> None:
+    """The impact page's rollups."""
+
+
+@impact_group.command("rebuild")
+def impact_rebuild() -> None:
+    """Recompute every month's figures (the worker keeps the last two months fresh by itself)."""
+    from . import impact
+
+    settings, sessions = _sessions()
+    with sessions() as session:
+        rows = impact.rebuild(session, settings.timezone)
+    click.echo(f"wrote {rows} rollup rows")

@@ -60,6 +60,7 @@ class Settings:
     imap_interval: float = 60.0
     attachment_max_bytes: int = 5_000_000
     survey_delay_hours: float = 2.0
+    impact_min_count: int = 5
     outbox_max_attempts: int = 8
     worker_interval: float = 2.0
     dev_pages: bool = True

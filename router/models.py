@@ -56,7 +56,7 @@ class Conversation(Base):
     language: Mapped[str] = mapped_column(String(5), default="fi")
     # The customer's phone number or email on those channels; never sent to Rasa.
     address: Mapped[Optional[str]] = mapped_column(String(254))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
 
@@ -100,7 +100,7 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     due_at: Mapped[datetime]
     taken_up_at: Mapped[Optional[datetime]]
-    resolved_at: Mapped[Optional[datetime]]
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(index=True)
     # The promise: was it taken up by due_at? Set once, at take-up.
     taken_up_in_time: Mapped[Optional[bool]]
     # Whoever had it first stays responsible until it is taken up (the city's promise).
@@ -160,7 +160,7 @@ class Call(Base):
     specialist_id: Mapped[Optional[int]] = mapped_column(ForeignKey("specialists.id"))
     outcome: Mapped[Optional[str]] = mapped_column(String(20))  # connected, callback, fallback
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class MailReceipt(Base):
@@ -250,7 +250,7 @@ class Survey(Base):
     specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"), index=True)
     topic: Mapped[str] = mapped_column(String(40))
     scheduled_at: Mapped[datetime] = mapped_column(index=True)
-    sent_at: Mapped[Optional[datetime]]
+    sent_at: Mapped[Optional[datetime]] = mapped_column(index=True)
     answered_at: Mapped[Optional[datetime]]
     score: Mapped[Optional[int]]
     comment: Mapped[Optional[str]] = mapped_column(Text)
@@ -268,4 +268,39 @@ class NluCorrection(Base):
     language: Mapped[str] = mapped_column(String(5))
     old_topic: Mapped[str] = mapped_column(String(40))
     new_topic: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImpactRollup(Base):
+    """Monthly figures per dimension (channel, topic, outcome, total), kept by the worker for fast pages."""
+
+    __tablename__ = "impact_rollups"
+    __table_args__ = (UniqueConstraint("month", "dimension", "key", name="uq_impact_rollups"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM in the agency's time zone
+    dimension: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(40))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImpactFigure(Base):
+    """A year's budget and spend on business services, entered by an admin or lead."""
+
+    __tablename__ = "impact_figures"
+    year: Mapped[int] = mapped_column(primary_key=True)
+    budget_eur: Mapped[Optional[int]]
+    spend_eur: Mapped[Optional[int]]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Story(Base):
+    """A short success story staff chose to publish on the impact page."""
+
+    __tablename__ = "stories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(5), default="fi")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .casework import OUTCOMES
 
 NULLABLE_STR = {"type": "string", "nullable": True}
+MONTH = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # a range whose start is after its end is simply empty
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
@@ -48,6 +49,26 @@ def document(base_url: str) -> dict:
             "parameters": {"Ref": {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "Count": {"type": "string", "nullable": True, "description": "a number, or \"< N\" when small"},
+                "Figures": {"type": "object", "properties": {
+                    "key": {"type": "string"}, "contacts": {"$ref": "#/components/schemas/Count"},
+                    "cases": {"$ref": "#/components/schemas/Count"},
+                    "in_time_share": {"type": "number", "nullable": True},
+                    "median_hours_to_take_up": {"type": "number", "nullable": True},
+                    "answers": {"$ref": "#/components/schemas/Count"},
+                    "response_rate": {"type": "number", "nullable": True},
+                    "satisfaction": {"type": "number", "nullable": True},
+                    "scores": {"type": "object", "nullable": True,
+                               "additionalProperties": {"$ref": "#/components/schemas/Count"}}}},
+                "Impact": {"type": "object", "required": ["from", "to", "group", "threshold", "total", "groups"],
+                           "properties": {
+                               "from": {"type": "string"}, "to": {"type": "string"}, "group": {"type": "string"},
+                               "threshold": {"type": "integer"}, "total": {"$ref": "#/components/schemas/Figures"},
+                               "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Figures"}},
+                               "contacts_by_month_and_channel": {"type": "object"},
+                               "cases_by_month_and_topic": {"type": "object"},
+                               "outcomes": {"type": "object"}, "customers": {"type": "integer"},
+                               "customers_shown": {"$ref": "#/components/schemas/Count"}}},
                 "Case": {"type": "object", "required": list(case_props), "properties": case_props},
                 "CaseDetail": {"allOf": [{"$ref": "#/components/schemas/Case"}, {
                     "type": "object", "required": ["summary", "events"],
@@ -78,6 +99,18 @@ def document(base_url: str) -> dict:
             "/api/v1/cases/{ref}/reassign": {"post": _action("Reassign to a specialist or topic", {
                 "type": "object", "minProperties": 1, "additionalProperties": False,
                 "properties": {"specialist": {"type": "string"}, "topic": {"type": "string"}}})},
+            "/api/impact": {"get": {
+                "summary": "The impact figures (open data); counts under the threshold are given as \"< N\"",
+                "parameters": [
+                    {"name": "from", "in": "query", "schema": {"type": "string", "pattern": MONTH}},
+                    {"name": "to", "in": "query", "schema": {"type": "string", "pattern": MONTH}},
+                    {"name": "group", "in": "query", "schema": {"type": "string", "enum": ["month", "channel", "topic"]}},
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+                "responses": {
+                    "200": {"description": "Figures (Cache-Control: public, max-age=300; ETag)", "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Impact"}},
+                        "text/csv": {"schema": {"type": "string"}}}},
+                    "304": {"description": "Not modified (If-None-Match)"}, "400": ERROR}}},
             "/api/v1/cases/{ref}/resolve": {"post": _action("Resolve (a survey is scheduled)", {
                 "type": "object", "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)},
                                                  "spam": {"type": "boolean"}}})},

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import sessionmaker
 
-from . import outbox, promise_keeper, survey
+from . import impact, outbox, promise_keeper, survey
 from .config import Settings
 from .models import utcnow
 from .senders import make_senders
@@ -30,7 +30,9 @@ class Worker:
         self.name = uuid.uuid4().hex[:12]
         self.stopping = threading.Event()
         self.jobs: list[tuple[str, Callable[[], object]]] = [
-            ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver)]
+            ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver),
+            ("impact", self.refresh_impact)]
+        self.next_rollup = 0.0
         self.next_poll = 0.0
         if settings.imap_host:
             self.jobs.append(("mailbox", self.poll_mailbox))
@@ -46,6 +48,15 @@ class Worker:
     def send_surveys(self) -> int:
         with self.sessions() as session:
             return survey.send_due(session, self.settings, self.clock())
+
+    def refresh_impact(self) -> None:
+        """Keep this month's and last month's impact rollups fresh (every five minutes)."""
+        if time.monotonic() < self.next_rollup:
+            return
+        self.next_rollup = time.monotonic() + 300
+        with self.sessions() as session:
+            impact.refresh(session, impact.recent_months(self.clock(), self.settings.timezone),
+                           self.settings.timezone, self.clock())
 
     def poll_mailbox(self) -> None:
         """Poll IMAP every `imap_interval` seconds (the worker ticks more often for the outbox)."""

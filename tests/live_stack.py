@@ -14,7 +14,8 @@ from waitress.server import create_server
 from router import config, directory
 from router.app import create_app
 from router.models import (Attachment, Call, Case, CaseEvent, Conversation, MailReceipt, Message, NluCorrection,
-                           OptOut, OutboxMessage, Survey, User, utcnow)
+                           OptOut, OutboxMessage, Survey, User, ImpactRollup, ImpactFigure, Story,
+                           utcnow)
 from router.senders import SmtpSender
 from router.twilio_sms import TwilioSmsSender
 from router.worker import Worker
@@ -96,7 +97,7 @@ class Stack:
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
             for model in (Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent, NluCorrection, Case, Message,
-                          Conversation, OptOut, User):
+                          Conversation, OptOut, User, ImpactRollup, ImpactFigure, Story):
                 s.execute(delete(model))
             directory.load(s, directory_file)
             s.commit()

@@ -70,7 +70,7 @@ def api_schema(phone_app, tokens, make_case):
 def test_the_api_keeps_its_openapi_document(api_schema, tokens):
     """Schemathesis generates requests for every operation from the document and checks each answer against it."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 6
+    assert len(operations) == 7
     for operation in operations:
         @given(case=operation.as_strategy())
         @hsettings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -53,3 +53,13 @@ def test_survey_answers_by_sms_are_understood(text, score, comment):
 ])
 def test_surveys_go_out_within_sensible_hours_on_working_days(resolved, expected):
     assert send_time(resolved, delay=timedelta(hours=2), tz="Europe/Helsinki") == expected
+
+
+def test_month_arithmetic_for_the_impact_range():
+    from router.impact import month_bounds, months_between, shift_month
+
+    assert shift_month("2026-11", -11) == "2025-12" and shift_month("2026-01", -1) == "2025-12"
+    assert shift_month("2000-03", -11) == "2000-01"
+    assert months_between("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    # Helsinki months in UTC: October 2026 starts at 21:00 UTC on 30 Sep (summer time) and ends at 22:00 on 31 Oct.
+    assert month_bounds("2026-10", "Europe/Helsinki") == (datetime(2026, 9, 30, 21), datetime(2026, 10, 31, 22))

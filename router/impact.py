@@ -1,0 +1,246 @@
+"""The agency's figures: monthly rollups kept by the worker, summed for any range; small counts suppressed."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .models import Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
+
+CHANNELS = ("web", "sms", "voice", "email")
+OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
+
+
+# --- months -------------------------------------------------------------------------------------
+def month_key(moment: datetime, tz: str) -> str:
+    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).strftime("%Y-%m")
+
+
+def month_bounds(month: str, tz: str) -> tuple[datetime, datetime]:
+    """The month's first and next month's first moment, as naive UTC, in the agency's time zone."""
+    year, mon = (int(x) for x in month.split("-"))
+    zone = ZoneInfo(tz)
+    start = datetime(year, mon, 1, tzinfo=zone)
+    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=zone)
+    return (start.astimezone(timezone.utc).replace(tzinfo=None), end.astimezone(timezone.utc).replace(tzinfo=None))
+
+
+def months_between(first: str, last: str) -> list[str]:
+    year, mon = (int(x) for x in first.split("-"))
+    out = []
+    while f"{year:04d}-{mon:02d}" <= last:
+        out.append(f"{year:04d}-{mon:02d}")
+        year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return out
+
+
+def shift_month(month: str, by: int) -> str:
+    """The month `by` months later (earlier when negative), never before 2000-01."""
+    year, mon = (int(x) for x in month.split("-"))
+    index = max(2000 * 12, year * 12 + (mon - 1) + by)
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def valid_month(value: str) -> bool:
+    try:
+        year, mon = (int(x) for x in value.split("-"))
+        return len(value) == 7 and value[4] == "-" and 2000 <= year <= 2100 and 1 <= mon <= 12
+    except ValueError:
+        return False
+
+
+# --- pure figures -------------------------------------------------------------------------------
+def median_hours(histogram: dict[str, int]) -> Optional[float]:
+    """The median from an hour histogram ({"0": n, "1": n, …}); the bucket's middle, so ±0.5 h."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    seen = 0
+    for hour in sorted(histogram, key=int):
+        seen += histogram[hour]
+        if seen * 2 >= total:
+            return int(hour) + 0.5
+    return None
+
+
+def shown(n: Optional[int], threshold: int) -> Optional[str]:
+    """A count as the public may see it: small numbers become "< threshold" (0 stays 0)."""
+    if n is None:
+        return None
+    return f"< {threshold}" if 0 < n < threshold else str(n)
+
+
+def _add(into: dict[str, Any], metrics: dict[str, Any]) -> None:
+    for name, value in metrics.items():
+        if isinstance(value, dict):
+            bucket = into.setdefault(name, {})
+            for k, v in value.items():
+                bucket[k] = bucket.get(k, 0) + v
+        else:
+            into[name] = into.get(name, 0) + value
+
+
+# --- rollups ------------------------------------------------------------------------------------
+def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """All of one month's rollup rows: (dimension, key) → metrics."""
+    start, end = month_bounds(month, tz)
+    rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+
+    def bump(dim: str, key: str, name: str, n: int = 1) -> None:
+        rows[(dim, key)][name] = rows[(dim, key)].get(name, 0) + n
+
+    for channel, n in session.execute(select(Conversation.channel, func.count()).where(
+            Conversation.created_at >= start, Conversation.created_at < end, Conversation.channel != "voice")
+            .group_by(Conversation.channel)):
+        bump("channel", channel, "contacts", n)
+        bump("total", "all", "contacts", n)
+    calls = session.scalar(select(func.count()).select_from(Call).where(Call.created_at >= start,
+                                                                           Call.created_at < end)) or 0
+    if calls:
+        bump("channel", "voice", "contacts", calls)
+        bump("total", "all", "contacts", calls)
+    histograms: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for topic, channel, created, taken, in_time in session.execute(select(
+            Case.topic, Case.channel, Case.created_at, Case.taken_up_at, Case.taken_up_in_time)
+            .where(Case.created_at >= start, Case.created_at < end)):
+        for dim, key in (("topic", topic), ("channel", channel), ("total", "all")):
+            bump(dim, key, "cases")
+            if taken is not None:
+                bump(dim, key, "taken_up")
+                bump(dim, key, "in_time", 1 if in_time else 0)
+                hours = min(OVERFLOW_HOURS, max(0, int((taken - created).total_seconds() // 3600)))
+                histograms[(dim, key)][str(hours)] += 1
+    for key, histogram in histograms.items():
+        rows[key]["hours"] = dict(histogram)
+    for topic, sent_at, score in session.execute(select(Survey.topic, Survey.sent_at, Survey.score).where(
+            Survey.sent_at >= start, Survey.sent_at < end)):
+        for dim, key in (("topic", topic), ("total", "all")):
+            bump(dim, key, "surveys")
+    for topic, score in session.execute(select(Survey.topic, Survey.score).where(
+            Survey.answered_at >= start, Survey.answered_at < end, Survey.score.is_not(None))):
+        for dim, key in (("topic", topic), ("total", "all")):
+            bump(dim, key, "answers")
+            bump(dim, key, "score_sum", score)
+            rows[(dim, key)].setdefault("scores", {})
+            rows[(dim, key)]["scores"][str(score)] = rows[(dim, key)]["scores"].get(str(score), 0) + 1
+    for outcome, n in session.execute(select(Case.outcome, func.count()).where(
+            Case.resolved_at >= start, Case.resolved_at < end, Case.outcome.is_not(None)).group_by(Case.outcome)):
+        bump("outcome", outcome, "count", n)
+    served = session.scalar(select(func.count(func.distinct(func.coalesce(
+        func.lower(Case.company), Case.customer_email, Case.customer_phone, Case.ref)))).where(
+        Case.created_at >= start, Case.created_at < end)) or 0
+    if served:
+        bump("total", "all", "customers", served)
+    return dict(rows)
+
+
+def refresh(session: Session, months: Iterable[str], tz: str, now: Optional[datetime] = None) -> int:
+    """Recompute the given months' rollups (delete and insert in one transaction); rows written."""
+    written = 0
+    for month in months:
+        rows = compute_month(session, month, tz)
+        session.execute(delete(ImpactRollup).where(ImpactRollup.month == month))
+        session.add_all(ImpactRollup(month=month, dimension=d, key=k, metrics=m, refreshed_at=now or utcnow())
+                        for (d, k), m in rows.items())
+        written += len(rows)
+    session.commit()
+    return written
+
+
+def rebuild(session: Session, tz: str, now: Optional[datetime] = None) -> int:
+    """Every month from the first contact to now."""
+    first = session.scalar(select(func.min(Conversation.created_at)))
+    first_case = session.scalar(select(func.min(Case.created_at)))
+    starts = [d for d in (first, first_case) if d]
+    if not starts:
+        return 0
+    now = now or utcnow()
+    return refresh(session, months_between(month_key(min(starts), tz), month_key(now, tz)), tz, now)
+
+
+def recent_months(now: datetime, tz: str) -> list[str]:
+    """This month and the last: what new activity (and late survey answers) can still change."""
+    this = month_key(now, tz)
+    return [shift_month(this, -1), this]
+
+
+# --- reading ------------------------------------------------------------------------------------
+def _derived(metrics: dict[str, Any], threshold: int) -> dict[str, Any]:
+    cases, taken, answers = metrics.get("cases", 0), metrics.get("taken_up", 0), metrics.get("answers", 0)
+    surveys = metrics.get("surveys", 0)
+    enough_taken, enough_answers = taken >= threshold, answers >= threshold
+    return {
+        "contacts": shown(metrics.get("contacts", 0), threshold),
+        "cases": shown(cases, threshold),
+        "in_time_share": round(metrics.get("in_time", 0) / taken, 3) if enough_taken else None,
+        "median_hours_to_take_up": median_hours(metrics.get("hours", {})) if enough_taken else None,
+        "answers": shown(answers, threshold),
+        "response_rate": round(answers / surveys, 3) if enough_answers and surveys else None,
+        "satisfaction": round(metrics.get("score_sum", 0) / answers, 2) if enough_answers else None,
+        "scores": {s: shown(metrics.get("scores", {}).get(s, 0), threshold) for s in "12345"} if enough_answers
+        else None,
+    }
+
+
+def figures(session: Session, first: str, last: str, threshold: int, group: str = "month") -> dict[str, Any]:
+    """The public figures for a month range, grouped by month, channel or topic."""
+    rows = session.execute(select(ImpactRollup.month, ImpactRollup.dimension, ImpactRollup.key, ImpactRollup.metrics)
+                           .where(ImpactRollup.month >= first, ImpactRollup.month <= last)).all()
+    total: dict[str, Any] = {}
+    by: dict[str, dict[str, Any]] = defaultdict(dict)
+    month_channel: dict[str, dict[str, int]] = defaultdict(dict)
+    month_topic: dict[str, dict[str, int]] = defaultdict(dict)
+    outcomes: dict[str, int] = defaultdict(int)
+    for month, dimension, key, metrics in rows:
+        if dimension == "total":
+            _add(total, metrics)
+            if group == "month":
+                _add(by[month], metrics)
+        elif dimension == group:
+            _add(by[key], metrics)
+        if dimension == "channel":
+            month_channel[month][key] = month_channel[month].get(key, 0) + metrics.get("contacts", 0)
+        if dimension == "topic":
+            month_topic[month][key] = month_topic[month].get(key, 0) + metrics.get("cases", 0)
+        if dimension == "outcome":
+            outcomes[key] += metrics.get("count", 0)
+    return {
+        "from": first, "to": last, "group": group, "threshold": threshold,
+        "total": _derived(total, threshold),
+        "groups": [{"key": key, **_derived(metrics, threshold)} for key, metrics in sorted(by.items())],
+        "contacts_by_month_and_channel": {m: {c: shown(n, threshold) for c, n in sorted(v.items())}
+                                          for m, v in sorted(month_channel.items())},
+        "cases_by_month_and_topic": {m: {t: shown(n, threshold) for t, n in sorted(v.items())}
+                                     for m, v in sorted(month_topic.items())},
+        "outcomes": {k: shown(n, threshold) for k, n in sorted(outcomes.items())},
+        "customers": total.get("customers", 0),
+        "customers_shown": shown(total.get("customers", 0), threshold),
+    }
+
+
+def budget(session: Session, year: int, customers: int) -> Optional[dict[str, Any]]:
+    figure = session.get(ImpactFigure, year)
+    if figure is None:
+        return None
+    # Per customer only when the count is not one the page would hide anyway.
+    per = round(figure.spend_eur / customers) if figure.spend_eur and customers >= 5 else None
+    return {"year": year, "budget_eur": figure.budget_eur, "spend_eur": figure.spend_eur, "note": figure.note,
+            "cost_per_customer_eur": per}
+
+
+def published_stories(session: Session, language: str) -> list[Story]:
+    return list(session.scalars(select(Story).where(Story.published.is_(True))
+                                .order_by((Story.language == language).desc(), Story.created_at.desc()).limit(10)))
+
+
+def published_comments(session: Session, limit: int = 10) -> list[Survey]:
+    return list(session.scalars(select(Survey).where(Survey.published.is_(True), Survey.comment.is_not(None))
+                                .order_by(Survey.answered_at.desc()).limit(limit)))
+
+
+def this_year(now: datetime, tz: str) -> date:
+    return now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date()

@@ -1,0 +1,82 @@
+"""Leads and admins enter the impact page's figures, publish stories and choose which comments to show."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..models import ImpactFigure, Story, Survey
+from . import db
+from .auth import role_required
+from .i18n import t
+
+bp = Blueprint("impact_admin", __name__, url_prefix="/staff/admin/impact")
+
+
+def _int(value: str):
+    value = (value or "").replace(" ", "").replace("€", "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("")
+@role_required("lead", "admin")
+def page():
+    session = db()
+    return render_template("staff/impact_admin.html",
+                           figures=session.scalars(select(ImpactFigure).order_by(ImpactFigure.year.desc())).all(),
+                           stories=session.scalars(select(Story).order_by(Story.created_at.desc())).all(),
+                           comments=session.scalars(select(Survey).where(Survey.comment.is_not(None))
+                                                    .order_by(Survey.answered_at.desc()).limit(50)).all())
+
+
+@bp.post("/figures")
+@role_required("lead", "admin")
+def save_figures():
+    year = _int(request.form.get("year", ""))
+    if not year or not 2000 <= year <= 2100:
+        flash("year", "error")
+        return redirect(url_for("impact_admin.page"))
+    session = db()
+    figure = session.get(ImpactFigure, year) or ImpactFigure(year=year)
+    figure.budget_eur, figure.spend_eur = _int(request.form.get("budget_eur")), _int(request.form.get("spend_eur"))
+    figure.note = request.form.get("note", "").strip()[:1000]
+    session.add(figure)
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("impact_admin.page"))
+
+
+@bp.post("/stories")
+@role_required("lead", "admin")
+def add_story():
+    title, body = request.form.get("title", "").strip(), request.form.get("body", "").strip()
+    if not title or not body:
+        flash("title, text", "error")
+        return redirect(url_for("impact_admin.page"))
+    session = db()
+    session.add(Story(title=title[:200], body=body[:4000], language=request.form.get("language", "fi")[:5],
+                      published=request.form.get("published") == "1"))
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("impact_admin.page"))
+
+
+@bp.post("/stories/<int:story_id>/toggle")
+@role_required("lead", "admin")
+def toggle_story(story_id: int):
+    session = db()
+    story = session.get(Story, story_id)
+    if story:
+        story.published = not story.published
+        session.commit()
+    return redirect(url_for("impact_admin.page"))
+
+
+@bp.post("/comments/<int:survey_id>/toggle")
+@role_required("lead", "admin")
+def toggle_comment(survey_id: int):
+    session = db()
+    survey = session.get(Survey, survey_id)
+    if survey:
+        survey.published = not survey.published
+        session.commit()
+    return redirect(url_for("impact_admin.page"))

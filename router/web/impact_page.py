@@ -1,0 +1,179 @@
+"""Public pages: the impact page and its open data, and who does what (from the directory)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from sqlalchemy import select
+
+from .. import charts, directory, impact
+from ..models import Specialist
+from . import clock, db, settings
+
+bp = Blueprint("impact", __name__)
+LANGS = ("fi", "sv", "en")
+WORDS = {
+    "title": ("Vaikuttavuus", "Genomslag", "Impact"),
+    "intro": ("Yrityspalvelujen luvut: yhteydenotot, asiantuntijoille ohjatut asiat, palvelulupauksen pitäminen, "
+              "asiakaspalaute ja tulokset. Luvut päivittyvät jatkuvasti; alle {n} kappaleen määrät näytetään muodossa "
+              "”< {n}” yksityisyyden suojaamiseksi.",
+              "Företagstjänsternas siffror: kontakter, ärenden till experter, hur servicelöftet hålls, kundrespons och "
+              "resultat. Siffrorna uppdateras löpande; antal under {n} visas som ”< {n}” för att skydda integriteten.",
+              "The business services' figures: contacts, matters handed to specialists, how the service promise is "
+              "kept, customer feedback and results. Figures update continuously; counts under {n} are shown as "
+              "“< {n}” to protect privacy."),
+    "period": ("Ajanjakso", "Period", "Period"),
+    "kpi_contacts": ("Yhteydenottoa", "Kontakter", "Contacts"),
+    "kpi_cases": ("Asiaa ohjattu asiantuntijoille", "Ärenden till experter", "Matters handed to specialists"),
+    "contacts": ("Yhteydenotot kuukausittain kanavan mukaan", "Kontakter per månad och kanal",
+                 "Contacts per month by channel"),
+    "cases_topic": ("Asiantuntijoille ohjatut asiat aiheittain", "Ärenden till experter per ämne",
+                    "Matters handed to specialists by topic"),
+    "cases_month_topic": ("Ohjatut asiat kuukausittain aiheen mukaan", "Ärenden per månad och ämne",
+                          "Matters per month by topic"),
+    "promise": ("Palvelulupaus: työn alle kahdessa arkipäivässä", "Servicelöftet: påbörjat inom två vardagar",
+                "The promise: taken up within two working days"),
+    "in_time": ("Ajoissa työn alle", "Påbörjade i tid", "Taken up in time"),
+    "median": ("Mediaaniaika työn alle (tuntia)", "Mediantid till påbörjan (timmar)", "Median time to take up (hours)"),
+    "satisfaction": ("Asiakastyytyväisyys", "Kundnöjdhet", "Customer satisfaction"),
+    "average": ("Keskiarvo (1–5)", "Medelvärde (1–5)", "Average (1–5)"),
+    "answers": ("Vastauksia", "Svar", "Answers"), "rate": ("Vastausprosentti", "Svarsprocent", "Response rate"),
+    "distribution": ("Arvosanojen jakauma", "Fördelning av betyg", "Distribution of scores"),
+    "by_topic": ("Aiheittain", "Per ämne", "By topic"), "month": ("Kuukausi", "Månad", "Month"),
+    "topic": ("Aihe", "Ämne", "Topic"), "channel": ("Kanava", "Kanal", "Channel"), "total": ("Yhteensä", "Totalt", "Total"),
+    "outcomes": ("Tulokset", "Resultat", "Outcomes"), "budget": ("Talous", "Ekonomi", "Budget"),
+    "budget_eur": ("Budjetti", "Budget", "Budget"), "spend_eur": ("Käytetty", "Använt", "Spent"),
+    "per_customer": ("Kustannus palveltua asiakasta kohden", "Kostnad per betjänad kund", "Cost per customer served"),
+    "customers": ("Palveltuja asiakkaita", "Betjänade kunder", "Customers served"),
+    "stories": ("Onnistumisia", "Framgångar", "Success stories"), "comments": ("Asiakkaiden sanoin", "Kundernas ord",
+                                                                             "In customers' words"),
+    "open_data": ("Avoin data", "Öppna data", "Open data"), "who": ("Kuka auttaa", "Vem hjälper", "Who helps"),
+    "none": ("Ei vielä tietoja tältä ajalta.", "Inga uppgifter för perioden ännu.", "No figures for this period yet."),
+    "show": ("Näytä", "Visa", "Show"), "from": ("Alkaen", "Från", "From"), "to": ("Päättyen", "Till", "To"),
+    "contacts_title": ("Yhteystiedot", "Kontaktuppgifter", "Contacts"),
+    "one_door": ("Yksi numero ja yksi osoite kaikkiin yritysasioihin", "Ett nummer och en adress för alla företagsärenden",
+                 "One number and one address for every business matter"),
+    "phone": ("Puhelin ja tekstiviesti", "Telefon och sms", "Phone and text"), "email": ("Sähköposti", "E-post", "Email"),
+    "languages": ("Kielet", "Språk", "Languages"), "topics": ("Aiheet", "Ämnen", "Topics"),
+    "staff": ("Asiantuntijamme", "Våra experter", "Our specialists"),
+}
+OUTCOME_LABELS = {
+    "company_founded": ("Yritys perustettu", "Företag grundat", "Company founded"),
+    "funding_granted": ("Rahoitus myönnetty", "Finansiering beviljad", "Funding granted"),
+    "person_hired": ("Henkilö palkattu", "Person anställd", "Person hired"),
+    "premises_found": ("Tontti tai toimitila löytyi", "Tomt eller lokal hittad", "Plot or premises found"),
+    "company_located": ("Yritys sijoittui kaupunkiin", "Företag etablerat i staden", "Company located to the city"),
+    "advice_given": ("Neuvonta annettu", "Rådgivning given", "Advice given"),
+    "referred_elsewhere": ("Ohjattu muualle", "Hänvisat vidare", "Referred elsewhere"),
+}
+CHANNEL_LABELS = {"web": ("Chat", "Chatt", "Chat"), "sms": ("Tekstiviesti", "Sms", "Text"),
+                  "voice": ("Puhelu", "Samtal", "Call"), "email": ("Sähköposti", "E-post", "Email")}
+
+
+def language() -> str:
+    chosen = request.args.get("lang", "fi")
+    return chosen if chosen in LANGS else "fi"
+
+
+def word(table: dict, key: str, lang: str) -> str:
+    return table[key][LANGS.index(lang)] if key in table else key
+
+
+def _range() -> tuple[str, str] | None:
+    now = clock()
+    tz = settings().timezone
+    last = request.args.get("to") or impact.month_key(now, tz)
+    first = request.args.get("from") or (impact.shift_month(last, -11) if impact.valid_month(last) else last)
+    if not (impact.valid_month(first) and impact.valid_month(last)):
+        return None
+    return first, last
+
+
+@bp.get("/impact")
+def impact_page():
+    lang = language()
+    span = _range()
+    if span is None:
+        return render_template("impact_error.html", lang=lang), 400
+    first, last = span
+    threshold = settings().impact_min_count
+    session = db()
+    data = impact.figures(session, first, last, threshold, group="month")
+    by_topic = impact.figures(session, first, last, threshold, group="topic")
+    labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
+    months = sorted(data["contacts_by_month_and_channel"])
+    w = lambda key: word(WORDS, key, lang)  # noqa: E731
+    channel_series = [(word(CHANNEL_LABELS, c, lang), [data["contacts_by_month_and_channel"][m].get(c, "0")
+                                                       for m in months]) for c in impact.CHANNELS]
+    total_cases = {g["key"]: g["cases"] for g in by_topic["groups"]}
+    figures_chart = {
+        "contacts": charts.stacked_columns("chart-contacts", w("contacts"), w("contacts"), months, channel_series),
+        "topics": charts.bars("chart-topics", w("cases_topic"), w("cases_topic"),
+                              [(labels.get(k, k), v) for k, v in total_cases.items()]),
+        "promise": charts.bars("chart-promise", w("promise"), w("in_time"),
+                               [(m["key"], None if m["in_time_share"] is None else str(round(100 * m["in_time_share"])))
+                                for m in data["groups"]], unit=" %", max_value=100),
+        "scores": charts.bars("chart-scores", w("distribution"), w("distribution"),
+                              [(f"{s} / 5", (data["total"]["scores"] or {}).get(s)) for s in "54321"]),
+        "outcomes": charts.bars("chart-outcomes", w("outcomes"), w("outcomes"),
+                                [(word(OUTCOME_LABELS, k, lang), v) for k, v in data["outcomes"].items()]),
+    }
+    year = int(last[:4])
+    body = render_template(
+        "impact.html", lang=lang, w=w, data=data, by_topic=by_topic, labels=labels, months=months,
+        charts=figures_chart, channels=impact.CHANNELS, channel_label=lambda c: word(CHANNEL_LABELS, c, lang),
+        outcome_label=lambda k: word(OUTCOME_LABELS, k, lang), first=first, last=last, threshold=threshold,
+        budget=impact.budget(session, year, data["customers"]), stories=impact.published_stories(session, lang),
+        comments=impact.published_comments(session), settings=settings(),
+        topics_in_table=sorted({t for v in data["cases_by_month_and_topic"].values() for t in v}))
+    resp = Response(body, mimetype="text/html")
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+CSV_FIELDS = ["key", "contacts", "cases", "in_time_share", "median_hours_to_take_up", "answers", "response_rate",
+              "satisfaction"]
+
+
+@bp.get("/api/impact")
+def impact_api():
+    span = _range()
+    group = request.args.get("group", "month")
+    fmt = request.args.get("format", "json")
+    if span is None:
+        return jsonify(error="from and to are months (YYYY-MM)"), 400
+    if group not in ("month", "channel", "topic") or fmt not in ("json", "csv"):
+        return jsonify(error="group is month, channel or topic; format is json or csv"), 400
+    data = impact.figures(db(), span[0], span[1], settings().impact_min_count, group=group)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(data["groups"])
+        body, mimetype = out.getvalue(), "text/csv"
+    else:
+        body, mimetype = json.dumps(data, ensure_ascii=False), "application/json"
+    etag = hashlib.sha256(body.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    else:
+        resp = Response(body, mimetype=mimetype)
+        if fmt == "csv":
+            resp.headers["Content-Disposition"] = f"inline; filename=impact-{span[0]}-{span[1]}-{group}.csv"
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+@bp.get("/contacts")
+def contacts():
+    lang = language()
+    session = db()
+    people = session.scalars(select(Specialist).where(Specialist.active.is_(True)).order_by(Specialist.name)).all()
+    labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
+    return render_template("contacts.html", lang=lang, w=lambda key: word(WORDS, key, lang), people=people,
+                           labels=labels, settings=settings())

@@ -1,0 +1,98 @@
+"""The impact page's figures against a known data set, the open data API, and who does what."""
+import csv
+import io
+import re
+
+import pytest
+
+from router import impact
+from router.models import utcnow
+
+from ..impact_data import seed
+
+pytestmark = []
+
+
+@pytest.fixture
+def figures(sessions):
+    with sessions() as s:
+        seed(s)
+        impact.refresh(s, ["2026-10", "2026-11"], "Europe/Helsinki")
+
+
+def api(client, query):
+    resp = client.get(f"/api/impact?{query}")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp
+
+
+def test_the_api_gives_the_known_figures_and_hides_small_counts(client, figures):
+    data = api(client, "from=2026-10&to=2026-11&group=month").get_json()
+    october, november = data["groups"]
+    assert (october["key"], october["contacts"], october["cases"]) == ("2026-10", "28", "16")
+    assert (november["key"], november["contacts"], november["cases"]) == ("2026-11", "5", "0")
+    assert october["in_time_share"] == round(10 / 14, 3)
+    assert october["median_hours_to_take_up"] == 3.5  # ten of fourteen took 3 h: the 3–4 h bucket
+    assert (october["answers"], october["satisfaction"], october["response_rate"]) == ("8", 4.0, 0.8)
+    assert october["scores"] == {"1": "0", "2": "< 5", "3": "< 5", "4": "< 5", "5": "< 5"}
+    assert data["contacts_by_month_and_channel"]["2026-10"] == {"email": "< 5", "sms": "6", "voice": "7", "web": "12"}
+    assert data["cases_by_month_and_topic"]["2026-10"] == {"founding": "8", "funding": "6", "plots": "< 5"}
+    assert data["outcomes"] == {"company_founded": "5", "funding_granted": "< 5"}
+    assert data["total"]["contacts"] == "33"
+
+
+def test_grouping_by_topic_and_channel(client, figures):
+    topics = {g["key"]: g for g in api(client, "from=2026-10&to=2026-10&group=topic").get_json()["groups"]}
+    assert topics["founding"]["cases"] == "8" and topics["plots"]["cases"] == "< 5"
+    assert topics["founding"]["satisfaction"] == round((5 + 5 + 4 + 4 + 4 + 3 + 2 + 5) / 8, 2)
+    assert topics["funding"]["satisfaction"] is None  # no answers about funding: nothing to show
+    channels = {g["key"]: g["contacts"] for g in api(client, "from=2026-10&to=2026-10&group=channel").get_json()["groups"]}
+    assert channels == {"email": "< 5", "sms": "6", "voice": "7", "web": "12"}
+
+
+def test_csv_etag_and_cache_headers(client, figures):
+    resp = api(client, "from=2026-10&to=2026-11&group=topic&format=csv")
+    assert resp.mimetype == "text/csv" and resp.headers["Cache-Control"] == "public, max-age=300"
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+    assert [r["key"] for r in rows] == ["founding", "funding", "plots"] and rows[0]["cases"] == "8"
+    again = client.get("/api/impact?from=2026-10&to=2026-11&group=topic&format=csv",
+                       headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("query", ["from=2026-13&to=2026-12", "group=people", "format=xml", "from=x", "to=1999-01"])
+def test_bad_parameters_are_clear_errors(client, query):
+    resp = client.get(f"/api/impact?{query}")
+    assert resp.status_code == 400 and "error" in resp.get_json()
+
+
+def test_a_range_that_ends_before_it_starts_is_empty(client, figures):
+    data = api(client, "from=2026-11&to=2026-10").get_json()
+    assert data["groups"] == [] and data["total"]["contacts"] == "0"
+
+
+def test_the_page_shows_the_figures_tables_and_only_published_words(client, figures):
+    html = client.get("/impact?from=2026-10&to=2026-11&lang=en").get_data(as_text=True)
+    assert re.search(r'id="kpi-contacts">33<', html) and re.search(r'id="kpi-in-time">71 %<', html)
+    assert re.search(r'id="kpi-satisfaction">4.0<', html)
+    assert '<svg class="chart" id="chart-contacts" role="img"' in html
+    assert "Kahvila aukesi" in html and "Luonnos" not in html          # only published stories
+    assert "Erinomaista palvelua" in html and "Nimi Henkilö" not in html  # only published comments
+    assert "960 000 €" in html and "Cost per customer served" in html
+    assert "a0@example.org" not in html and "Yritys 1 Oy" not in html    # nothing personal
+    for lang, title in (("fi", "Vaikuttavuus"), ("sv", "Genomslag"), ("en", "Impact")):
+        assert f"<h1>{title}</h1>" in client.get(f"/impact?lang={lang}").get_data(as_text=True)
+
+
+def test_contacts_page_comes_from_the_directory(client):
+    html = client.get("/contacts?lang=sv").get_data(as_text=True)
+    assert 'id="service-phone" href="tel:+358400000000"' in html
+    assert "Matti Esimerkki" in html and "finansieringsexpert" in html and "Finansiering" in html
+    assert client.get("/contacts").status_code == 200
+
+
+def test_rollups_are_rebuilt_from_scratch_to_the_same_figures(sessions, figures, client):
+    before = api(client, "from=2026-10&to=2026-11").get_json()
+    with sessions() as s:
+        assert impact.rebuild(s, "Europe/Helsinki", now=utcnow()) > 0
+    assert api(client, "from=2026-10&to=2026-11").get_json() == before
