@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from router import directory, impact  # noqa: E402
 from router.db import make_engine, make_sessionmaker  # noqa: E402
 from router.migrate import upgrade  # noqa: E402
-from router.models import Call, Case, Conversation, Specialist, Survey  # noqa: E402
+from router.models import Call, Case, Conversation, Specialist  # noqa: E402
 from tests.helpers import free_port, wait_until  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -88,7 +88,7 @@ def measure(url_base: str, paths: list[str]) -> dict:
     for name, path in paths:
         http.get(url_base + path, timeout=30)  # warm-up
         latencies = []
-        for i in range(REQUESTS):
+        for _ in range(REQUESTS):
             t0 = time.perf_counter()
             resp = http.get(url_base + path, timeout=30)
             latencies.append((time.perf_counter() - t0) * 1000)

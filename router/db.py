@@ -8,8 +8,9 @@ from sqlalchemy.orm import sessionmaker
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for the backend: SQLite gets WAL and a busy timeout so the worker and web share it."""
+    # hide_parameters: a database error never puts a customer's number, address or words into the logs.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -19,7 +20,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

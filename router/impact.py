@@ -116,10 +116,10 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
                 histograms[(dim, key)][str(hours)] += 1
     for key, histogram in histograms.items():
         rows[key]["hours"] = dict(histogram)
-    for topic, sent_at, score in session.execute(select(Survey.topic, Survey.sent_at, Survey.score).where(
-            Survey.sent_at >= start, Survey.sent_at < end)):
+    for topic, n in session.execute(select(Survey.topic, func.count()).where(
+            Survey.sent_at >= start, Survey.sent_at < end).group_by(Survey.topic)):
         for dim, key in (("topic", topic), ("total", "all")):
-            bump(dim, key, "surveys")
+            bump(dim, key, "surveys", n)
     for topic, score in session.execute(select(Survey.topic, Survey.score).where(
             Survey.answered_at >= start, Survey.answered_at < end, Survey.score.is_not(None))):
         for dim, key in (("topic", topic), ("total", "all")):

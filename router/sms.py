@@ -5,7 +5,6 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker

@@ -22,6 +22,12 @@ bin/router db upgrade
 if ! bin/router directory count >/dev/null 2>&1; then
   bin/router directory load "${DIRECTORY_FILE:-directory.example.yml}"
 fi
+# A first local run gets one admin account to look at the staff pages with (its password is printed once).
+admin_note=""
+if bin/router users add admin@example.org --name "Kokeilu Admin" --role admin \
+     --password "${DEV_ADMIN_PASSWORD:=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')}" >/dev/null 2>&1; then
+  admin_note="    Staff http://127.0.0.1:$port/staff/  admin@example.org / $DEV_ADMIN_PASSWORD (shown once)"
+fi
 
 .venv-bot/bin/rasa run actions --actions bot.actions --port "$actions_port" >var/log/actions.log 2>&1 & pids+=($!)
 .venv-bot/bin/rasa run --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
@@ -40,6 +46,8 @@ cat <<MSG
   Luukku is running.
     Open  http://127.0.0.1:$port/          the agency's page with the chat
           http://127.0.0.1:$port/dev/outbox what the dry run would have sent
+          http://127.0.0.1:$port/impact     the public impact page
+$admin_note
     Logs  var/log/{web,worker,rasa,actions}.log
   Ctrl-C stops everything.
 MSG

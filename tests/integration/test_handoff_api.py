@@ -1,5 +1,4 @@
 """The internal handoff API the bot's action calls."""
-from datetime import datetime
 
 from sqlalchemy import select
 

@@ -2,7 +2,6 @@
 import threading
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from router import config, survey
@@ -99,7 +98,7 @@ def test_no_survey_to_a_number_that_said_stop(signed_in, make_case, sessions, cl
 
 
 def test_the_survey_link_records_on_submit_only_and_once(signed_in, make_case, sessions, phone_app, staff, clock):
-    ref = resolved_case(make_case, signed_in, email="asiakas@example.org")
+    resolved_case(make_case, signed_in, email="asiakas@example.org")
     with sessions() as s:
         found = s.scalar(select(Survey))
         survey_id = found.id

@@ -1,10 +1,10 @@
 """Staff pages with sign-in and CSRF: my cases, the case page and its actions, admin, roles."""
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from router.models import Case, CaseEvent, NluCorrection, OutboxMessage, Specialist, Survey
+from router.models import Case, NluCorrection, OutboxMessage, Specialist, Survey
 
 
 def case_row(sessions, ref):
