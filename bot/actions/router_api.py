@@ -14,25 +14,23 @@ def _headers() -> Dict[str, str]:
     return {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
 
-async def post(path: str, payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """POST JSON to the router; None when it cannot be reached or refuses."""
+async def _call(method: str, path: str, **kwargs: Any) -> Optional[Dict[str, Any]]:
+    """One request to the router; None when it cannot be reached or refuses."""
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-            async with session.post(ROUTER_URL + path, json=payload, headers=_headers()) as resp:
+            async with session.request(method, ROUTER_URL + path, headers=_headers(), **kwargs) as resp:
                 if resp.status >= 400:
                     return None
                 return await resp.json()
     except (aiohttp.ClientError, TimeoutError):
         return None
+
+
+async def post(path: str, payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """POST JSON to the router."""
+    return await _call("POST", path, json=payload)
 
 
 async def get(path: str, params: Dict[str, str]) -> Optional[Dict[str, Any]]:
-    """GET JSON from the router; None when it cannot be reached or refuses."""
-    try:
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-            async with session.get(ROUTER_URL + path, params=params, headers=_headers()) as resp:
-                if resp.status >= 400:
-                    return None
-                return await resp.json()
-    except (aiohttp.ClientError, TimeoutError):
-        return None
+    """GET JSON from the router."""
+    return await _call("GET", path, params=params)

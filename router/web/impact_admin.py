@@ -60,23 +60,22 @@ def add_story():
     return redirect(url_for("impact_admin.page"))
 
 
+def _toggle_published(model, row_id: int):
+    session = db()
+    row = session.get(model, row_id)
+    if row:
+        row.published = not row.published
+        session.commit()
+    return redirect(url_for("impact_admin.page"))
+
+
 @bp.post("/stories/<int:story_id>/toggle")
 @role_required("lead", "admin")
 def toggle_story(story_id: int):
-    session = db()
-    story = session.get(Story, story_id)
-    if story:
-        story.published = not story.published
-        session.commit()
-    return redirect(url_for("impact_admin.page"))
+    return _toggle_published(Story, story_id)
 
 
 @bp.post("/comments/<int:survey_id>/toggle")
 @role_required("lead", "admin")
 def toggle_comment(survey_id: int):
-    session = db()
-    survey = session.get(Survey, survey_id)
-    if survey:
-        survey.published = not survey.published
-        session.commit()
-    return redirect(url_for("impact_admin.page"))
+    return _toggle_published(Survey, survey_id)
