@@ -98,8 +98,11 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
     """Store the customer's message, commit, then get the bot's replies and store them too.
 
     Returns None when the message was a duplicate delivery (already stored and answered).
+    A clicked button's payload ("/affirm") goes to Rasa; the transcript keeps what the customer saw ("Kyllä").
     """
-    if receive(session, conv, text, provider_id=provider_id) is None:
+    shown = next((b["title"] for b in last_buttons(session, conv) if b["payload"] == text), text) \
+        if text.startswith("/") and conv.id else text
+    if receive(session, conv, shown, provider_id=provider_id) is None:
         return None
     return ask_bot(session, rasa, conv, text, timeout=timeout)
 

@@ -97,3 +97,13 @@ def test_health_and_readiness(client, rasa):
     rasa.down = True
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503 and not_ready.get_json()["checks"]["rasa"] == "unavailable"
+
+
+def test_a_clicked_button_is_kept_in_the_transcript_as_the_customer_saw_it(client, rasa, sessions):
+    rasa.replies = [{"text": "Sopiiko?", "buttons": [{"title": "Kyllä", "payload": "/affirm"}]}]
+    session = post(client, {"session": None, "text": "hei"}).get_json()["session"]
+    post(client, {"session": session, "text": "/affirm"})
+    assert rasa.sent[-1][1] == "/affirm"
+    with sessions() as s:
+        assert s.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all() == [
+            "hei", "Kyllä"]

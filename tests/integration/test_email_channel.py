@@ -167,3 +167,16 @@ def test_a_mail_bomb_is_contained(imap, poller, sessions):
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.recipient == "bomb@example.org")) == 1  # one acknowledgement a day
+
+
+def test_a_windows_1252_mail_through_imap_becomes_a_readable_case(imap, poller, sessions):
+    raw = (b"From: =?windows-1252?q?S=F6derstr=F6m?= <soderstrom@example.org>\r\nTo: luukku@example.org\r\n"
+           b"Subject: =?windows-1252?q?Ty=F6ntekij=F6it=E4_kes=E4ksi?=\r\nMessage-ID: <cp1252@example.org>\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit"
+           b"\r\n\r\nTarvitsemme kaksi ty\xf6ntekij\xe4\xe4 kes\xe4ksi \x96 palkka 2 000 \x80/kk.\r\n")
+    imap.append(raw)
+    assert poller.poll() == {"case": 1}
+    [case] = cases(sessions)
+    assert case.customer_name == "Söderström"
+    assert "Tarvitsemme kaksi työntekijää kesäksi – palkka 2 000 €/kk." in case.summary
+    assert case.summary.startswith("Työntekijöitä kesäksi")
