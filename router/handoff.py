@@ -63,7 +63,13 @@ def split_contact(contact: Optional[str]) -> tuple[Optional[str], Optional[str]]
     contact = contact.strip()
     if EMAIL.match(contact):
         return contact.lower(), None
-    return None, re.sub(r"[\s()-]", "", contact)
+    phone = re.sub(r"[\s()-]", "", contact)
+    # A Finnish number written the domestic way ("040 123 4567") in E.164, as Twilio and the SMS channel use it.
+    if phone.startswith("00"):
+        phone = "+" + phone[2:]
+    elif phone.startswith("0"):
+        phone = "+358" + phone[1:]
+    return None, phone
 
 
 def transcript(conv: Optional[Conversation]) -> str:

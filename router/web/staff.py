@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case, select
 
 from .. import casework, directory, promise
-from ..models import Attachment, Case, CaseEvent, Message, Specialist, Survey
+from ..models import Attachment, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from . import clock, db, settings
 from .i18n import t
 
@@ -46,8 +46,15 @@ def my_cases():
 def case_page(ref: str):
     case = _visible_case(ref)
     session = db()
-    messages = session.scalars(select(Message).where(Message.conversation_id == case.conversation_id)
-                               .order_by(Message.id)).all() if case.conversation_id else []
+    # The whole transcript across channels: this case's conversation and every other one from the same
+    # customer (their email address or phone number), in time order.
+    addresses = [a for a in (case.customer_email, case.customer_phone) if a]
+    conversation_ids = set(session.scalars(select(Conversation.id).where(Conversation.address.in_(addresses)))) \
+        if addresses else set()
+    if case.conversation_id:
+        conversation_ids.add(case.conversation_id)
+    messages = session.scalars(select(Message).where(Message.conversation_id.in_(conversation_ids))
+                               .order_by(Message.created_at, Message.id).limit(1000)).all()
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
     people = session.scalars(select(Specialist).where(Specialist.active.is_(True)).order_by(Specialist.name)).all()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}

@@ -143,3 +143,25 @@ def test_admin_edits_the_directory_and_others_may_not(signed_in, sessions):
     assert admin.post_form(page, page, bad).status_code == 400
     with sessions() as s:
         assert s.scalar(select(Specialist.topics).where(Specialist.key == "matti")) == ["funding", "internationalisation"]
+
+
+def test_the_transcript_spans_the_customer_s_channels(signed_in, make_case, twilio, clock):
+    ref = make_case(channel="sms", phone="+358401234567", text="tarvitsen toimitilan", topic="founding")
+    clock.now += timedelta(days=3)  # a later text starts a new conversation
+    twilio.sms("+358401234567", "Löytyikö jo tiloja?")
+    html = signed_in("maija").get(f"/staff/cases/{ref}").get_data(as_text=True)
+    assert html.index("tarvitsen toimitilan") < html.index("Löytyikö jo tiloja?")
+
+
+def test_a_domestic_phone_number_is_stored_in_international_form():
+    from router.handoff import split_contact
+
+    assert split_contact("040 123 4567") == (None, "+358401234567")
+    assert split_contact("00358 40 123 4567") == (None, "+358401234567")
+    assert split_contact("+46 70 123 45 67") == (None, "+46701234567")
+    assert split_contact("Anna@Example.org") == ("anna@example.org", None)
+
+
+def test_the_dev_outbox_page_exists_only_in_dry_run(app, phone_app):
+    assert app.test_client().get("/dev/outbox").status_code == 200
+    assert phone_app.test_client().get("/dev/outbox").status_code == 404  # Twilio is configured there
