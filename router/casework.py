@@ -1,7 +1,7 @@
 """What staff do with a case: take up, note, message the customer, reassign, resolve."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import select
@@ -132,8 +132,3 @@ def resolve(session: Session, settings: Settings, case: Case, user: Optional[Use
 def visible_to(user: User) -> Optional[int]:
     """The specialist whose cases a user sees; None means all (team leads and admins)."""
     return None if user.role in ("lead", "admin") else user.specialist_id
-
-
-def due_local_time(settings: Settings) -> time:
-    h, m = (int(x) for x in settings.working_day_ends.split(":"))
-    return time(h, m)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
@@ -240,7 +240,3 @@ def published_stories(session: Session, language: str) -> list[Story]:
 def published_comments(session: Session, limit: int = 10) -> list[Survey]:
     return list(session.scalars(select(Survey).where(Survey.published.is_(True), Survey.comment.is_not(None))
                                 .order_by(Survey.answered_at.desc()).limit(limit)))
-
-
-def this_year(now: datetime, tz: str) -> date:
-    return now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date()

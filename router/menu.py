@@ -1,4 +1,4 @@
-"""The topic menu, one list for every channel: web buttons, numbered SMS choices, DTMF digits."""
+"""The topic menu, one list for every channel: web buttons (numbered on SMS by the SMS channel), DTMF digits."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -20,12 +20,6 @@ def web(topics: Sequence[Topic], language: str) -> dict:
     """Buttons whose payloads trigger the topic's intent in Rasa."""
     return {"text": texts.say("clarify", language),
             "buttons": [{"title": label(t, language), "payload": f"/{t.key}"} for t in choices(topics)]}
-
-
-def numbered(topics: Sequence[Topic], language: str) -> str:
-    """'Vastaa numerolla: 1 Yrityksen perustaminen, 2 Rahoitus, …' for SMS and the voice menu."""
-    items = ", ".join(f"{i} {label(t, language)}" for i, t in enumerate(choices(topics), start=1))
-    return f"{texts.say('clarify_sms', language)} {items}"
 
 
 def pick(topics: Sequence[Topic], answer: str) -> Optional[str]:

@@ -45,10 +45,6 @@ def numbered(reply: Reply, language: str) -> str:
     return f"{reply.text}\n{texts.say('clarify_sms', language)} {items}"
 
 
-def is_opted_out(session: Session, phone: str) -> bool:
-    return session.get(OptOut, phone) is not None
-
-
 def _conversation_for(session: Session, phone: str, now: datetime) -> Conversation:
     conv = session.scalar(select(Conversation).where(Conversation.channel == "sms", Conversation.address == phone,
                                                      Conversation.last_message_at >= now - CONVERSATION_GAP)
