@@ -12,6 +12,7 @@ from .db import make_engine, make_sessionmaker
 from .models import utcnow
 from .rasa_client import RasaClient
 from .sms import SmsChannel
+from .throttle import Throttle
 from .voice import VoiceChannel
 
 
@@ -41,6 +42,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         "clock": clock or utcnow,
         "sms": SmsChannel(settings, sessions, rasa, budget=settings.sms_reply_budget),
         "voice": VoiceChannel(settings, sessions, rasa),
+        "login_throttle": Throttle(),
     }
 
     @app.teardown_appcontext

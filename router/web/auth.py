@@ -4,7 +4,8 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session as http_session, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session as http_session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from .. import users
@@ -41,7 +42,15 @@ def role_required(*roles: str):
 def login():
     error = None
     if request.method == "POST":
-        user = users.authenticate(db(), request.form.get("email", ""), request.form.get("password", ""))
+        email = request.form.get("email", "").strip().lower()
+        throttle = current_app.extensions["luukku"]["login_throttle"]
+        if throttle.blocked(email):
+            return render_template("staff/login.html", error=t("login_throttled")), 429
+        user = users.authenticate(db(), email, request.form.get("password", ""))
+        if user is None:
+            throttle.failed(email)
+        else:
+            throttle.succeeded(email)
         if user:
             login_user(user, remember=False)
             http_session["lang"] = http_session.get("lang") or user.language

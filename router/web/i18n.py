@@ -7,6 +7,8 @@ from flask_login import current_user
 STAFF = {
     "login": ("Kirjaudu sisään", "Sign in"), "email": ("Sähköposti", "Email"), "password": ("Salasana", "Password"),
     "login_failed": ("Väärä sähköposti tai salasana.", "Wrong email or password."),
+    "login_throttled": ("Liian monta epäonnistunutta yritystä. Yritä uudelleen 15 minuutin kuluttua.",
+                        "Too many failed attempts. Try again in 15 minutes."),
     "logged_out": ("Olet kirjautunut ulos.", "You have signed out."), "logout": ("Kirjaudu ulos", "Sign out"),
     "my_cases": ("Omat asiat", "My cases"), "all_cases": ("Kaikki asiat", "All cases"),
     "no_cases": ("Ei avoimia asioita.", "No open cases."), "due": ("Määräaika", "Due"),

@@ -165,3 +165,29 @@ def test_a_domestic_phone_number_is_stored_in_international_form():
 def test_the_dev_outbox_page_exists_only_in_dry_run(app, phone_app):
     assert app.test_client().get("/dev/outbox").status_code == 200
     assert phone_app.test_client().get("/dev/outbox").status_code == 404  # Twilio is configured there
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(phone_app, staff):
+    from ..conftest import PASSWORD, csrf_from
+
+    client = phone_app.test_client()
+    token = csrf_from(client.get("/staff/login").get_data(as_text=True))
+    for _ in range(5):
+        assert client.post("/staff/login", data={"email": staff["matti"], "password": "guess guess",
+                                                 "csrf_token": token}).status_code == 401
+    locked = client.post("/staff/login", data={"email": staff["matti"], "password": PASSWORD, "csrf_token": token})
+    assert locked.status_code == 429 and "Liian monta" in locked.get_data(as_text=True)
+    other = client.post("/staff/login", data={"email": staff["maija"], "password": PASSWORD, "csrf_token": token})
+    assert other.status_code == 302  # one account's lock does not stop the others
+
+
+def test_the_throttle_forgets_after_its_window():
+    from router.throttle import MAX_FAILURES, WINDOW_SECONDS, Throttle
+
+    now = [0.0]
+    throttle = Throttle(clock=lambda: now[0])
+    for _ in range(MAX_FAILURES):
+        throttle.failed("a@example.org")
+    assert throttle.blocked("a@example.org") and not throttle.blocked("b@example.org")
+    now[0] += WINDOW_SECONDS + 1
+    assert not throttle.blocked("a@example.org")
