@@ -93,11 +93,16 @@ class EmailChannel:
         message_id = conversation.record(session, conv, text or "(tyhjä viesti / empty message)", direction="in",
                                          author=author, provider_id=(mail.message_id or None) and mail.message_id[:255],
                                          payload={"subject": mail.subject[:300]}, now=now)
+        if case_id is not None:
+            self._attach(session, mail, message_id, case_id)
+        return message_id
+
+    def _attach(self, session: Session, mail: ParsedMail, message_id: int, case_id: int) -> None:
+        """Keep the mail's files on the case: stored up to the size limit, larger ones only listed."""
         for a in mail.attachments:
             session.add(Attachment(case_id=case_id, message_id=message_id, filename=a.filename[:255],
                                    content_type=a.content_type[:127], size=a.size,
                                    data=a.data if a.size <= self.settings.attachment_max_bytes else None))
-        return message_id
 
     def _new_case(self, session: Session, mail: ParsedMail, text: str, now: datetime) -> int:
         topics = [t.key for t in directory.topic_labels(session)]
@@ -105,7 +110,7 @@ class EmailChannel:
         # An email cannot be asked back at once: when unsure, the service desk takes it rather than a guess.
         topic = result.topic if result.confident else "general"
         conv = conversation.start(session, channel="email", language=result.language, address=mail.sender, now=now)
-        self._store(session, conv, mail, text, now, None)
+        message_id = self._store(session, conv, mail, text, now, None)
         listed = "\n".join(f"- {a.filename} ({a.content_type}, {a.size} B"
                             f"{'' if a.size <= self.settings.attachment_max_bytes else ', not stored: too large'})"
                             for a in mail.attachments)
@@ -115,8 +120,7 @@ class EmailChannel:
             channel="email", conversation_id=conv.id, customer_name=mail.sender_name or None, email=mail.sender,
             summary=summary, kind="email", notify_customer=False), now)
         case = outcome.case
-        session.query(Attachment).filter(Attachment.message_id.in_(
-            select(Message.id).where(Message.conversation_id == conv.id))).update({"case_id": case.id})
+        self._attach(session, mail, message_id, case.id)
         self._acknowledge(session, case, mail, outcome.due_text, now)
         return case.id
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage, MailMessageFlags
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -64,8 +65,9 @@ class MailboxPoller:
     def _handle(self, uidvalidity: str, uid: str, raw: bytes) -> str:
         now = self.clock()
         with self.sessions() as session:
-            if session.query(MailReceipt.id).filter_by(folder=self.settings.imap_folder, uidvalidity=uidvalidity,
-                                                       uid=uid).first():
+            if session.scalar(select(MailReceipt.id).where(MailReceipt.folder == self.settings.imap_folder,
+                                                           MailReceipt.uidvalidity == uidvalidity,
+                                                           MailReceipt.uid == uid)):
                 return "seen"  # handled before a crash kept it from being marked
             try:
                 mail = mailparse.parse(raw)
