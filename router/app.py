@@ -4,45 +4,94 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping, Optional
 
-from flask import Flask, g
+from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
-from . import config as config_mod
+from . import config as config_mod, sanitize
 from .db import make_engine, make_sessionmaker
 from .models import utcnow
 from .rasa_client import RasaClient
 from .sms import SmsChannel
-from .throttle import Throttle
 from .voice import VoiceChannel
 
+log = logging.getLogger(__name__)
 
-def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=None) -> Flask:
-    """Build the router web app; `config` overrides settings (tests), `rasa` and `clock` replace the real ones."""
-    settings = config_mod.load(config)
+# No inline script or style anywhere: the pages need nothing but their own files.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+MACHINE_PATHS = ("/api/", "/internal/", "/twilio/")
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a document nested absurdly deep is a bad request, not a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return sanitize.loads(s)
+
+
+def _security_headers(app: Flask, settings: config_mod.Settings) -> None:
+    https = settings.public_base_url.startswith("https://")
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if https:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.path.startswith("/staff"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+
+def _json_errors(app: Flask) -> None:
+    """Machines get JSON (Twilio an empty TwiML), people a plain page; never a stack trace, never HTML to an API."""
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if request.path.startswith(MACHINE_PATHS) and not request.path.startswith("/twilio/"):
+            return jsonify(error=exc.description or exc.name), exc.code
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        session = g.get("db")
+        if session is not None:
+            session.rollback()
+        if request.path.startswith("/twilio/"):
+            return Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', status=500, mimetype="text/xml")
+        if request.path.startswith(MACHINE_PATHS):
+            return jsonify(error="the service could not handle this request; what was stored is kept"), 500
+        return Response("Palvelussa tapahtui virhe. / Something went wrong.", status=500, mimetype="text/plain")
+
+
+def _base(settings: config_mod.Settings, rasa, clock) -> Flask:
+    config_mod.require_safe(settings, "the router")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
+    app.json = SafeJSONProvider(app)
+    secure = settings.production or settings.public_base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=1_000_000,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_NAME="__Host-luukku" if secure else "luukku",
+        REMEMBER_COOKIE_SECURE=secure,
         JSON_SORT_KEYS=False,
-        REMEMBER_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
-        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side limited) session
     )
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout)
+    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout, token=settings.rasa_token)
     app.extensions["luukku"] = {
-        "settings": settings,
-        "engine": engine,
-        "sessions": sessions,
-        "rasa": rasa,
-        "clock": clock or utcnow,
-        "sms": SmsChannel(settings, sessions, rasa, budget=settings.sms_reply_budget),
-        "voice": VoiceChannel(settings, sessions, rasa),
-        "login_throttle": Throttle(),
+        "settings": settings, "engine": engine, "sessions": sessions, "rasa": rasa, "clock": clock or utcnow,
     }
 
     @app.teardown_appcontext
@@ -51,17 +100,44 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         if session is not None:
             session.close()
 
-    from .web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, internal, pages, staff,
-                      survey_page, twilio)
+    _security_headers(app, settings)
+    _json_errors(app)
+    return app
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=None) -> Flask:
+    """The public router web app; `config` overrides settings (tests), `rasa` and `clock` replace the real ones."""
+    settings = config_mod.load(config)
+    app = _base(settings, rasa, clock)
+    extensions = app.extensions["luukku"]
+    extensions["sms"] = SmsChannel(settings, extensions["sessions"], extensions["rasa"],
+                                   budget=settings.sms_reply_budget)
+    extensions["voice"] = VoiceChannel(settings, extensions["sessions"], extensions["rasa"])
+
+    from . import limits
+    from .web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, pages, staff, survey_page,
+                      twilio)
     from .web.i18n import lang, t
 
     csrf = CSRFProtect(app)
     # Machine-to-machine routes authenticate otherwise (signatures, tokens) and carry no browser session.
-    for module in (chat, internal, twilio, api_v1):
+    for module in (chat, twilio, api_v1):
         csrf.exempt(module.bp)
-    auth.login_manager.init_app(app)
+    auth.init_app(app, settings)
     app.jinja_env.globals.update(t=t, lang=lang)
-    for module in (health, chat, internal, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
+    for module in (health, chat, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
                    impact_admin):
         app.register_blueprint(module.bp)
+    limits.init_app(app, settings)
+    return app
+
+
+def create_internal_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=None) -> Flask:
+    """The internal API for the action server, served on its own private listener and threads."""
+    settings = config_mod.load(config)
+    app = _base(settings, rasa, clock)
+    from .web import health, internal
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(internal.bp)
     return app

@@ -127,8 +127,3 @@ def resolve(session: Session, settings: Settings, case: Case, user: Optional[Use
     session.flush()
     survey.schedule(session, settings, case, now)
     return case
-
-
-def visible_to(user: User) -> Optional[int]:
-    """The specialist whose cases a user sees; None means all (team leads and admins)."""
-    return None if user.role in ("lead", "admin") else user.specialist_id

@@ -28,14 +28,23 @@ def main() -> None:
 @click.option("--port", type=int, default=None)
 @click.option("--threads", type=int, default=8)
 def web(host: str, port: int | None, threads: int) -> None:
-    """Serve the web app with waitress."""
-    from waitress import serve
+    """Serve the public web app, and the internal API on INTERNAL_HOST:INTERNAL_PORT with its own threads."""
+    import threading
 
-    from .app import create_app
+    from waitress.server import create_server
+
+    from .app import create_app, create_internal_app
 
     app = create_app()
     settings = app.extensions["luukku"]["settings"]
-    serve(app, host=host, port=port or settings.port, threads=threads)
+    # Separate socket maps: the action server's calls never wait behind customers' requests (or the reverse).
+    internal = create_server(create_internal_app(), map={}, host=settings.internal_host,
+                             port=settings.internal_port, threads=4)
+    threading.Thread(target=internal.run, name="internal-api", daemon=True).start()
+    public = create_server(app, map={}, host=host, port=port or settings.port, threads=threads)
+    click.echo(f"public on {host}:{port or settings.port}, internal API on "
+               f"{settings.internal_host}:{settings.internal_port}", err=True)
+    public.run()
 
 
 @main.command()
@@ -45,6 +54,7 @@ def worker(once: bool) -> None:
     from .worker import Worker
 
     settings, sessions = _sessions()
+    config_mod.require_safe(settings, "the worker")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     Worker(settings, sessions).run(once=once)
 
@@ -105,7 +115,7 @@ def classify() -> None:
     from .rasa_client import RasaClient
 
     settings, sessions = _sessions()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, token=settings.rasa_token)
     topics = ["founding", "funding", "recruitment", "internationalisation", "plots"]
     try:
         with sessions() as session:
@@ -137,16 +147,20 @@ def users() -> None:
 @click.option("--role", type=click.Choice(["specialist", "lead", "admin"]), default="specialist")
 @click.option("--specialist", "specialist_key", help="The directory key this user is (for specialists).")
 @click.option("--language", type=click.Choice(["fi", "en"]), default="fi")
+@click.option("--team", default="", help="For leads: the directory team whose cases they see.")
 @click.password_option()
-def users_add(email: str, name: str, role: str, specialist_key: str | None, language: str, password: str) -> None:
+def users_add(email: str, name: str, role: str, specialist_key: str | None, language: str, team: str,
+              password: str) -> None:
     """Create a staff user (the password is asked for, or --password)."""
     from . import users as users_mod
 
+    if role == "specialist" and not specialist_key:
+        click.echo("note: a specialist without --specialist sees no cases until linked to the directory", err=True)
     _, sessions = _sessions()
     with sessions() as session:
         try:
             users_mod.create(session, email=email, name=name, password=password, role=role,
-                             specialist_key=specialist_key, language=language)
+                             specialist_key=specialist_key, language=language, team=team)
         except users_mod.UserError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
@@ -170,6 +184,22 @@ def users_token(email: str) -> None:
         token = users_mod.issue_token(session, user)
         session.commit()
     click.echo(token)
+
+
+@users.command("totp")
+@click.argument("email")
+def users_totp(email: str) -> None:
+    """Turn on the second factor (TOTP) for a user; prints the otpauth:// URI for their authenticator app once."""
+    from . import users as users_mod
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        user = users_mod.by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no active user {email}")
+        uri = users_mod.enable_totp(user)
+        session.commit()
+    click.echo(uri)
 
 
 @main.group()

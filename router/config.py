@@ -24,13 +24,18 @@ def _dates(value: str) -> tuple[date, ...]:
 class Settings:
     """Everything the router can be told; defaults run locally on SQLite in dry-run mode."""
 
+    environment: str = "development"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'luukku.sqlite'}"
     port: int = 5000
     secret_key: str = "dev-only-secret-change-me"
     public_base_url: str = "http://127.0.0.1:5000"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 8.0
+    rasa_token: str = ""
     internal_api_token: str = "dev-internal-token"
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 5001
+    postgres_password: str = ""
     timezone: str = "Europe/Helsinki"
     closed_days: tuple[date, ...] = ()
     promise_working_days: int = 2
@@ -59,12 +64,32 @@ class Settings:
     imap_folder: str = "INBOX"
     imap_interval: float = 60.0
     attachment_max_bytes: int = 5_000_000
+    attachment_max_count: int = 20
+    attachment_max_total_bytes: int = 20_000_000
     survey_delay_hours: float = 2.0
     impact_min_count: int = 5
     outbox_max_attempts: int = 8
     worker_interval: float = 2.0
     dev_pages: bool = True
     log_level: str = "INFO"
+    ratelimit_storage_uri: str = "memory://"
+    proxy_count: int = 0
+    rate_limit_chat: str = "20 per minute;300 per day"
+    rate_limit_chat_address: str = "60 per minute;2000 per day"
+    rate_limit_login: str = "5 per 15 minutes"
+    rate_limit_login_address: str = "20 per 15 minutes"
+    rate_limit_survey: str = "20 per hour"
+    rate_limit_api: str = "300 per minute"
+    sms_allowed_countries: str = ("FI,SE,NO,DK,IS,EE,LV,LT,DE,AT,BE,BG,HR,CY,CZ,FR,GR,HU,IE,IT,LU,MT,NL,PL,PT,RO,"
+                                  "SK,SI,ES")
+    sms_per_number_per_day: int = 5
+    sms_hourly_budget: int = 200
+    session_hours: float = 8.0
+    session_idle_minutes: float = 30.0
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = "Kirjaudu kaupungin tunnuksella / City sign-in"
 
     @property
     def smtp_dry_run(self) -> bool:
@@ -73,6 +98,75 @@ class Settings:
     @property
     def twilio_dry_run(self) -> bool:
         return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def sms_countries(self) -> frozenset[str]:
+        return frozenset(c.strip().upper() for c in self.sms_allowed_countries.split(",") if c.strip())
+
+
+# Values that appear in this repository's examples: anyone can read them, so production never accepts them.
+DOCUMENTED_DEFAULTS = frozenset({"dev-only-secret-change-me", "dev-internal-token", "change-me", "change-me-too",
+                                 "change-me-three", "rasa-dev-token"})
+MIN_SECRET_LENGTH = 32
+
+
+class UnsafeSettings(SystemExit):
+    """Production refuses to start; the message names each setting to fix."""
+
+
+def secret_problem(name: str, value: str) -> str | None:
+    """Why a secret is unfit for production, or None."""
+    if not value:
+        return f"{name} is not set"
+    if value in DOCUMENTED_DEFAULTS or "change-me" in value:
+        return f"{name} is a documented default; generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"{name} is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+def problems(settings: Settings) -> list[str]:
+    """What makes these settings unsafe for production (empty when they are fine or not production)."""
+    if settings.environment not in ("development", "production"):
+        return [f"ENVIRONMENT must be development or production, not {settings.environment!r}"]
+    if not settings.production:
+        return []
+    found = [secret_problem("SECRET_KEY", settings.secret_key),
+             secret_problem("INTERNAL_API_TOKEN", settings.internal_api_token),
+             secret_problem("RASA_TOKEN", settings.rasa_token)]
+    if settings.postgres_password or settings.database_url.startswith("postgresql"):
+        found.append(secret_problem("POSTGRES_PASSWORD", settings.postgres_password or _url_password(settings)))
+    if not settings.twilio_validate:
+        found.append("TWILIO_VALIDATE is false: anyone could post forged SMS and calls")
+    if not settings.public_base_url.startswith("https://"):
+        found.append("PUBLIC_BASE_URL must be an https:// address")
+    if settings.dev_pages:
+        found.append("DEV_PAGES must be false")
+    if settings.ratelimit_storage_uri.startswith("memory://"):
+        found.append("RATELIMIT_STORAGE_URI must be shared storage (redis://...), not memory://")
+    return [p for p in found if p]
+
+
+def _url_password(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(settings.database_url).password or ""
+    except Exception:  # noqa: BLE001 - an unparsable URL has no usable password either
+        return ""
+
+
+def require_safe(settings: Settings, what: str = "luukku") -> Settings:
+    """Stop with a clear message when production is configured unsafely."""
+    found = problems(settings)
+    if found:
+        raise UnsafeSettings(f"{what} refuses to start (ENVIRONMENT={settings.environment}):\n  - "
+                             + "\n  - ".join(found))
+    return settings
 
 
 _CONVERTERS = {int: int, float: float, bool: _bool, str: str}

@@ -42,6 +42,7 @@ def _check_specialist(raw: dict[str, Any], topics: set[str]) -> dict[str, Any]:
         "phone": str(raw["phone"]) if raw.get("phone") else None, "topics": list(raw["topics"]),
         "languages": list(raw["languages"]), "working_hours": {d: list(v) for d, v in hours.items()},
         "absences": absences, "deputy_key": raw.get("deputy"), "active": bool(raw.get("active", True)),
+        "team": str(raw.get("team") or ""),
     }
 
 

@@ -9,12 +9,12 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import conversation, directory, mailtext, promise, texts
+from . import conversation, directory, mailtext, notify, promise, texts
 from .classification import classify
 from .config import Settings
 from .handoff import HandoffRequest, hand_off
 from .mailparse import ParsedMail
-from .models import Attachment, Case, Conversation, Message, OutboxMessage, Specialist
+from .models import Attachment, Case, CaseEvent, Conversation, Message, OutboxMessage, Specialist
 from .outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -61,18 +61,33 @@ class EmailChannel:
         text = mailtext.strip_reply(mail.text) if case is not None else mail.text
         specialist = session.scalar(select(Specialist).where(func.lower(Specialist.email) == mail.sender))
         if case is not None and specialist is not None:
-            return "relayed", self._relay(session, case, specialist, mail, text, now)
+            if self._proven_staff_reply(case, mail):
+                return "relayed", self._relay(session, case, case.specialist, mail, text, now)
+            # From: is easy to forge and specialists' addresses are public: without the case's secret reply
+            # address (and DMARC, where the receiving server checked it) nothing reaches the customer.
+            log.warning("email from a staff address without the case's reply token: kept as a note, not relayed")
+            return "held", self._hold(session, case, mail, text, now)
         if case is not None and (case.customer_email or "").lower() == mail.sender:
             return "thread", self._join(session, case, mail, text, now)
         if case is None and self._flooding(session, mail.sender, now):
             latest = session.scalar(select(Case).where(Case.customer_email == mail.sender, Case.channel == "email")
                                     .order_by(Case.id.desc()).limit(1))
-            self._join(session, latest, mail, text, now, notify=False)
+            self._join(session, latest, mail, text, now, tell_specialist=False)
             return "flood", latest.id
         return "case", self._new_case(session, mail, text, now)
 
+    def _proven_staff_reply(self, case: Case, mail: ParsedMail) -> bool:
+        return (mail.sender == (case.specialist.email or "").lower()
+                and notify.reply_token_ok(self.settings, case.ref, mail.recipients)
+                and mail.dmarc in ("", "pass"))
+
     # --- outcomes -------------------------------------------------------------------------------
     def _thread(self, session: Session, mail: ParsedMail) -> Optional[Case]:
+        by_address = notify.ref_from_reply_address(mail.recipients)
+        if by_address:
+            case = session.scalar(select(Case).where(Case.ref == by_address))
+            if case is not None:
+                return case
         ids = [i[:255] for i in mail.in_reply_to]
         if ids:
             conv_id = session.scalar(select(Message.conversation_id).where(
@@ -98,11 +113,14 @@ class EmailChannel:
         return message_id
 
     def _attach(self, session: Session, mail: ParsedMail, message_id: int, case_id: int) -> None:
-        """Keep the mail's files on the case: stored up to the size limit, larger ones only listed."""
-        for a in mail.attachments:
+        """Keep the mail's files on the case, within the caps per file, per mail and in total; the rest are listed."""
+        kept = 0
+        for a in mail.attachments[:self.settings.attachment_max_count]:
+            fits = a.size <= self.settings.attachment_max_bytes and \
+                kept + a.size <= self.settings.attachment_max_total_bytes
+            kept += a.size if fits else 0
             session.add(Attachment(case_id=case_id, message_id=message_id, filename=a.filename[:255],
-                                   content_type=a.content_type[:127], size=a.size,
-                                   data=a.data if a.size <= self.settings.attachment_max_bytes else None))
+                                   content_type=a.content_type[:127], size=a.size, data=a.data if fits else None))
 
     def _new_case(self, session: Session, mail: ParsedMail, text: str, now: datetime) -> int:
         topics = [t.key for t in directory.topic_labels(session)]
@@ -113,7 +131,9 @@ class EmailChannel:
         message_id = self._store(session, conv, mail, text, now, None)
         listed = "\n".join(f"- {a.filename} ({a.content_type}, {a.size} B"
                             f"{'' if a.size <= self.settings.attachment_max_bytes else ', not stored: too large'})"
-                            for a in mail.attachments)
+                            for a in mail.attachments[:self.settings.attachment_max_count])
+        if len(mail.attachments) > self.settings.attachment_max_count:
+            listed += f"\n- … {len(mail.attachments) - self.settings.attachment_max_count} more, not stored"
         summary = f"{mail.subject}\n\n{text}".strip() + (f"\n\nLiitteet / Attachments:\n{listed}" if listed else "")
         outcome = hand_off(session, self.settings, HandoffRequest(
             idempotency_key=f"mail:{mail.message_id or conv.public_id}"[:200], topic=topic, language=result.language,
@@ -140,17 +160,30 @@ class EmailChannel:
                                service=self.settings.service_name))
 
     def _join(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
-              notify: bool = True) -> int:
+              tell_specialist: bool = True) -> int:
         conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
         if conv is None:
             conv = conversation.start(session, channel="email", address=mail.sender, now=now)
             case.conversation_id = conv.id
         message_id = self._store(session, conv, mail, text, now, case.id)
-        if notify:
+        if tell_specialist:
             enqueue(session, key=f"mail-thread:{message_id}", kind="email", recipient=case.specialist.email,
                     subject=f"[{case.ref}] Asiakas vastasi / The customer replied", case_id=case.id,
-                    headers={"Reply-To": self.settings.service_email},
+                    headers=notify.staff_headers(self.settings, case),
                     body=f"{text or '-'}\n\n{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}")
+        return case.id
+
+    def _hold(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime) -> int:
+        """An unproven "staff" mail: kept on the case as an inbound note the specialist sees, never relayed."""
+        conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+        if conv is None:
+            conv = conversation.start(session, channel="email", address=mail.sender, now=now)
+            case.conversation_id = conv.id
+        self._store(session, conv, mail, text, now, case.id, author="unverified")
+        session.add(CaseEvent(case_id=case.id, kind="note", created_at=now,
+                              text=f"Sähköposti osoitteesta {mail.sender} ilman tapauksen vastausosoitetta: "
+                                   f"ei välitetty asiakkaalle. / Mail without the case's reply address: "
+                                   f"not relayed to the customer."))
         return case.id
 
     def _relay(self, session: Session, case: Case, specialist: Specialist, mail: ParsedMail, text: str,

@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import directory, promise, texts
+from . import directory, notify, promise, texts
 from .config import Settings
 from .models import Case, Conversation, Specialist
 from .outbox import enqueue
@@ -153,7 +153,7 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
     ])
     enqueue(session, key=f"case:{case.ref}:specialist", kind="email", recipient=person.email,
             subject=f"[{case.ref}] {topic_fi}: {case.customer_name or 'asiakas'} (viim. {due_fi})",
-            body=body, case_id=case.id, headers={"Reply-To": settings.service_email})
+            body=body, case_id=case.id, headers=notify.staff_headers(settings, case))
     if not notify_customer:
         return
     values = dict(customer=case.customer_name or "", name=person.name, title=person.title(case.language),

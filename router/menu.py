@@ -25,7 +25,7 @@ def web(topics: Sequence[Topic], language: str) -> dict:
 def pick(topics: Sequence[Topic], answer: str) -> Optional[str]:
     """The topic key for a numbered answer ("2", " 2 "), or None."""
     answer = answer.strip().rstrip(".")
-    if not answer.isdigit():
+    if not (answer.isascii() and answer.isdigit()):
         return None
     ordered = choices(topics)
     index = int(answer) - 1

@@ -40,6 +40,8 @@ class Specialist(Base):
     working_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     absences: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     deputy_key: Mapped[Optional[str]] = mapped_column(String(60))
+    # The team whose lead sees this person's cases; "" is the agency's one team.
+    team: Mapped[str] = mapped_column(String(60), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
 
     def title(self, language: str) -> str:
@@ -205,6 +207,10 @@ class User(Base):
     api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(5), default="fi")
     active: Mapped[bool] = mapped_column(default=True)
+    # A lead sees the cases of the specialists in this team.
+    team: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # Base32 TOTP secret when the second factor is on.
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     specialist: Mapped[Optional[Specialist]] = relationship()
 
@@ -223,6 +229,16 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class StaffSession(Base):
+    """A signed-in browser; the cookie names it, and signing out deletes it, so an old cookie opens nothing."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token in the cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CaseEvent(Base):

@@ -1,7 +1,10 @@
 """Telling people: the customer on their own channel, staff by email; always through the outbox."""
 from __future__ import annotations
 
-from typing import Optional
+import hashlib
+import hmac
+import re
+from typing import Iterable, Optional
 
 from sqlalchemy.orm import Session
 
@@ -39,9 +42,42 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
     return kind
 
 
+def _relay_token(settings: Settings, ref: str) -> str:
+    return hmac.new(settings.secret_key.encode(), f"relay:{ref}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def reply_address(settings: Settings, ref: str) -> str:
+    """The case's secret reply address (a subaddress of ours): only a reply to it is relayed to the customer.
+
+    The reference alone is no proof: the customer knows it, and a specialist's address is public on /contacts.
+    """
+    local, _, domain = settings.service_email.partition("@")
+    return f"{local}+{ref.lower()}.{_relay_token(settings, ref)}@{domain}"
+
+
+def reply_token_ok(settings: Settings, ref: str, recipients: Iterable[str]) -> bool:
+    """True when the mail was sent to this case's own secret reply address."""
+    expected = reply_address(settings, ref).lower()
+    return any(hmac.compare_digest(r.lower(), expected) for r in recipients)
+
+
+def ref_from_reply_address(recipients: Iterable[str]) -> Optional[str]:
+    """The case reference a subaddressed reply names ("luukku+lk-abc123.<token>@…" → "LK-ABC123")."""
+    for r in recipients:
+        match = re.search(r"\+(lk-[a-z0-9]{6})\.[0-9a-f]{20}@", r.lower())
+        if match:
+            return match.group(1).upper()
+    return None
+
+
+def staff_headers(settings: Settings, case: Case) -> dict[str, str]:
+    """Headers of every email to staff about a case: replies go to the case's secret reply address."""
+    return {"Reply-To": reply_address(settings, case.ref)}
+
+
 def to_staff(session: Session, settings: Settings, person: Specialist, case: Case, *, key: str, subject: str,
              body: str) -> None:
     """Email a specialist about a case, with the link to it."""
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     enqueue(session, key=key, kind="email", recipient=person.email, subject=f"[{case.ref}] {subject}",
-            body=f"{body}\n\n{link}", case_id=case.id, headers={"Reply-To": settings.service_email})
+            body=f"{body}\n\n{link}", case_id=case.id, headers=staff_headers(settings, case))

@@ -1,11 +1,55 @@
 """The OpenAPI 3.0 document of the public JSON APIs (cases for the CRM; the impact figures)."""
 from __future__ import annotations
 
+from typing import Any, Optional
+
+from jsonschema import Draft7Validator
+
 from .casework import OUTCOMES
 
 NULLABLE_STR = {"type": "string", "nullable": True}
 MONTH = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # a range whose start is after its end is simply empty
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+# Request bodies: the document publishes them and the handlers validate against the very same schemas.
+NONBLANK = "\\S"
+BODIES: dict[str, dict[str, Any]] = {
+    "note": {"type": "object", "required": ["text"], "additionalProperties": False,
+             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NONBLANK}}},
+    "reassign": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                 "properties": {"specialist": {"type": "string", "minLength": 1, "maxLength": 60},
+                                "topic": {"type": "string", "minLength": 1, "maxLength": 40}}},
+    "resolve": {"type": "object", "additionalProperties": False,
+                "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}, "spam": {"type": "boolean"}}},
+    "chat": {"type": "object", "required": ["text"], "additionalProperties": False,
+             "properties": {"session": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64},
+                            "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": NONBLANK}}},
+}
+
+
+def _plain(schema: Any) -> Any:
+    """OpenAPI 3.0's `nullable` as JSON Schema's type list, for the validator."""
+    if isinstance(schema, dict):
+        out = {k: _plain(v) for k, v in schema.items() if k != "nullable"}
+        if schema.get("nullable") and "type" in schema:
+            out["type"] = [schema["type"], "null"]
+        return out
+    if isinstance(schema, list):
+        return [_plain(v) for v in schema]
+    return schema
+
+
+_VALIDATORS = {name: Draft7Validator(_plain(schema)) for name, schema in BODIES.items()}
+
+
+def body_error(name: str, body: Any) -> Optional[str]:
+    """Why `body` does not fit the published schema `name`, or None when it does."""
+    error = next(iter(_VALIDATORS[name].iter_errors(body)), None)
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{where + ': ' if where else ''}{error.message}"[:300]
 
 
 def _case_response(detail: bool) -> dict:
@@ -16,7 +60,8 @@ def _case_response(detail: bool) -> dict:
 def _action(summary: str, body: dict | None = None) -> dict:
     op = {"summary": summary, "security": [{"bearer": []}],
           "parameters": [{"$ref": "#/components/parameters/Ref"}],
-          "responses": {"200": _case_response(True), "401": ERROR, "404": ERROR, "409": ERROR}}
+          "responses": {"200": _case_response(True), "401": ERROR, "403": ERROR, "404": ERROR, "409": ERROR,
+                        "429": ERROR}}
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         op["responses"]["400"] = ERROR
@@ -46,7 +91,9 @@ def document(base_url: str) -> dict:
         "servers": [{"url": base_url.rstrip("/")}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "parameters": {"Ref": {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}},
+            "parameters": {"Ref": {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}},
+                           "Token": {"name": "token", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
                 "Count": {"type": "string", "nullable": True, "description": "a number, or \"< N\" when small"},
@@ -94,11 +141,40 @@ def document(base_url: str) -> dict:
                 "parameters": [{"$ref": "#/components/parameters/Ref"}],
                 "responses": {"200": _case_response(True), "401": ERROR, "404": ERROR}}},
             "/api/v1/cases/{ref}/take-up": {"post": _action("Take the case up (the customer is told)")},
-            "/api/v1/cases/{ref}/notes": {"post": _action("Add a note", {
-                "type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}})},
-            "/api/v1/cases/{ref}/reassign": {"post": _action("Reassign to a specialist or topic", {
-                "type": "object", "minProperties": 1, "additionalProperties": False,
-                "properties": {"specialist": {"type": "string"}, "topic": {"type": "string"}}})},
+            "/api/v1/cases/{ref}/notes": {"post": _action("Add a note", BODIES["note"])},
+            "/api/v1/cases/{ref}/reassign": {"post": _action("Reassign to a specialist or topic", BODIES["reassign"])},
+            "/api/chat": {"post": {
+                "summary": "The website chat: one customer message in, the assistant's replies out",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": BODIES["chat"]}}},
+                "responses": {
+                    "200": {"description": "Replies", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["session", "replies"], "properties": {
+                            "session": {"type": "string"},
+                            "replies": {"type": "array", "items": {
+                                "type": "object", "required": ["text", "buttons"], "properties": {
+                                    "text": {"type": "string"},
+                                    "buttons": {"type": "array", "items": {
+                                        "type": "object", "required": ["title", "payload"],
+                                        "properties": {"title": {"type": "string"},
+                                                       "payload": {"type": "string"}}}}}}}}}}}},
+                    "400": ERROR, "404": ERROR, "413": ERROR, "429": ERROR}}},
+            "/survey/{token}": {
+                "get": {"summary": "The one-question feedback page (opening it records nothing)",
+                        "parameters": [{"$ref": "#/components/parameters/Token"}],
+                        "responses": {"200": {"description": "The form", "content": {"text/html": {
+                            "schema": {"type": "string"}}}}, "404": {"description": "No such survey"}}},
+                "post": {"summary": "Answer the survey once",
+                         "parameters": [{"$ref": "#/components/parameters/Token"}],
+                         "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                             "schema": {"type": "object", "required": ["score"], "properties": {
+                                 "score": {"type": "string", "enum": ["1", "2", "3", "4", "5"]},
+                                 "comment": {"type": "string", "maxLength": 2000}}}}}},
+                         "responses": {"200": {"description": "Thanks (or: already answered)", "content": {
+                             "text/html": {"schema": {"type": "string"}}}},
+                             "400": {"description": "No valid score", "content": {"text/html": {
+                                 "schema": {"type": "string"}}}},
+                             "404": {"description": "No such survey"},
+                             "429": {"description": "Too many answers from this address"}}}},
             "/api/impact": {"get": {
                 "summary": "The impact figures (open data); counts under the threshold are given as \"< N\"",
                 "parameters": [
@@ -111,8 +187,6 @@ def document(base_url: str) -> dict:
                         "application/json": {"schema": {"$ref": "#/components/schemas/Impact"}},
                         "text/csv": {"schema": {"type": "string"}}}},
                     "304": {"description": "Not modified (If-None-Match)"}, "400": ERROR}}},
-            "/api/v1/cases/{ref}/resolve": {"post": _action("Resolve (a survey is scheduled)", {
-                "type": "object", "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)},
-                                                 "spam": {"type": "boolean"}}})},
+            "/api/v1/cases/{ref}/resolve": {"post": _action("Resolve (a survey is scheduled)", BODIES["resolve"])},
         },
     }

@@ -19,14 +19,16 @@ class Rasa(Protocol):
 class RasaClient:
     """The real client, with a connect and a read timeout on every call."""
 
-    def __init__(self, base_url: str, timeout: float = 8.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 8.0, token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = (min(2.0, timeout), timeout)
         self.http = requests.Session()
+        # Rasa's HTTP API (/model/parse, /status) runs with --auth-token; it takes the token as a query parameter.
+        self.params = {"token": token} if token else {}
 
     def _post(self, path: str, payload: dict[str, Any], timeout: float | None = None) -> Any:
         try:
-            resp = self.http.post(self.base_url + path, json=payload,
+            resp = self.http.post(self.base_url + path, json=payload, params=self.params,
                                   timeout=(self.timeout[0], timeout or self.timeout[1]))
             resp.raise_for_status()
             return resp.json()
@@ -46,7 +48,7 @@ class RasaClient:
     def ready(self) -> bool:
         """True when Rasa runs with a loaded model."""
         try:
-            resp = self.http.get(self.base_url + "/status", timeout=(1.0, 2.0))
+            resp = self.http.get(self.base_url + "/status", params=self.params, timeout=(1.0, 2.0))
             return resp.ok and bool(resp.json().get("model_file"))
         except (requests.RequestException, ValueError):
             return False

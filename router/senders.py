@@ -10,6 +10,7 @@ from email.utils import formatdate, parseaddr
 from typing import Any, Optional
 
 from .config import Settings
+from .sanitize import clean, one_line
 from .outbox import Outgoing, PermanentFailure, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -24,15 +25,16 @@ def build_email(out: Outgoing, sender: str) -> EmailMessage:
     """The MIME message for an outbox row."""
     msg = EmailMessage()
     domain = parseaddr(sender)[1].split("@")[-1] or "localhost"
-    msg["From"] = sender
-    msg["To"] = out.recipient
-    msg["Subject"] = out.subject
+    # A line break in a header would end it (and start another): every value is made one line first.
+    msg["From"] = one_line(sender)
+    msg["To"] = one_line(out.recipient)
+    msg["Subject"] = one_line(out.subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(out.idempotency_key, domain)
     for name, value in out.headers.items():
-        if name.lower() not in {"from", "to", "subject", "date", "message-id"}:
-            msg[name] = value
-    msg.set_content(out.body)
+        if name.lower() not in {"from", "to", "subject", "date", "message-id", "automated"}:
+            msg[one_line(name, 60)] = one_line(value, 900)
+    msg.set_content(clean(out.body, 200_000))
     return msg
 
 

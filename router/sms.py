@@ -92,7 +92,8 @@ class SmsChannel:
                 survey.record(session, self.settings, waiting, score, comment, now)
                 return self._system(session, conv, texts.say("survey_thanks_sms", waiting.case.language, **values))
             buttons = conversation.last_buttons(session, conv)
-            if word.isdigit() and 1 <= int(word) <= len(buttons):
+            # Only ASCII digits: "²".isdigit() is true, but int("²") is an error.
+            if word.isascii() and word.isdigit() and 1 <= int(word) <= len(buttons):
                 body = buttons[int(word) - 1]["payload"]
             conv_id, language = conv.id, conv.language
         future = self.pool.submit(self._ask, conv_id, body, now)

@@ -66,7 +66,8 @@ class Worker:
         from .mailbox import MailboxPoller
         from .rasa_client import RasaClient
 
-        MailboxPoller(self.settings, self.sessions, RasaClient(self.settings.rasa_url, self.settings.rasa_timeout),
+        MailboxPoller(self.settings, self.sessions, RasaClient(self.settings.rasa_url, self.settings.rasa_timeout,
+                                 token=self.settings.rasa_token),
                       self.clock).poll()
 
     def tick(self) -> None:

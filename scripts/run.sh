@@ -10,8 +10,11 @@ rasa_port="${RASA_PORT:-5005}"
 actions_port="${ACTIONS_PORT:-5055}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:$rasa_port}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$actions_port/webhook}"
-export ROUTER_INTERNAL_URL="${ROUTER_INTERNAL_URL:-http://127.0.0.1:$port}"
+export INTERNAL_PORT="${INTERNAL_PORT:-5001}"
+export ROUTER_INTERNAL_URL="${ROUTER_INTERNAL_URL:-http://127.0.0.1:$INTERNAL_PORT}"
 export INTERNAL_API_TOKEN="${INTERNAL_API_TOKEN:-dev-internal-token}"
+# Rasa's HTTP API always runs with a token; locally a fresh one each run.
+export RASA_TOKEN="${RASA_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}"
 mkdir -p var/log
 
 pids=()
@@ -31,13 +34,13 @@ fi
 
 .venv-bot/bin/rasa run actions --actions bot.actions --port "$actions_port" >var/log/actions.log 2>&1 & pids+=($!)
 .venv-bot/bin/rasa run --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-  --enable-api --port "$rasa_port" --interface 127.0.0.1 >var/log/rasa.log 2>&1 & pids+=($!)
+  --enable-api --auth-token "$RASA_TOKEN" --port "$rasa_port" --interface 127.0.0.1 >var/log/rasa.log 2>&1 & pids+=($!)
 bin/router web --port "$port" >var/log/web.log 2>&1 & pids+=($!)
 bin/router worker >var/log/worker.log 2>&1 & pids+=($!)
 
 printf 'Waiting for Rasa to load the model'
 for _ in $(seq 1 120); do
-  if curl -fs "$RASA_URL/status" >/dev/null 2>&1; then break; fi
+  if curl -fs "$RASA_URL/status?token=$RASA_TOKEN" >/dev/null 2>&1; then break; fi
   printf '.'; sleep 1
 done
 echo

@@ -111,6 +111,16 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def internal(database_url, sessions, rasa):
+    """A client of the internal API's own app (a separate private listener in production)."""
+    from router.app import create_internal_app
+
+    app = create_internal_app({"database_url": database_url, "internal_api_token": "test-token"}, rasa=rasa)
+    yield app.test_client()
+    app.extensions["luukku"]["engine"].dispose()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """The real stack, started once per test session."""

@@ -177,14 +177,15 @@ class ImapServer:
                 "imap_user": self.USER, "imap_password": self.PASSWORD, "imap_folder": "INBOX"}
 
 
-def mail(sender: str, subject: str, body: str, *, message_id: str, charset: str = "utf-8", **headers: str) -> bytes:
+def mail(sender: str, subject: str, body: str, *, message_id: str, charset: str = "utf-8",
+         to: str = "Luukku <luukku@example.org>", **headers: str) -> bytes:
     """A plain RFC 5322 message as bytes, for APPEND."""
     from email.message import EmailMessage
     from email.utils import formatdate
 
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = "Luukku <luukku@example.org>"
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate()
     msg["Message-ID"] = message_id

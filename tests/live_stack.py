@@ -12,9 +12,9 @@ from sqlalchemy import delete
 from waitress.server import create_server
 
 from router import config, directory
-from router.app import create_app
+from router.app import create_app, create_internal_app
 from router.models import (Attachment, Call, Case, CaseEvent, Conversation, MailReceipt, Message, NluCorrection,
-                           OptOut, OutboxMessage, Survey, User, ImpactRollup, ImpactFigure, Story,
+                           OptOut, OutboxMessage, StaffSession, Survey, User, ImpactRollup, ImpactFigure, Story,
                            utcnow)
 from router.senders import SmtpSender
 from router.twilio_sms import TwilioSmsSender
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "current.tar.gz"
 BOT_BIN = ROOT / ".venv-bot" / "bin"
 TOKEN = "stack-token"
+RASA_TOKEN = "stack-rasa-token"
 TWILIO_TOKEN = "stack-twilio-token"
 
 
@@ -38,7 +39,9 @@ class Stack:
             raise RuntimeError("no trained model: run `make setup` (make test does it)")
         self.workdir = workdir
         self.router_port, self.rasa_port, self.actions_port = free_port(), free_port(), free_port()
+        self.internal_port = free_port()
         self.router_url = f"http://127.0.0.1:{self.router_port}"
+        self.internal_url = f"http://127.0.0.1:{self.internal_port}"
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
         self.database_url = database_url
         self.procs: list[subprocess.Popen] = []
@@ -56,12 +59,13 @@ class Stack:
         self.twilio_api.__enter__()
         self._spawn("actions", [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
                                 "--port", str(self.actions_port)],
-                    {"ROUTER_INTERNAL_URL": self.router_url, "INTERNAL_API_TOKEN": TOKEN})
+                    {"ROUTER_INTERNAL_URL": self.internal_url, "INTERNAL_API_TOKEN": TOKEN})
         self._spawn("rasa", [str(BOT_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
-                             "--credentials", "credentials.yml", "--enable-api", "--port", str(self.rasa_port),
-                             "-i", "127.0.0.1"],
+                             "--credentials", "credentials.yml", "--enable-api", "--auth-token", RASA_TOKEN,
+                             "--port", str(self.rasa_port), "-i", "127.0.0.1"],
                     {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
         overrides = {"database_url": self.database_url, "rasa_url": self.rasa_url, "internal_api_token": TOKEN,
+                     "rasa_token": RASA_TOKEN,
                      "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port, "smtp_security": "none",
                      "public_base_url": self.router_url, "rasa_timeout": 20.0, "twilio_account_sid": "ACstack",
                      "twilio_auth_token": TWILIO_TOKEN, "twilio_number": "+358400000000",
@@ -71,13 +75,17 @@ class Stack:
         self.sessions = self.app.extensions["luukku"]["sessions"]
         self.server = create_server(self.app, host="127.0.0.1", port=self.router_port, threads=8)
         threading.Thread(target=self.server.run, daemon=True).start()
+        self.internal_app = create_internal_app(overrides, clock=lambda: self.clock_now or utcnow())
+        self.internal_server = create_server(self.internal_app, host="127.0.0.1", port=self.internal_port, threads=4)
+        threading.Thread(target=self.internal_server.run, daemon=True).start()
         self.worker = Worker(self.settings, self.sessions,
                              senders={"email": SmtpSender(self.settings), "sms": TwilioSmsSender(self.settings)})
         self.twilio = TwilioWebhooks(
             lambda path, data, headers: requests.post(self.router_url + path, data=data, headers=headers, timeout=30),
             self.router_url, TWILIO_TOKEN)
         wait_until(lambda: http_ok(f"http://127.0.0.1:{self.actions_port}/health"), 120, what="action server")
-        wait_until(lambda: requests.get(self.rasa_url + "/status", timeout=2).json().get("model_file"), 180,
+        wait_until(lambda: requests.get(self.rasa_url + "/status", params={"token": RASA_TOKEN},
+                                        timeout=2).json().get("model_file"), 180,
                    what="rasa")
         return self
 
@@ -90,6 +98,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.server.close()
+        self.internal_server.close()
+        self.internal_app.extensions["luukku"]["engine"].dispose()
         self.smtp.__exit__()
         self.twilio_api.__exit__()
         self.app.extensions["luukku"]["engine"].dispose()
@@ -97,7 +107,7 @@ class Stack:
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
             for model in (Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent, NluCorrection, Case, Message,
-                          Conversation, OptOut, User, ImpactRollup, ImpactFigure, Story):
+                          Conversation, OptOut, StaffSession, User, ImpactRollup, ImpactFigure, Story):
                 s.execute(delete(model))
             directory.load(s, directory_file)
             s.commit()

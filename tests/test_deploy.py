@@ -1,4 +1,5 @@
 """The production compose file is valid and describes the processes the architecture names."""
+import os
 import shutil
 import subprocess
 
@@ -8,15 +9,41 @@ import yaml
 from .conftest import ROOT
 
 
-def compose_config() -> dict:
+SECRETS = {"POSTGRES_PASSWORD": "p" * 40, "SECRET_KEY": "s" * 40, "INTERNAL_API_TOKEN": "i" * 40,
+           "RASA_TOKEN": "r" * 40, "PUBLIC_BASE_URL": "https://luukku.example.org"}
+
+
+def compose(env: dict) -> subprocess.CompletedProcess:
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         cmd = ["docker", "compose", "-f", "docker-compose.yml", "config"]
     elif shutil.which("docker-compose"):
         cmd = ["docker-compose", "-f", "docker-compose.yml", "config"]
     else:
         pytest.fail("neither `docker compose` nor `docker-compose` is installed (make test installs it)")
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return yaml.safe_load(out)
+    clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**clean, **env})
+
+
+def compose_config() -> dict:
+    result = compose(SECRETS)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+@pytest.mark.parametrize("missing", sorted(SECRETS))
+def test_compose_refuses_to_start_without_each_secret(missing):
+    result = compose({k: v for k, v in SECRETS.items() if k != missing})
+    assert result.returncode != 0 and missing in result.stderr
+
+
+def test_compose_runs_production_settings_on_a_private_network():
+    services = compose_config()["services"]
+    for name in ("web", "worker", "migrate", "rasa", "actions"):
+        assert services[name]["environment"]["ENVIRONMENT"] == "production", name
+    assert services["actions"]["environment"]["ROUTER_INTERNAL_URL"] == "http://web:5001"
+    assert set(services["rasa"]["networks"]) == {"private"} and set(services["actions"]["networks"]) == {"private"}
+    assert "--auth-token" in " ".join(services["rasa"]["command"])
+    assert services["web"]["environment"]["RATELIMIT_STORAGE_URI"].startswith("redis://")
 
 
 def test_compose_validates_and_has_every_process_with_health_checks():
@@ -27,7 +54,6 @@ def test_compose_validates_and_has_every_process_with_health_checks():
     # Only the router is published; Rasa's webhooks have no authentication.
     assert [s for s, v in services.items() if v.get("ports")] == ["web"]
     assert services["web"]["environment"]["RASA_URL"] == "http://rasa:5005"
-    assert services["actions"]["environment"]["ROUTER_INTERNAL_URL"] == "http://web:5000"
 
 
 def test_every_setting_in_env_example_is_one_the_router_reads():

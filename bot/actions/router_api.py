@@ -1,13 +1,32 @@
 """The router's internal API as the action server sees it."""
+import asyncio
 import os
 from typing import Any, Dict, Optional
 
 import aiohttp
 
-# The action server is its own process with its own environment; these two settings are all it needs.
-ROUTER_URL = os.environ.get("ROUTER_INTERNAL_URL", "http://127.0.0.1:5000").rstrip("/")
+# The action server is its own process with its own environment; these settings are all it needs.
+ROUTER_URL = os.environ.get("ROUTER_INTERNAL_URL", "http://127.0.0.1:5001").rstrip("/")
 INTERNAL_TOKEN = os.environ.get("INTERNAL_API_TOKEN", "")
 TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("ROUTER_TIMEOUT", "5")))
+# The same rule as the router's config.problems(): the bot's environment cannot import the router.
+DOCUMENTED_DEFAULTS = {"dev-only-secret-change-me", "dev-internal-token", "change-me", "change-me-too",
+                       "change-me-three", "rasa-dev-token"}
+
+
+def production_problems(env: Dict[str, str]) -> list:
+    """Why the action server must not start with this environment (empty outside production)."""
+    if env.get("ENVIRONMENT", "development") != "production":
+        return []
+    token = env.get("INTERNAL_API_TOKEN", "")
+    if not token or token in DOCUMENTED_DEFAULTS or "change-me" in token or len(token) < 32:
+        return ["INTERNAL_API_TOKEN is missing, a documented default or shorter than 32 characters"]
+    return []
+
+
+_problems = production_problems(dict(os.environ))
+if _problems:  # refuse at import, which is the action server's start
+    raise SystemExit("the action server refuses to start (ENVIRONMENT=production): " + "; ".join(_problems))
 
 
 def _headers() -> Dict[str, str]:
@@ -22,7 +41,7 @@ async def _call(method: str, path: str, **kwargs: Any) -> Optional[Dict[str, Any
                 if resp.status >= 400:
                     return None
                 return await resp.json()
-    except (aiohttp.ClientError, TimeoutError):
+    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ValueError):  # 3.10: asyncio's is not the builtin
         return None
 
 

@@ -6,7 +6,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from .. import casework, users
+from .. import access, casework, openapi as api_doc, sanitize, users
 from ..models import Case, CaseEvent
 from . import clock, db, settings
 
@@ -49,17 +49,25 @@ def case_json(case: Case, detail: bool = False) -> dict:
     return body
 
 
-def _case(ref: str):
-    case = db().scalar(select(Case).where(Case.ref == ref))
-    mine = casework.visible_to(g.api_user)
-    if case is None or (mine is not None and mine not in (case.specialist_id, case.first_specialist_id)):
+def _today():
+    return access.local_today(clock(), settings().timezone)
+
+
+def _case(ref: str, action: str = access.READ):
+    """The case if the token's user may read it (None otherwise: another's case is as good as absent)."""
+    case = db().scalar(select(Case).where(Case.ref == ref[:20]))
+    if case is None or not access.permits(db(), g.api_user, access.READ, case, _today()):
         return None
     return case
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+def _body(schema: str):
+    """The JSON body if it fits the published schema; otherwise a 400 to return, with nothing changed."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is None:
+        return None, _error(400, "send a JSON object (Content-Type: application/json)")
+    problem = api_doc.body_error(schema, body)
+    return (body, None) if problem is None else (None, _error(400, problem))
 
 
 @bp.get("/cases")
@@ -68,16 +76,13 @@ def list_cases():
     status = request.args.get("status", "open")
     if status not in ("open", "taken_up", "resolved", "all"):
         return _error(400, "status must be open, taken_up, resolved or all")
-    try:
-        limit = min(max(int(request.args.get("limit", "100")), 1), 500)
-    except ValueError:
-        return _error(400, "limit must be a number")
-    query = select(Case).order_by(Case.due_at).limit(limit)
+    raw_limit = request.args.get("limit", "100")
+    if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 500):
+        return _error(400, "limit must be a number from 1 to 500")
+    query = select(Case).where(access.case_filter(db(), g.api_user, _today())).order_by(Case.due_at) \
+        .limit(int(raw_limit))
     if status != "all":
         query = query.where(Case.status == status)
-    mine = casework.visible_to(g.api_user)
-    if mine is not None:
-        query = query.where(Case.specialist_id == mine)
     return jsonify(cases=[case_json(c) for c in db().scalars(query)])
 
 
@@ -92,6 +97,8 @@ def _action(ref: str, act):
     case = _case(ref)
     if case is None:
         return _error(404, "no such case")
+    if not access.permits(db(), g.api_user, access.WRITE, case, _today()):
+        return _error(403, "this case is no longer yours to act on")
     session = db()
     try:
         act(session, case)
@@ -111,33 +118,31 @@ def api_take_up(ref: str):
 @bp.post("/cases/<ref>/notes")
 @token_required
 def api_note(ref: str):
-    text = _body().get("text")
-    if not isinstance(text, str) or not text.strip():
-        return _error(400, "text is required")
-    return _action(ref, lambda s, c: casework.note(s, c, g.api_user, text, clock()))
+    body, error = _body("note")
+    if error:
+        return error
+    return _action(ref, lambda s, c: casework.note(s, c, g.api_user, sanitize.clean(body["text"], 5000), clock()))
 
 
 @bp.post("/cases/<ref>/reassign")
 @token_required
 def api_reassign(ref: str):
-    body = _body()
-    specialist, topic = body.get("specialist"), body.get("topic")
-    if not (isinstance(specialist, str) or isinstance(topic, str)):
-        return _error(400, "specialist or topic is required")
+    body, error = _body("reassign")
+    if error:
+        return error
     return _action(ref, lambda s, c: casework.reassign(s, settings(), c, g.api_user, clock(),
-                                                       specialist_key=specialist if isinstance(specialist, str) else None,
-                                                       topic=topic if isinstance(topic, str) else None))
+                                                       specialist_key=body.get("specialist"),
+                                                       topic=body.get("topic")))
 
 
 @bp.post("/cases/<ref>/resolve")
 @token_required
 def api_resolve(ref: str):
-    body = _body()
-    outcome = body.get("outcome")
-    if outcome is not None and not isinstance(outcome, str):
-        return _error(400, "outcome must be a string")
-    return _action(ref, lambda s, c: casework.resolve(s, settings(), c, g.api_user, clock(), outcome=outcome,
-                                                      spam=body.get("spam") is True))
+    body, error = _body("resolve")
+    if error:
+        return error
+    return _action(ref, lambda s, c: casework.resolve(s, settings(), c, g.api_user, clock(),
+                                                      outcome=body.get("outcome"), spam=body.get("spam") is True))
 
 
 @bp.get("/openapi.json")

@@ -1,28 +1,55 @@
-"""Staff sign-in with Flask-Login; roles decide what a user sees."""
+"""Staff sign-in: password (+ optional TOTP) or the city's OpenID Connect provider; sessions live on the server."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request,
                    session as http_session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlalchemy import delete
 
-from .. import users
-from ..models import User
-from . import db
+from .. import sanitize, users
+from ..config import Settings
+from ..models import StaffSession, User
+from . import clock, db, settings
 from .i18n import t
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
+PENDING_SECONDS = 300  # time to type the second factor after the password
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.active else None
+    """The user behind this cookie, only while its server-side session lives (signed out, idle or old: nobody)."""
+    token = http_session.get("sid")
+    if not user_id.isdigit() or not isinstance(token, str):
+        return None
+    session = db()
+    row = session.get(StaffSession, _digest(token))
+    user = session.get(User, int(user_id))
+    if row is None or user is None or not user.active or row.user_id != user.id:
+        return None
+    now, s = clock(), settings()
+    if now - row.created_at > timedelta(hours=s.session_hours) or \
+            now - row.last_seen_at > timedelta(minutes=s.session_idle_minutes):
+        session.delete(row)
+        session.commit()
+        return None
+    if now - row.last_seen_at > timedelta(seconds=60):  # one write a minute is enough for the idle timeout
+        row.last_seen_at = now
+        session.commit()
+    return user
 
 
 def role_required(*roles: str):
@@ -38,35 +65,112 @@ def role_required(*roles: str):
     return decorator
 
 
+def _oidc():
+    return current_app.extensions.get("luukku_oidc")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    login_manager.init_app(app)
+    if settings.oidc_issuer and settings.oidc_client_id:
+        from authlib.integrations.flask_client import OAuth
+
+        oauth = OAuth(app)
+        oauth.register("city", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
+                       server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+                       client_kwargs={"scope": "openid email profile"})
+        app.extensions["luukku_oidc"] = oauth.city
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: never an open redirect to another site.
+    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or urlparse(target).netloc:
+        return url_for("staff.my_cases")
+    return target
+
+
+def _complete(user: User, target: str):
+    """Start a fresh session: the old cookie's contents (and its CSRF token) are dropped, a new server row made."""
+    keep_lang = http_session.get("lang")
+    http_session.clear()
+    token = secrets.token_urlsafe(32)
+    now = clock()
+    session = db()
+    session.add(StaffSession(id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
+    session.commit()
+    http_session["sid"] = token
+    http_session["lang"] = keep_lang or user.language
+    login_user(user, remember=False)
+    return redirect(_safe_next(target))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()
-        throttle = current_app.extensions["luukku"]["login_throttle"]
-        if throttle.blocked(email):
-            return render_template("staff/login.html", error=t("login_throttled")), 429
-        user = users.authenticate(db(), email, request.form.get("password", ""))
-        if user is None:
-            throttle.failed(email)
-        else:
-            throttle.succeeded(email)
+        email = sanitize.clean(request.form.get("email", ""), 254).strip().lower()
+        user = users.authenticate(db(), email, sanitize.clean(request.form.get("password", ""), 1000))
+        if user and user.totp_secret:
+            http_session["pending"] = {"user": user.id, "at": clock().timestamp(),
+                                       "next": request.args.get("next", "")}
+            return redirect(url_for("auth.second_factor"))
         if user:
-            login_user(user, remember=False)
-            http_session["lang"] = http_session.get("lang") or user.language
-            target = request.args.get("next", "")
-            # Only local paths: never an open redirect to another site.
-            if not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
-                target = url_for("staff.my_cases")
-            return redirect(target)
+            return _complete(user, request.args.get("next", ""))
         error = t("login_failed")
-    return render_template("staff/login.html", error=error), 401 if error else 200
+    return render_template("staff/login.html", error=error, oidc=_oidc()), 401 if error else 200
+
+
+@bp.route("/second-factor", methods=["GET", "POST"])
+def second_factor():
+    pending = http_session.get("pending")
+    if not isinstance(pending, dict) or clock().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        http_session.pop("pending", None)
+        return redirect(url_for("auth.login"))
+    user = db().get(User, int(pending["user"]))
+    if user is None or not user.active:
+        return redirect(url_for("auth.login"))
+    error = None
+    if request.method == "POST":
+        if users.totp_ok(user, request.form.get("code", ""), clock()):
+            return _complete(user, str(pending.get("next", "")))
+        error = t("code_failed")
+    return render_template("staff/second_factor.html", error=error), 401 if error else 200
+
+
+@bp.get("/login/oidc")
+def oidc_start():
+    client = _oidc()
+    if client is None:
+        abort(404)
+    return client.authorize_redirect(settings().public_base_url.rstrip("/") + url_for("auth.oidc_callback"))
+
+
+@bp.get("/login/oidc/callback")
+def oidc_callback():
+    """The provider vouches for an email; only an existing, active staff account of that email is let in."""
+    client = _oidc()
+    if client is None:
+        abort(404)
+    try:
+        token = client.authorize_access_token()
+    except Exception:  # noqa: BLE001 - a refused, replayed or forged answer is simply not a sign-in
+        return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
+    claims = token.get("userinfo") or {}
+    user = users.by_email(db(), str(claims.get("email", ""))) if claims.get("email_verified", True) else None
+    if user is None:
+        return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
+    return _complete(user, "")
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    token = http_session.get("sid")
+    if isinstance(token, str):
+        session = db()
+        session.execute(delete(StaffSession).where(StaffSession.id == _digest(token)))
+        session.commit()
     logout_user()
+    http_session.clear()
     flash(t("logged_out"))
     return redirect(url_for("auth.login"))
 

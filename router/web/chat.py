@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .. import conversation
+from .. import conversation, openapi as api_doc, sanitize
 from . import db, rasa
 
 bp = Blueprint("chat", __name__)
@@ -19,13 +19,16 @@ def chat():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, "send a JSON object: {\"session\": null or string, \"text\": string}")
-    text, session_id = body.get("text"), body.get("session")
-    if not isinstance(text, str) or not text.strip():
-        return _error(400, "text must be a non-empty string")
-    if len(text) > MAX_TEXT:
+    raw = body.get("text")
+    if isinstance(raw, str) and len(raw) > MAX_TEXT:
         return _error(413, f"text is longer than {MAX_TEXT} characters")
-    if session_id is not None and not isinstance(session_id, str):
-        return _error(400, "session must be null or a string")
+    problem = api_doc.body_error("chat", body)
+    if problem:
+        return _error(400, problem)
+    # NUL bytes and lone surrogates would make the database refuse the message: removed before it is stored.
+    text, session_id = sanitize.clean(raw, MAX_TEXT).strip(), body.get("session")
+    if not text:
+        return _error(400, "text must be a non-empty string")
     session = db()
     if session_id is None:
         conv = conversation.start(session, channel="web")
@@ -33,5 +36,5 @@ def chat():
         conv = conversation.find(session, session_id)
         if conv is None or conv.channel != "web":
             return _error(404, "unknown session; start a new one with session null")
-    replies = conversation.converse(session, rasa(), conv, text.strip())
+    replies = conversation.converse(session, rasa(), conv, text)
     return jsonify(session=conv.public_id, replies=[r.as_dict() for r in replies or []])

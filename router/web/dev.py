@@ -1,5 +1,6 @@
-"""Development pages: what the dry run would have sent. Off in production (DEV_PAGES=false)."""
+"""Development pages: what the dry run would have sent. Only in development, only for a signed-in admin."""
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..models import OutboxMessage
@@ -10,9 +11,12 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 @bp.before_request
 def _only_in_development():
-    # Real customers' messages never show here: the page exists only while nothing is really sent.
+    # Real customers' messages never show here: the page exists only while nothing is really sent, and even
+    # then it shows addresses and texts, so only to an admin.
     s = settings()
-    if not (s.dev_pages and s.smtp_dry_run and s.twilio_dry_run):
+    if s.production or not (s.dev_pages and s.smtp_dry_run and s.twilio_dry_run):
+        abort(404)
+    if not current_user.is_authenticated or current_user.role != "admin":
         abort(404)
 
 

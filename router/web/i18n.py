@@ -29,6 +29,12 @@ STAFF = {
     "deputy": ("Sijainen", "Deputy"), "active": ("Aktiivinen", "Active"), "import_yaml": ("Tuo YAML", "Import YAML"),
     "attachments": ("Liitteet", "Attachments"), "survey": ("Palaute", "Feedback"), "edit": ("Muokkaa", "Edit"),
     "back": ("Takaisin", "Back"),
+    "stated": ("asiakkaan ilmoittama, ei varmennettu", "stated by the customer, not verified"),
+    "code": ("Vahvistuskoodi", "Verification code"),
+    "oidc_login": ("Kirjaudu kaupungin tunnuksella", "Sign in with the city's account"),
+    "code_failed": ("Väärä vahvistuskoodi.", "Wrong verification code."),
+    "second_factor": ("Kaksivaiheinen tunnistus", "Two-step verification"),
+    "session_ended": ("Istunto päättyi. Kirjaudu uudelleen.", "Your session ended. Please sign in again."),
 }
 
 

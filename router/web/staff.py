@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case, select
 
-from .. import casework, directory, promise
+from .. import access, casework, directory, promise, sanitize
 from ..models import Attachment, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from . import clock, db, settings
 from .i18n import t
@@ -13,61 +13,73 @@ from .i18n import t
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-def _visible_case(ref: str) -> Case:
+def _case_for(ref: str, action: str) -> Case:
+    """The case if the signed-in user may `action` it: 404 when it does not exist, 403 when it is not theirs."""
     case = db().scalar(select(Case).where(Case.ref == ref))
     if case is None:
         abort(404)
-    mine = casework.visible_to(current_user)
-    if mine is not None and case.specialist_id != mine and case.first_specialist_id != mine:
+    if not access.permits(db(), current_user, action, case, access.local_today(clock(), settings().timezone)):
         abort(403)
     return case
+
+
+def proven_conversations(session, case: Case) -> set[int]:
+    """This case's conversation and the others the same customer had, joined only by what a channel proved.
+
+    A phone number Twilio signed (the SMS or call's `From`) links conversations on sms and voice. What a customer
+    typed into a form is never used to pull in anyone's history; an email sender can be forged, so email threads
+    join a case only through a reply to a message the service sent (the email channel does that).
+    """
+    ids = {case.conversation_id} if case.conversation_id else set()
+    conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+    if conv is not None and conv.channel in ("sms", "voice") and conv.address:
+        ids |= set(session.scalars(select(Conversation.id).where(Conversation.channel.in_(("sms", "voice")),
+                                                                 Conversation.address == conv.address)))
+    return ids
 
 
 @bp.get("/")
 @login_required
 def my_cases():
     now = clock()
-    show_all = request.args.get("all") == "1" and casework.visible_to(current_user) is None
-    query = select(Case).where(Case.status.in_(casework.OPEN))
+    session = db()
+    today = access.local_today(now, settings().timezone)
+    show_all = request.args.get("all") == "1" and access.sees_everyone(current_user)
+    query = select(Case).where(Case.status.in_(casework.OPEN), access.case_filter(session, current_user, today))
     if not show_all and current_user.specialist_id:
-        query = query.where(Case.specialist_id == current_user.specialist_id)
-    elif not show_all and casework.visible_to(current_user) is not None:
-        query = query.where(Case.id == -1)  # a specialist account not linked to the directory sees nothing
+        mine = [current_user.specialist_id, *access.covered_by(session, current_user, today)]
+        query = query.where(Case.specialist_id.in_(mine) | (Case.first_specialist_id == current_user.specialist_id))
     # Overdue first, then by due time.
     overdue_first = sql_case((Case.due_at < now, 0), else_=1)
-    cases = db().scalars(query.order_by(overdue_first, Case.due_at).limit(500)).all()
-    labels = {tp.key: tp.labels for tp in directory.topic_labels(db())}
+    cases = session.scalars(query.order_by(overdue_first, Case.due_at).limit(500)).all()
+    labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=now, labels=labels, show_all=show_all,
-                           can_see_all=casework.visible_to(current_user) is None, tz=settings().timezone)
+                           can_see_all=access.sees_everyone(current_user), tz=settings().timezone)
 
 
 @bp.get("/cases/<ref>")
 @login_required
 def case_page(ref: str):
-    case = _visible_case(ref)
+    case = _case_for(ref, access.READ)
     session = db()
-    # The whole transcript across channels: this case's conversation and every other one from the same
-    # customer (their email address or phone number), in time order.
-    addresses = [a for a in (case.customer_email, case.customer_phone) if a]
-    conversation_ids = set(session.scalars(select(Conversation.id).where(Conversation.address.in_(addresses)))) \
-        if addresses else set()
-    if case.conversation_id:
-        conversation_ids.add(case.conversation_id)
+    conversation_ids = proven_conversations(session, case)
     messages = session.scalars(select(Message).where(Message.conversation_id.in_(conversation_ids))
-                               .order_by(Message.created_at, Message.id).limit(1000)).all()
+                               .order_by(Message.created_at, Message.id).limit(1000)).all() if conversation_ids else []
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
     people = session.scalars(select(Specialist).where(Specialist.active.is_(True)).order_by(Specialist.name)).all()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     attachments = session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
     feedback = session.scalar(select(Survey).where(Survey.case_id == case.id))
     due_day = promise.format_day(promise.local_date(case.due_at, settings().timezone), "fi")
+    can_act = access.permits(session, current_user, access.WRITE, case,
+                             access.local_today(clock(), settings().timezone))
     return render_template("staff/case.html", case=case, messages=messages, events=events, people=people,
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
-                           attachments=attachments, feedback=feedback)
+                           attachments=attachments, feedback=feedback, can_act=can_act)
 
 
 def _act(ref: str, action):
-    case = _visible_case(ref)
+    case = _case_for(ref, access.WRITE)
     session = db()
     try:
         action(session, case)
@@ -88,27 +100,27 @@ def take_up(ref: str):
 @bp.post("/cases/<ref>/note")
 @login_required
 def note(ref: str):
-    return _act(ref, lambda s, c: casework.note(s, c, current_user, request.form.get("text", ""), clock()))
+    return _act(ref, lambda s, c: casework.note(s, c, current_user, sanitize.clean(request.form.get("text", ""), 5000), clock()))
 
 
 @bp.post("/cases/<ref>/message")
 @login_required
 def message(ref: str):
     return _act(ref, lambda s, c: casework.message_customer(s, settings(), c, current_user,
-                                                            request.form.get("text", ""), clock()))
+                                                            sanitize.clean(request.form.get("text", ""), 5000), clock()))
 
 
 @bp.post("/cases/<ref>/reassign")
 @login_required
 def reassign(ref: str):
     return _act(ref, lambda s, c: casework.reassign(s, settings(), c, current_user, clock(),
-                                                    specialist_key=request.form.get("specialist") or None,
-                                                    topic=request.form.get("topic") or None))
+                                                    specialist_key=sanitize.optional(request.form.get("specialist"), 60),
+                                                    topic=sanitize.optional(request.form.get("topic"), 40)))
 
 
 @bp.post("/cases/<ref>/resolve")
 @login_required
 def resolve(ref: str):
     return _act(ref, lambda s, c: casework.resolve(s, settings(), c, current_user, clock(),
-                                                   outcome=request.form.get("outcome") or None,
+                                                   outcome=sanitize.optional(request.form.get("outcome"), 40),
                                                    spam=request.form.get("spam") == "1"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from .. import survey
+from .. import sanitize, survey
 from . import clock, db, settings
 
 bp = Blueprint("survey", __name__)
@@ -32,7 +32,8 @@ def answer(token: str):
         if raw not in {"1", "2", "3", "4", "5"}:
             return render_template("survey.html", words=words, lang=language, state="form", error=True,
                                    settings=settings()), 400
-        recorded = survey.record(session, settings(), found, int(raw), request.form.get("comment", "").strip(),
+        recorded = survey.record(session, settings(), found, int(raw),
+                                 sanitize.clean(request.form.get("comment", ""), 2000).strip(),
                                  clock())
         session.commit()
         return render_template("survey.html", words=words, lang=language,

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from .. import twiml
+from .. import sanitize, twiml
 from ..models import OutboxMessage
 from ..sms import InboundSms
 from . import clock, db, settings
@@ -23,7 +23,7 @@ def signed_url() -> str:
     """The URL Twilio signed: the public base (we may sit behind a proxy) plus the raw, undecoded query."""
     url = settings().public_base_url.rstrip("/") + request.path
     if request.query_string:
-        url += "?" + request.query_string.decode("ascii", errors="strict")
+        url += "?" + request.query_string.decode("ascii", errors="replace")
     return url
 
 
@@ -53,18 +53,19 @@ def _channels() -> dict:
 @twilio_signed
 def sms():
     form = request.form
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    sender = form.get("From")
+    sid = sanitize.one_line(form.get("MessageSid") or form.get("SmsSid"), 64)
+    sender = sanitize.one_line(form.get("From"), 40)
     if not sid or not sender:
         return xml(twiml.sms_reply([])), 400
-    inbound = InboundSms(sid, sender, form.get("Body", "")[:1600], int(form.get("NumMedia") or 0))
+    inbound = InboundSms(sid, sender, sanitize.clean(form.get("Body", ""), 1600),
+                         sanitize.number(form.get("NumMedia"), high=10))
     return xml(twiml.sms_reply(_channels()["sms"].receive(inbound, clock())))
 
 
 @bp.post("/status")
 @twilio_signed
 def status():
-    sid, new = request.form.get("MessageSid"), request.form.get("MessageStatus", "")
+    sid, new = sanitize.one_line(request.form.get("MessageSid"), 64), request.form.get("MessageStatus", "")
     if not sid or new not in STATUS_RANK:
         return "", 400
     lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[new]]
@@ -79,29 +80,33 @@ def status():
 @bp.post("/voice")
 @twilio_signed
 def voice():
-    call_sid = request.form.get("CallSid")
+    call_sid = sanitize.one_line(request.form.get("CallSid"), 64)
     if not call_sid:
         return xml(twiml.say_and_hang_up("", "fi")), 400
-    return xml(_channels()["voice"].welcome(call_sid, request.form.get("From"), clock()))
+    return xml(_channels()["voice"].welcome(call_sid, sanitize.optional(request.form.get("From"), 40), clock()))
 
 
 @bp.post("/voice/gather")
 @twilio_signed
 def voice_gather():
     form = request.form
-    return xml(_channels()["voice"].gathered(form.get("CallSid", ""), request.args.get("lang", "fi"),
-                                             request.args.get("stage", "topic"), form.get("SpeechResult", "").strip(),
-                                             form.get("Digits", "").strip(), clock()))
+    lang = request.args.get("lang", "fi")
+    return xml(_channels()["voice"].gathered(sanitize.one_line(form.get("CallSid"), 64),
+                                             lang if lang in ("fi", "sv", "en") else "fi",
+                                             sanitize.one_line(request.args.get("stage", "topic"), 20),
+                                             sanitize.clean(form.get("SpeechResult", ""), 1000).strip(),
+                                             sanitize.one_line(form.get("Digits", ""), 20), clock()))
 
 
 @bp.post("/voice/dial-status")
 @twilio_signed
 def voice_dial_status():
-    return xml(_channels()["voice"].dial_status(request.form.get("CallSid", ""),
-                                                request.form.get("DialCallStatus", ""), clock()))
+    return xml(_channels()["voice"].dial_status(sanitize.one_line(request.form.get("CallSid"), 64),
+                                                sanitize.one_line(request.form.get("DialCallStatus"), 20), clock()))
 
 
 @bp.post("/voice/fallback")
 @twilio_signed
 def voice_fallback():
-    return xml(_channels()["voice"].fallback(request.form.get("CallSid"), request.form.get("From"), clock()))
+    return xml(_channels()["voice"].fallback(sanitize.optional(request.form.get("CallSid"), 64),
+                                             sanitize.optional(request.form.get("From"), 40), clock()))

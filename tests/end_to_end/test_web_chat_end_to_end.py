@@ -10,7 +10,7 @@ from sqlalchemy import select
 from router.models import Case
 from router.promise import due_at, format_day, local_date
 
-from ..live_stack import ROOT
+from ..live_stack import RASA_TOKEN, ROOT
 
 pytestmark = pytest.mark.stack
 
@@ -90,7 +90,7 @@ def test_no_consent_no_case(live):
 
 def test_router_classify_uses_the_live_model_and_falls_back_when_it_is_gone(live):
     lines = "\n".join(json.dumps({"text": t}) for t in ["haluan perustaa yrityksen", "we need a warehouse plot"])
-    env = {**os.environ, "RASA_URL": live.rasa_url, "DATABASE_URL": live.database_url}
+    env = {**os.environ, "RASA_URL": live.rasa_url, "RASA_TOKEN": RASA_TOKEN, "DATABASE_URL": live.database_url}
     out = subprocess.run([str(ROOT / "bin" / "router"), "classify"], input=lines + "\nnot json\n", env=env,
                          capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
     first, second, bad = (json.loads(line) for line in out)

@@ -64,7 +64,7 @@ def test_a_mail_becomes_a_case_with_an_rfc3834_acknowledgement_and_the_specialis
     assert "Matti Esimerkki, rahoitusasiantuntija" in ack.get_content() and "viimeistään ke 2.12.2026" in ack.get_content()
     [copy] = smtp.to("matti.esimerkki@example.org")
     assert "tarvitsemme rahoitusta uuteen koneeseen" in copy.get_content()
-    assert copy["Reply-To"] == "luukku@example.org"
+    assert copy["Reply-To"].startswith(f"luukku+{case.ref.lower()}.")  # the case's secret reply address
 
 
 def test_each_message_is_handled_once_even_when_the_server_shows_it_again(imap, poller, sessions):
@@ -106,16 +106,52 @@ def test_a_reply_threads_into_its_case_and_the_specialist_hears_of_it(imap, smtp
     assert len(smtp.to("c@example.org")) == 1  # no second acknowledgement
 
 
+def _reply_address(smtp, sessions, settings, specialist="matti.esimerkki@example.org"):
+    """What the specialist's mail client answers to: the Reply-To of the notification they really received."""
+    deliver(sessions, settings)
+    [notification] = [m for m in smtp.to(specialist) if m["Reply-To"]][:1]
+    return str(notification["Reply-To"])
+
+
 def test_a_specialist_s_reply_is_relayed_to_the_customer(imap, smtp, poller, sessions, settings):
     imap.append(mail("d@example.org", "Laina", "Tarvitsemme lainaa", message_id="<d1@example.org>"))
     poller.poll()
     [case] = cases(sessions)
+    reply_to = _reply_address(smtp, sessions, settings)
+    assert reply_to.startswith("luukku+") and reply_to.endswith("@example.org") and case.ref.lower() in reply_to
     imap.append(mail("Matti Esimerkki <matti.esimerkki@example.org>", f"Re: [{case.ref}] Rahoitus",
-                     "Hei, soitan teille huomenna.\n\n-- \nMatti", message_id="<d2@example.org>"))
+                     "Hei, soitan teille huomenna.\n\n-- \nMatti", message_id="<d2@example.org>", to=reply_to,
+                     Authentication_Results="mx.example.org; spf=pass; dkim=pass; dmarc=pass"))
     assert poller.poll() == {"relayed": 1}
     deliver(sessions, settings)
     relayed = [m for m in smtp.to("d@example.org") if "Hei, soitan" in m.get_content()]
     assert len(relayed) == 1 and relayed[0]["Subject"] == f"Re: [{case.ref}] Matti Esimerkki"
+
+
+@pytest.mark.parametrize("forgery", ["no token", "dmarc fails", "another specialist", "guessed token"])
+def test_a_forged_staff_reply_never_reaches_the_customer(imap, smtp, poller, sessions, settings, forgery):
+    imap.append(mail("d@example.org", "Laina", "Tarvitsemme lainaa", message_id="<f1@example.org>"))
+    poller.poll()
+    [case] = cases(sessions)
+    reply_to = _reply_address(smtp, sessions, settings)
+    sender, to, extra = "Matti Esimerkki <matti.esimerkki@example.org>", reply_to, {}
+    if forgery == "no token":
+        to = "luukku@example.org"
+    elif forgery == "dmarc fails":
+        extra = {"Authentication_Results": "mx.example.org; spf=fail; dmarc=fail (p=reject)"}
+    elif forgery == "another specialist":
+        sender = "Maija Esimerkki <maija.esimerkki@example.org>"
+    else:
+        to = reply_to.split(".")[0] + "." + "0" * 20 + "@example.org"
+    before = len(smtp.to("d@example.org"))
+    imap.append(mail(sender, f"Re: [{case.ref}] Rahoitus", "Maksa ensin 500 euroa tilille FI00 1234",
+                     message_id="<f2@example.org>", to=to, **extra))
+    assert poller.poll() == {"held": 1}
+    deliver(sessions, settings)
+    assert len(smtp.to("d@example.org")) == before  # nothing more went to the customer
+    with sessions() as s:
+        kept = s.scalar(select(Message).where(Message.provider_id == "<f2@example.org>"))
+        assert kept.author == "unverified" and "500 euroa" in kept.text  # kept for the specialist to see
 
 
 def test_automatic_mail_gets_no_answer_and_no_case(imap, smtp, poller, sessions, settings):

@@ -11,17 +11,17 @@ def start_conversation(client, text="Hei, haluaisin perustaa kahvilan"):
     return client.post("/api/chat", json={"session": None, "text": text}).get_json()["session"]
 
 
-def handoff(client, session, **extra):
+def handoff(internal, session, **extra):
     body = {"conversation": session, "idempotency_key": f"{session}:1", "topic": "founding", "language": "fi",
             "customer_name": "Maija Meikäläinen", "contact": "maija.m@example.org", "company": "Kahvila Oy",
             "consent": True}
     body.update(extra)
-    return client.post("/internal/handoffs", json=body, headers=AUTH)
+    return internal.post("/internal/handoffs", json=body, headers=AUTH)
 
 
-def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(client, sessions):
+def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(client, sessions, internal):
     session = start_conversation(client)
-    resp = handoff(client, session)
+    resp = handoff(internal, session)
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["specialist"] == {"name": "Maija Esimerkki", "title": "yritysneuvoja"}
@@ -38,46 +38,47 @@ def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(clie
     assert rows[1].headers["Auto-Submitted"] == "auto-generated"
 
 
-def test_the_same_handoff_twice_makes_one_case(client, sessions):
+def test_the_same_handoff_twice_makes_one_case(client, sessions, internal):
     session = start_conversation(client)
-    first = handoff(client, session).get_json()
-    second = handoff(client, session).get_json()
+    first = handoff(internal, session).get_json()
+    second = handoff(internal, session).get_json()
     assert first == second
     with sessions() as s:
         assert len(s.scalars(select(Case)).all()) == 1
         assert len(s.scalars(select(OutboxMessage)).all()) == 2
 
 
-def test_a_phone_number_gets_an_sms_confirmation(client, sessions):
+def test_a_phone_number_gets_an_sms_confirmation(client, sessions, internal):
     session = start_conversation(client, "Hej, jag behöver finansiering")
-    body = handoff(client, session, topic="funding", language="sv", contact="+358 40 0000 999").get_json()
+    body = handoff(internal, session, topic="funding", language="sv", contact="+358 40 0000 999").get_json()
     assert body["specialist"]["name"] == "Matti Esimerkki" and "kontaktar dig senast" in body["text"]
     with sessions() as s:
         sms = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "sms"))
     assert sms.recipient == "+358400000999"
 
 
-def test_an_unknown_topic_goes_to_the_service_desk(client, sessions):
+def test_an_unknown_topic_goes_to_the_service_desk(client, sessions, internal):
     session = start_conversation(client)
-    body = handoff(client, session, topic="astrology").get_json()
+    body = handoff(internal, session, topic="astrology").get_json()
     with sessions() as s:
         assert s.scalar(select(Case.topic)) == "general"
     assert body["specialist"]["name"] in {"Sanna Testinen", "Paula Palvelu"}
 
 
-def test_the_internal_api_needs_the_token(client):
+def test_the_internal_api_needs_the_token(client, internal):
     session = start_conversation(client)
-    assert client.post("/internal/handoffs", json={"conversation": session}).status_code == 401
-    assert client.get("/internal/menu?language=fi").status_code == 401
+    assert client.post("/internal/handoffs", json={"conversation": session}, headers=AUTH).status_code == 404
+    assert internal.post("/internal/handoffs", json={"conversation": session}).status_code == 401
+    assert internal.get("/internal/menu?language=fi").status_code == 401
 
 
-def test_bad_handoff_requests_are_clear_errors(client):
-    assert client.post("/internal/handoffs", json={}, headers=AUTH).status_code == 400
-    assert handoff(client, "nope").status_code == 404
+def test_bad_handoff_requests_are_clear_errors(client, internal):
+    assert internal.post("/internal/handoffs", json={}, headers=AUTH).status_code == 400
+    assert handoff(internal, "nope").status_code == 404
 
 
-def test_the_topic_menu_lists_the_directory_s_topics_with_the_desk_last(client):
-    menu = client.get("/internal/menu?language=sv", headers=AUTH).get_json()
+def test_the_topic_menu_lists_the_directory_s_topics_with_the_desk_last(client, internal):
+    menu = internal.get("/internal/menu?language=sv", headers=AUTH).get_json()
     assert menu["buttons"][0] == {"title": "Att grunda företag", "payload": "/founding"}
     assert menu["buttons"][-1]["payload"] == "/general"
     assert len(menu["buttons"]) == 6

@@ -1,0 +1,71 @@
+"""Who may see and change a case: the one authorisation rule that every page and API call goes through."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from .models import Case, Specialist, User
+
+READ, WRITE = "read", "write"
+
+
+def _absent_on(person: Specialist, day: date) -> bool:
+    return any(date.fromisoformat(a) <= day <= date.fromisoformat(b) for a, b in person.absences or [])
+
+
+def covered_by(session: Session, user: User, today: date) -> list[int]:
+    """The specialists this user stands in for today: they name the user's directory entry as deputy and are away."""
+    if user.specialist is None:
+        return []
+    people = session.scalars(select(Specialist).where(Specialist.deputy_key == user.specialist.key)).all()
+    return [p.id for p in people if _absent_on(p, today)]
+
+
+def permits(session: Session, user: Optional[User], action: str, case: Case, today: date) -> bool:
+    """Whether `user` may `action` ("read" or "write") this case today.
+
+    Admins: everything. Leads: their team's cases. Specialists: the cases assigned to them or to someone they
+    cover while that person is away; whoever handed a case on may still read it (never act on it) until the new
+    specialist has taken it up. A specialist account with no directory entry sees nothing.
+    """
+    if user is None or not user.active:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "lead":
+        return case.specialist is not None and case.specialist.team == user.team
+    if user.role != "specialist" or user.specialist_id is None:
+        return False
+    if case.specialist_id == user.specialist_id or case.specialist_id in covered_by(session, user, today):
+        return True
+    return action == READ and case.first_specialist_id == user.specialist_id and case.taken_up_at is None
+
+
+def case_filter(session: Session, user: Optional[User], today: date) -> ColumnElement[bool]:
+    """The same rule for reading, as a WHERE clause for case lists."""
+    if user is None or not user.active:
+        return false()
+    if user.role == "admin":
+        return true()
+    if user.role == "lead":
+        team = select(Specialist.id).where(Specialist.team == user.team)
+        return Case.specialist_id.in_(team)
+    if user.role != "specialist" or user.specialist_id is None:
+        return false()
+    mine = [user.specialist_id, *covered_by(session, user, today)]
+    return or_(Case.specialist_id.in_(mine),
+               and_(Case.first_specialist_id == user.specialist_id, Case.taken_up_at.is_(None)))
+
+
+def sees_everyone(user: Optional[User]) -> bool:
+    """Leads and admins get the "all cases" view (of what the rule lets them see)."""
+    return user is not None and user.role in ("lead", "admin")
+
+
+def local_today(now: datetime, tz: str) -> date:
+    from .promise import local_date
+
+    return local_date(now, tz)

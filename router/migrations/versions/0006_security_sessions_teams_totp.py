@@ -1,0 +1,42 @@
+"""security: server-side staff sessions, teams, TOTP secrets
+
+Revision ID: 0006
+Revises: 0005
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('staff_sessions',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('specialists', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('totp_secret')
+        batch_op.drop_column('team')
+    with op.batch_alter_table('specialists', schema=None) as batch_op:
+        batch_op.drop_column('team')
+    with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_sessions_user_id'))
+    op.drop_table('staff_sessions')

@@ -1,0 +1,63 @@
+"""Input hygiene shared by every channel: text that can always be stored, shown and sent."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Optional
+
+# NUL and the C0/C1 controls except tab and newline: PostgreSQL refuses NUL, terminals and mail clients
+# misread the rest. Lone surrogates cannot be encoded as UTF-8 at all.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = re.compile(r"[\[\]{}]")
+MAX_JSON_DEPTH = 32
+
+
+def clean(value: Any, limit: int = 4000) -> str:
+    """A storable string: controls and lone surrogates removed, CR/LF kept as newlines, at most `limit` characters."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SURROGATES.sub("", _CONTROLS.sub("", text))
+    return text[:limit]
+
+
+def one_line(value: Any, limit: int = 300) -> str:
+    """A header-safe string: no line breaks at all (they would start a new header)."""
+    return re.sub(r"\s*\n\s*", " ", clean(value, limit * 2)).strip()[:limit]
+
+
+def optional(value: Any, limit: int = 200) -> Optional[str]:
+    """A cleaned non-empty string, or None."""
+    text = clean(value, limit).strip() if isinstance(value, str) else ""
+    return text or None
+
+
+def number(value: Any, default: int = 0, low: int = 0, high: int = 1_000_000) -> int:
+    """An ASCII integer from a webhook field, clamped; anything else is the default."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return default
+    return max(low, min(high, int(text)))
+
+
+def json_depth(raw: str) -> int:
+    """How deeply a JSON text nests, without parsing it (strings are skipped)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_STRINGS.sub('""', raw)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads(raw: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """json.loads that refuses (ValueError) a document nested deeper than `max_depth` instead of recursing."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, (bytes, bytearray)) else raw
+    if json_depth(text) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth}")
+    return json.loads(text)
