@@ -129,6 +129,8 @@ class OutboxMessage(Base):
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, dead
+    # An automated SMS (confirmation, survey): STOP, the country allow-list and the SMS budgets apply.
+    automated: Mapped[bool] = mapped_column(default=False, server_default="0")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[Optional[str]] = mapped_column(String(64))

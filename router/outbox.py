@@ -10,7 +10,8 @@ from typing import Mapping, Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import OptOut, OutboxMessage
+from .models import OptOut, OutboxMessage, User
+from .sms_policy import SmsPolicy
 from .store import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str,
             not_before: Optional[datetime] = None) -> Optional[int]:
     """Add a message in the caller's transaction; the same key twice queues it once."""
     values = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
-                  case_id=case_id, headers=headers or {}, status="pending", attempts=0)
+                  case_id=case_id, headers=headers or {}, status="pending", attempts=0,
+                  automated=kind == "sms" and bool((headers or {}).get("automated")))
     if not_before is not None:
         values["next_attempt_at"] = not_before
     return insert_ignore(session, OutboxMessage, values)
@@ -68,8 +70,23 @@ def _claim(session: Session, row_id: int, worker: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """The hourly SMS budget is spent: the text waits, and each admin hears of it once that hour."""
+    row.status, row.attempts = "pending", max(0, row.attempts - 1)
+    row.next_attempt_at = now + timedelta(minutes=10)
+    hour = now.strftime("%Y-%m-%dT%H")
+    for email in session.scalars(select(User.email).where(User.role == "admin", User.active.is_(True))):
+        enqueue(session, key=f"sms-budget:{hour}:{email}", kind="email", recipient=email,
+                subject="Luukku: automaattiset tekstiviestit pysäytetty / automated SMS paused",
+                body="Tunnin tekstiviestibudjetti (SMS_HOURLY_BUDGET) ylittyi: automaattiset viestit odottavat.\n"
+                     "The hourly SMS budget (SMS_HOURLY_BUDGET) was reached: automated texts wait. Check for SMS "
+                     "pumping (many confirmations to unknown numbers) before raising it.")
+    log.warning("outbox %s: hourly SMS budget reached; automated SMS paused", row.id)
+
+
 def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: datetime, *,
-                worker: Optional[str] = None, batch: int = 50, max_attempts: int = 8) -> int:
+                worker: Optional[str] = None, batch: int = 50, max_attempts: int = 8,
+                sms_policy: Optional[SmsPolicy] = None) -> int:
     """Send what is due; returns how many were sent. Safe with any number of workers."""
     worker = worker or uuid.uuid4().hex[:12]
     sent = 0
@@ -89,8 +106,16 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
             sender = senders.get(row.kind)
             try:
                 # STOP is respected at delivery time, so a survey queued before the STOP is not sent either.
-                if row.kind == "sms" and (row.headers or {}).get("automated") and session.get(OptOut, row.recipient):
+                if row.automated and session.get(OptOut, row.recipient):
                     raise PermanentFailure("opted out")
+                if row.automated and sms_policy is not None:
+                    reason = sms_policy.refuse(session, row.recipient, now)
+                    if reason:
+                        raise PermanentFailure(reason)
+                    if sms_policy.over_budget(session, now):
+                        _pause_for_budget(session, row, now)
+                        session.commit()
+                        continue
                 if sender is None:
                     raise PermanentFailure(f"no sender for {row.kind}")
                 provider_id = sender.send(outgoing)  # type: ignore[attr-defined]

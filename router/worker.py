@@ -14,6 +14,7 @@ from . import impact, outbox, promise_keeper, survey
 from .config import Settings
 from .models import utcnow
 from .senders import make_senders
+from .sms_policy import SmsPolicy
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ class Worker:
 
     def deliver(self) -> int:
         return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,
-                                  max_attempts=self.settings.outbox_max_attempts)
+                                  max_attempts=self.settings.outbox_max_attempts,
+                                  sms_policy=SmsPolicy.from_settings(self.settings))
 
     def keep_promises(self) -> dict[str, int]:
         with self.sessions() as session:

@@ -1,4 +1,4 @@
-"""security: server-side staff sessions, teams, TOTP secrets
+"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag
 
 Revision ID: 0006
 Revises: 0005
@@ -26,6 +26,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
     with op.batch_alter_table('specialists', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('automated', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
@@ -35,6 +37,8 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('totp_secret')
         batch_op.drop_column('team')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('automated')
     with op.batch_alter_table('specialists', schema=None) as batch_op:
         batch_op.drop_column('team')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
