@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: setup run test test-fast evaluate bench-nlu bench-impact clean
+.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-impact clean
 
 setup:
 	@scripts/setup.sh
@@ -15,6 +15,12 @@ test: setup
 
 test-fast: setup
 	@.venv/bin/python -m pytest -q -m "not stack and not browser"
+
+# Generated requests against every operation of the OpenAPI document (positive and negative, every check) and
+# property tests over the channel parsers; FUZZ_EXAMPLES per operation and property (make test runs 25).
+FUZZ_EXAMPLES ?= 800
+fuzz: setup
+	@FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/python -m pytest -q -m fuzz -k "not postgres" tests/fuzz
 
 evaluate: setup
 	@scripts/evaluate.sh

@@ -48,6 +48,20 @@ def _security_headers(app: Flask, settings: config_mod.Settings) -> None:
         return resp
 
 
+# The query parameters each published JSON operation takes: anything else is a client's mistake, said as a 400.
+QUERY_PARAMETERS = {"api_v1.list_cases": {"status", "limit"}, "impact.impact_api": {"from", "to", "group", "format"}}
+
+
+def _strict_queries(app: Flask) -> None:
+    @app.before_request
+    def _unknown_query():
+        if request.path.startswith("/api/") and request.args:
+            unknown = sorted(set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", set()))
+            if unknown:
+                return jsonify(error=f"unknown query parameter: {', '.join(unknown)[:100]}"), 400
+        return None
+
+
 def _json_errors(app: Flask) -> None:
     """Machines get JSON (Twilio an empty TwiML), people a plain page; never a stack trace, never HTML to an API."""
 
@@ -129,6 +143,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
                    impact_admin):
         app.register_blueprint(module.bp)
     limits.init_app(app, settings)
+    _strict_queries(app)
     return app
 
 

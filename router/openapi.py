@@ -166,12 +166,15 @@ def document(base_url: str) -> dict:
                 "post": {"summary": "Answer the survey once",
                          "parameters": [{"$ref": "#/components/parameters/Token"}],
                          "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-                             "schema": {"type": "object", "required": ["score"], "properties": {
+                             "schema": {"type": "object", "required": ["score", "csrf_token"], "properties": {
                                  "score": {"type": "string", "enum": ["1", "2", "3", "4", "5"]},
-                                 "comment": {"type": "string", "maxLength": 2000}}}}}},
+                                 "comment": {"type": "string", "maxLength": 2000},
+                                 "csrf_token": {"type": "string",
+                                                "description": "the token in the page's own form"}}}}}},
                          "responses": {"200": {"description": "Thanks (or: already answered)", "content": {
                              "text/html": {"schema": {"type": "string"}}}},
-                             "400": {"description": "No valid score", "content": {"text/html": {
+                             "400": {"description": "No valid score, or not the page's CSRF token",
+                                     "content": {"text/html": {
                                  "schema": {"type": "string"}}}},
                              "404": {"description": "No such survey"},
                              "429": {"description": "Too many answers from this address"}}}},

@@ -85,8 +85,9 @@ def word(table: dict, key: str, lang: str) -> str:
 def _range() -> tuple[str, str] | None:
     now = clock()
     tz = settings().timezone
-    last = request.args.get("to") or impact.month_key(now, tz)
-    first = request.args.get("from") or (impact.shift_month(last, -11) if impact.valid_month(last) else last)
+    # Absent means the default; present but empty is a malformed month, said as such.
+    last = request.args.get("to", impact.month_key(now, tz))
+    first = request.args.get("from", impact.shift_month(last, -11) if impact.valid_month(last) else last)
     if not (impact.valid_month(first) and impact.valid_month(last)):
         return None
     return first, last
