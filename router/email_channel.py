@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import conversation, directory, mailtext, notify, promise, texts
+from . import conversation, directory, mailtext, notify, promise, sanitize, texts
 from .classification import classify
 from .config import Settings
 from .handoff import HandoffRequest, hand_off
@@ -75,6 +75,22 @@ class EmailChannel:
             self._join(session, latest, mail, text, now, tell_specialist=False)
             return "flood", latest.id
         return "case", self._new_case(session, mail, text, now)
+
+    def keep_unreadable(self, session: Session, raw: bytes, now: datetime) -> int:
+        """A mail the channel could not handle: a service-desk case with its text and the original, for a person."""
+        conv = conversation.start(session, channel="email", now=now)
+        text = sanitize.clean(raw.decode("utf-8", errors="replace"), 20_000)
+        message_id = conversation.record(session, conv, text or "(tyhjä / empty)", direction="in", author="customer",
+                                         now=now)
+        outcome = hand_off(session, self.settings, HandoffRequest(
+            idempotency_key=f"unreadable:{conv.public_id}", topic="general", language="fi", channel="email",
+            conversation_id=conv.id, kind="email", notify_customer=False,
+            summary="Sähköpostia ei voitu käsitellä automaattisesti: alkuperäinen liitteenä. / "
+                    "This mail could not be processed automatically; the original is attached."), now)
+        session.add(Attachment(case_id=outcome.case.id, message_id=message_id, filename="original.eml",
+                               content_type="message/rfc822", size=len(raw),
+                               data=raw if len(raw) <= self.settings.attachment_max_bytes else None))
+        return outcome.case.id
 
     def _proven_staff_reply(self, case: Case, mail: ParsedMail) -> bool:
         return (mail.sender == (case.specialist.email or "").lower()

@@ -56,7 +56,8 @@ class MailboxPoller:
             for msg in box.fetch(AND(seen=False), mark_seen=False, bulk=20, limit=BATCH):
                 outcome = self._handle(uidvalidity, msg.uid, msg.raw)
                 self.after_commit(msg.uid)
-                box.flag(msg.uid, MailMessageFlags.SEEN, True)
+                if outcome != "retry":  # marked read only once what it says is stored
+                    box.flag(msg.uid, MailMessageFlags.SEEN, True)
                 counts[outcome] = counts.get(outcome, 0) + 1
         if counts:
             log.info("mailbox poll: %s", counts)
@@ -75,8 +76,13 @@ class MailboxPoller:
                 message_id = mail.message_id
             except Exception:  # noqa: BLE001 - one bad message must not block the ones behind it
                 session.rollback()
-                log.exception("email uid %s rejected", uid)
-                outcome, case_id, message_id = "rejected", None, None
+                log.exception("email uid %s could not be handled; kept for the service desk", uid)
+                try:
+                    outcome, case_id, message_id = "kept", self.channel.keep_unreadable(session, raw, now), None
+                except Exception:  # noqa: BLE001 - not even that: leave it unread, the next poll tries again
+                    session.rollback()
+                    log.exception("email uid %s left unread", uid)
+                    return "retry"
             try:
                 insert_ignore(session, MailReceipt, {
                     "folder": self.settings.imap_folder, "uidvalidity": uidvalidity, "uid": uid,

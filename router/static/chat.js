@@ -39,6 +39,11 @@
       return resp.json().then(function (body) { return {status: resp.status, body: body}; });
     }).then(function (r) {
       if (r.status === 404) { sessionStorage.removeItem(key); }
+      if (r.status === 429) {
+        add("bot", "Liian monta viestiä lyhyessä ajassa: odota hetki. / För många meddelanden, vänta lite. / " +
+            "Too many messages in a short time: please wait a moment.");
+        return;
+      }
       if (r.body.session) { sessionStorage.setItem(key, r.body.session); }
       if (r.body.error) { add("bot", r.body.error); return; }
       (r.body.replies || []).forEach(function (reply) { add("bot", reply.text, reply.buttons); });

@@ -1,10 +1,16 @@
 """HTTP entry points: thin handlers that validate, call one service, and render."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
+from .. import sanitize
 from ..config import Settings
+
+
+def field(name: str, default: str = "", limit: int = 2000) -> str:
+    """A form field as storable text (no NUL, no lone surrogate, bounded)."""
+    return sanitize.clean(request.form.get(name, default), limit)
 
 
 def db() -> Session:

@@ -6,10 +6,12 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import directory
+import yaml
+
+from .. import directory, sanitize
 from ..models import Specialist
 from ..routing import DAY_KEYS
-from . import db
+from . import db, field
 from .auth import role_required
 from .i18n import t
 
@@ -38,17 +40,16 @@ def edit_specialist(key: str):
     topics = {tp.key for tp in directory.topic_labels(session)}
     keys = set(session.scalars(select(Specialist.key)))
     if request.method == "POST":
-        form = request.form
         errors = []
-        chosen = _split(form.get("topics", ""))
+        chosen = _split(field("topics", ""))
         if not chosen or set(chosen) - topics:
             errors.append(f"{t('topics')}: {', '.join(sorted(topics))}")
-        languages = _split(form.get("languages", ""))
+        languages = _split(field("languages", ""))
         if not languages or set(languages) - {"fi", "sv", "en"}:
             errors.append(f"{t('languages')}: fi, sv, en")
         hours = {}
         for day in DAY_KEYS:
-            value = form.get(f"hours_{day}", "").strip()
+            value = field(f"hours_{day}", "").strip()
             if value:
                 try:
                     start, end = (v.strip() for v in value.split("-"))
@@ -58,7 +59,7 @@ def edit_specialist(key: str):
                 except ValueError:
                     errors.append(f"{t('hours')} {day}: HH:MM-HH:MM")
         absences = []
-        for line in form.get("absences", "").splitlines():
+        for line in field("absences", "").splitlines():
             if line.strip():
                 try:
                     first, last = (date.fromisoformat(v.strip()) for v in line.split(".."))
@@ -67,20 +68,20 @@ def edit_specialist(key: str):
                     absences.append([first.isoformat(), last.isoformat()])
                 except ValueError:
                     errors.append(f"{t('absences')}: YYYY-MM-DD..YYYY-MM-DD")
-        deputy = form.get("deputy") or None
+        deputy = field("deputy") or None
         if deputy and (deputy not in keys or deputy == key):
             errors.append(t("deputy"))
         if errors:
             for error in errors:
                 flash(error, "error")
             return render_template("staff/specialist.html", person=person, keys=sorted(keys), days=DAY_KEYS), 400
-        person.name = form.get("name", person.name).strip() or person.name
-        person.titles = {lang: form.get(f"title_{lang}", "").strip() or person.title(lang) for lang in ("fi", "sv", "en")}
-        person.email = form.get("email", person.email).strip() or person.email
-        person.phone = form.get("phone", "").strip() or None
+        person.name = field("name", person.name).strip() or person.name
+        person.titles = {lang: field(f"title_{lang}", "").strip() or person.title(lang) for lang in ("fi", "sv", "en")}
+        person.email = field("email", person.email).strip() or person.email
+        person.phone = field("phone", "").strip() or None
         person.topics, person.languages, person.working_hours = chosen, languages, hours
         person.absences, person.deputy_key = absences, deputy
-        person.active = form.get("active") == "1"
+        person.active = field("active") == "1"
         if not any("general" in s.topics for s in session.scalars(select(Specialist).where(Specialist.active.is_(True)))):
             session.rollback()
             flash("general: someone active must serve the service desk", "error")
@@ -96,12 +97,13 @@ def edit_specialist(key: str):
 def import_yaml():
     session = db()
     upload = request.files.get("file")
-    text = upload.read().decode("utf-8") if upload else request.form.get("yaml", "")
     try:
+        text = sanitize.clean(upload.read(2_000_000).decode("utf-8") if upload else request.form.get("yaml", ""),
+                              2_000_000)
         directory.load_text(session, text)
         session.commit()
         flash(t("done"))
-    except (directory.DirectoryError, ValueError) as exc:
+    except (directory.DirectoryError, ValueError, yaml.YAMLError) as exc:
         session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("admin.directory"))

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..models import ImpactFigure, Story, Survey
-from . import db
+from . import db, field
 from .auth import role_required
 from .i18n import t
 
@@ -14,7 +14,7 @@ bp = Blueprint("impact_admin", __name__, url_prefix="/staff/admin/impact")
 
 def _int(value: str):
     value = (value or "").replace(" ", "").replace("€", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 @bp.get("")
@@ -31,14 +31,14 @@ def page():
 @bp.post("/figures")
 @role_required("lead", "admin")
 def save_figures():
-    year = _int(request.form.get("year", ""))
+    year = _int(field("year", ""))
     if not year or not 2000 <= year <= 2100:
         flash("year", "error")
         return redirect(url_for("impact_admin.page"))
     session = db()
     figure = session.get(ImpactFigure, year) or ImpactFigure(year=year)
-    figure.budget_eur, figure.spend_eur = _int(request.form.get("budget_eur")), _int(request.form.get("spend_eur"))
-    figure.note = request.form.get("note", "").strip()[:1000]
+    figure.budget_eur, figure.spend_eur = _int(field("budget_eur")), _int(field("spend_eur"))
+    figure.note = field("note", "").strip()[:1000]
     session.add(figure)
     session.commit()
     flash(t("done"))
@@ -48,13 +48,13 @@ def save_figures():
 @bp.post("/stories")
 @role_required("lead", "admin")
 def add_story():
-    title, body = request.form.get("title", "").strip(), request.form.get("body", "").strip()
+    title, body = field("title", "").strip(), field("body", "").strip()
     if not title or not body:
         flash("title, text", "error")
         return redirect(url_for("impact_admin.page"))
     session = db()
-    session.add(Story(title=title[:200], body=body[:4000], language=request.form.get("language", "fi")[:5],
-                      published=request.form.get("published") == "1"))
+    session.add(Story(title=title[:200], body=body[:4000], language=field("language", "fi")[:5],
+                      published=field("published") == "1"))
     session.commit()
     flash(t("done"))
     return redirect(url_for("impact_admin.page"))

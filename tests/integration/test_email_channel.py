@@ -216,3 +216,46 @@ def test_a_windows_1252_mail_through_imap_becomes_a_readable_case(imap, poller, 
     assert case.customer_name == "Söderström"
     assert "Tarvitsemme kaksi työntekijää kesäksi – palkka 2 000 €/kk." in case.summary
     assert case.summary.startswith("Työntekijöitä kesäksi")
+
+
+def test_hostile_mail_still_becomes_a_case_and_its_acknowledgement_goes_out(imap, smtp, poller, sessions, settings):
+    """A NUL in the body and CR/LF smuggled into the subject: stored clean, answered once, nothing stuck."""
+    nul = mail("n@example.org", "Rahoitus", "Tarvitsemme\x00 lainaa", message_id="<n1@example.org>")
+    crlf = mail("c2@example.org", "Tontti", "Etsimme tonttia", message_id="<n2@example.org>").replace(
+        b"Subject: Tontti", b"Subject: Tontti\r\n =?utf-8?q?Bcc=3A_x=40example=2Eorg=0D=0AX-Evil=3A_1?=")
+    imap.append(nul, crlf)
+    assert poller.poll() == {"case": 2}
+    assert imap.unseen() == 0
+    assert deliver(sessions, settings) == 4  # two acknowledgements, two specialist copies
+    [ack] = smtp.to("c2@example.org")
+    assert ack["X-Evil"] is None and ack["Bcc"] is None and "\n" not in str(ack["Subject"])
+    with sessions() as s:
+        assert "Tarvitsemme lainaa" in s.scalar(select(Message.text).where(Message.provider_id == "<n1@example.org>"))
+
+
+def test_a_mail_of_thousands_of_parts_keeps_at_most_the_capped_attachments(imap, poller, sessions):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = ("p@example.org", "luukku@example.org", "Liitteet",
+                                                                 "<p1@example.org>")
+    msg.set_content("Liitteinä tiedostoja")
+    for i in range(5000):
+        msg.add_attachment(b"x" * 1024, maintype="application", subtype="octet-stream", filename=f"f{i}.bin")
+    imap.append(msg.as_bytes())
+    assert poller.poll() == {"case": 1}
+    with sessions() as s:
+        assert s.scalar(select(func.count(Attachment.id))) == 20  # ATTACHMENT_MAX_COUNT
+        assert "4980 more, not stored" in s.scalar(select(Case.summary))
+
+
+def test_a_mail_the_channel_cannot_handle_is_kept_for_a_person(imap, poller, sessions, monkeypatch):
+    imap.append(mail("q@example.org", "Kysymys", "Tärkeä asia", message_id="<q1@example.org>"))
+    monkeypatch.setattr(poller.channel, "handle", lambda *a: 1 / 0)  # the fault, injected
+    assert poller.poll() == {"kept": 1}
+    assert imap.unseen() == 0
+    with sessions() as s:
+        [case] = s.scalars(select(Case)).all()
+        assert case.topic == "general" and case.specialist is not None
+        [original] = s.scalars(select(Attachment)).all()
+        assert original.filename == "original.eml" and b"T\xc3\xa4rke\xc3\xa4 asia" in original.data

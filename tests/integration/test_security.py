@@ -241,15 +241,21 @@ def test_the_lockout_lives_in_shared_storage_so_a_restart_does_not_clear_it(data
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis is expected on 127.0.0.1:6379 (it runs on every machine of this kind)")
     settings = {"database_url": database_url, "ratelimit_storage_uri": storage, "public_base_url": PUBLIC}
-    first = create_app(settings).test_client()
-    token = csrf_from(first.get("/staff/login").get_data(as_text=True))
-    for _ in range(5):
-        first.post("/staff/login", data={"email": staff["matti"], "password": "wrong wrong", "csrf_token": token})
-    restarted = create_app(settings).test_client()  # a new process, or another web worker
-    token = csrf_from(restarted.get("/staff/login").get_data(as_text=True))
-    locked = restarted.post("/staff/login", data={"email": staff["matti"], "password": PASSWORD, "csrf_token": token})
-    assert locked.status_code == 429
-    redis.Redis.from_url(storage).flushdb()
+    apps = [create_app(settings), create_app(settings)]  # a restart, or a second web process
+    try:
+        first = apps[0].test_client()
+        token = csrf_from(first.get("/staff/login").get_data(as_text=True))
+        for _ in range(5):
+            first.post("/staff/login", data={"email": staff["matti"], "password": "wrong wrong", "csrf_token": token})
+        restarted = apps[1].test_client()
+        token = csrf_from(restarted.get("/staff/login").get_data(as_text=True))
+        locked = restarted.post("/staff/login", data={"email": staff["matti"], "password": PASSWORD,
+                                                      "csrf_token": token})
+        assert locked.status_code == 429
+    finally:
+        redis.Redis.from_url(storage).flushdb()
+        for app in apps:
+            app.extensions["luukku"]["engine"].dispose()
 
 
 def test_a_second_factor_is_asked_when_turned_on(phone_app, sessions, staff, clock):
