@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-impact clean
+.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-impact bench-abuse clean
 
 setup:
 	@scripts/setup.sh
@@ -33,3 +33,6 @@ clean:
 
 bench-impact: setup
 	@.venv/bin/python -m bench.impact
+
+bench-abuse: setup
+	@.venv/bin/python -m bench.abuse

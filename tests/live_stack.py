@@ -66,8 +66,9 @@ class Stack:
                     {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
         overrides = {"database_url": self.database_url, "rasa_url": self.rasa_url, "internal_api_token": TOKEN,
                      "rasa_token": RASA_TOKEN,
-                     # Every simulated customer comes from 127.0.0.1: the per-address limit is for real clients.
-                     "rate_limit_chat_address": "100000 per minute",
+                     # Every simulated customer comes from 127.0.0.1, and new chats count against their address:
+                     # the stack's limits are for real clients (tests/integration/test_security.py checks them).
+                     "rate_limit_chat": "100000 per minute", "rate_limit_chat_address": "100000 per minute",
                      "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port, "smtp_security": "none",
                      "public_base_url": self.router_url, "rasa_timeout": 20.0, "twilio_account_sid": "ACstack",
                      "twilio_auth_token": TWILIO_TOKEN, "twilio_number": "+358400000000",
