@@ -19,6 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from router import config  # noqa: E402
 from router.migrate import upgrade  # noqa: E402
 from tests.live_stack import Stack  # noqa: E402
 
@@ -72,7 +73,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         upgrade(url)
-        stack = Stack(Path(tmp), url).start()
+        # The shipped per-conversation limit; the per-address one stays high because here the customer and the
+        # attacker share 127.0.0.1, where in life they have addresses of their own.
+        stack = Stack(Path(tmp), url, {"rate_limit_chat": config.Settings().rate_limit_chat}).start()
         try:
             stack.reset(ROOT / "directory.example.yml")
             customer_turns(stack, 1)  # warm-up

@@ -1,7 +1,7 @@
 """What staff do with a case: take up, note, message the customer, reassign, resolve."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import select
@@ -54,21 +54,35 @@ def note(session: Session, case: Case, user: Optional[User], text: str, now: dat
 
 def message_customer(session: Session, settings: Settings, case: Case, user: Optional[User], text: str,
                      now: datetime) -> str:
-    """Send on the customer's channel and keep it in the transcript; the channel used."""
+    """Send on the customer's channel and keep it in the transcript; the channel used.
+
+    A web chat customer sees it in the widget; if they gave an email or a number and have not seen it there within
+    CHAT_SEEN_MINUTES (they left), it goes there too.
+    """
     text = text.strip()
     if not text:
         raise CaseworkError("a message needs text")
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-    message_id = conversation.record(session, conv, text, direction="out", author="staff", now=now) if conv else None
     sender = user.name if user else settings.service_name
+    if conv is not None and conv.channel == "web":
+        joined = session.scalar(select(Message.id).where(Message.conversation_id == conv.id,
+                                                         Message.author == "staff").limit(1))
+        if joined is None:
+            conversation.record(session, conv, texts.say("staff_joined", case.language, name=sender),
+                                direction="out", author="system", now=now)
+    message_id = conversation.record(session, conv, text, direction="out", author="staff", now=now,
+                                     payload={"name": sender}) if conv else None
+    in_widget = conv is not None and conv.channel == "web"
+    later = dict(not_before=now + timedelta(minutes=settings.chat_seen_minutes),
+                 headers={"unless_seen": str(message_id)}) if in_widget else {}
     channel = notify.to_customer(
         session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
         text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email else f"{settings.service_name}: {text}",
-        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False)
-    if channel is None:
+        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, **later)
+    if channel is None and not in_widget:
         raise CaseworkError("the customer left no email or phone number")
-    _event(session, case, "message", user, now, text[:5000], channel=channel)
-    return channel
+    _event(session, case, "message", user, now, text[:5000], channel=channel or "web")
+    return channel or "web"
 
 
 def reassign(session: Session, settings: Settings, case: Case, user: Optional[User], now: datetime, *,

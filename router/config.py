@@ -76,6 +76,7 @@ class Settings:
     proxy_count: int = 0
     rate_limit_chat: str = "20 per minute;300 per day"
     rate_limit_chat_address: str = "60 per minute;2000 per day"
+    rate_limit_chat_poll: str = "600 per minute"
     rate_limit_login: str = "5 per 15 minutes"
     rate_limit_login_address: str = "20 per 15 minutes"
     rate_limit_survey: str = "20 per hour"
@@ -84,6 +85,8 @@ class Settings:
                                   "SK,SI,ES")
     sms_per_number_per_day: int = 5
     sms_hourly_budget: int = 200
+    chat_session_days: float = 30.0
+    chat_seen_minutes: float = 5.0
     session_hours: float = 8.0
     session_idle_minutes: float = 30.0
     oidc_issuer: str = ""

@@ -94,17 +94,38 @@ def fallback_replies(session: Session, text: str, language: str) -> list[Reply]:
 
 
 def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
-             timeout: Optional[float] = None) -> Optional[list[Reply]]:
-    """Store the customer's message, commit, then get the bot's replies and store them too.
+             timeout: Optional[float] = None, settings=None, now: Optional[datetime] = None) -> Optional[list[Reply]]:
+    """Store the customer's message, commit, then route it: to its open case, or to the bot (replies stored too).
 
     Returns None when the message was a duplicate delivery (already stored and answered).
     A clicked button's payload ("/affirm") goes to Rasa; the transcript keeps what the customer saw ("Kyllä").
     """
     shown = next((b["title"] for b in last_buttons(session, conv) if b["payload"] == text), text) \
         if text.startswith("/") and conv.id else text
-    if receive(session, conv, shown, provider_id=provider_id) is None:
+    message_id = receive(session, conv, shown, provider_id=provider_id, now=now)
+    if message_id is None:
         return None
-    return ask_bot(session, rasa, conv, text, timeout=timeout)
+    if settings is not None:
+        from . import inbound
+
+        decision = inbound.decide(session, settings, rasa, conv, session.get(Message, message_id), text,
+                                  now or utcnow())
+        if decision.to_bot is None:
+            return store_replies(session, conv, decision.replies, now)
+        text = decision.to_bot
+    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now)
+
+
+def store_replies(session: Session, conv: Conversation, replies: list[dict[str, Any]],
+                  now: Optional[datetime] = None) -> list[Reply]:
+    """Keep the service's own answers (not the bot's) in the transcript and commit; the replies to show."""
+    shown = []
+    for reply in replies:
+        payload = {k: v for k, v in reply.items() if k != "text" and v} or None
+        record(session, conv, reply["text"], direction="out", author="system", payload=payload, now=now)
+        shown.append(Reply(reply["text"], list(reply.get("buttons") or [])))
+    session.commit()
+    return shown
 
 
 def receive(session: Session, conv: Conversation, text: str, *, provider_id: Optional[str] = None,

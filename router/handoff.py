@@ -163,7 +163,8 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
                 subject=texts.say("customer_confirmation_subject", case.language, **values),
                 body=texts.say("customer_confirmation_body", case.language, **values), case_id=case.id,
                 headers={"Auto-Submitted": "auto-generated"})
-    elif case.customer_phone:
+    elif case.customer_phone and case.channel != "sms":
+        # On SMS the bot's own answer on the thread is the confirmation: one, not two.
         enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
                 body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id,
                 headers={"automated": "1"})

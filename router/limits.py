@@ -45,6 +45,7 @@ def _failed(resp) -> bool:
 LIMITS = [
     ("chat.chat", "rate_limit_chat", chat_session, None, False),
     ("chat.chat", "rate_limit_chat_address", address, None, False),
+    ("chat.thread", "rate_limit_chat_poll", address, None, False),
     ("auth.login", "rate_limit_login", login_account, ["POST"], True),
     ("auth.login", "rate_limit_login_address", address, ["POST"], True),
     ("auth.second_factor", "rate_limit_login", address, ["POST"], True),

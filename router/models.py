@@ -77,6 +77,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     payload: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the customer's widget fetched this (staff) message; unseen ones also go out by email or SMS.
+    seen_at: Mapped[Optional[datetime]]
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
@@ -128,7 +130,8 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, dead
+    # pending, sending, sent, dead, cancelled (not needed after all: the chat message was seen in the widget)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     # An automated SMS (confirmation, survey): STOP, the country allow-list and the SMS budgets apply.
     automated: Mapped[bool] = mapped_column(default=False, server_default="0")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -28,17 +28,20 @@ def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
 
 
 def to_customer(session: Session, settings: Settings, case: Case, *, key: str, text: str, subject: str = "",
-                automated: bool = True) -> Optional[str]:
+                automated: bool = True, headers: Optional[dict[str, str]] = None,
+                not_before=None) -> Optional[str]:
     """Queue a message to the customer; the channel used, or None when we have no way to reach them."""
     reach = customer_channel(session, case)
     if reach is None:
         return None
     kind, address = reach
-    headers = {"automated": "1"} if kind == "sms" and automated else {}
+    headers = dict(headers or {})
+    if kind == "sms" and automated:
+        headers["automated"] = "1"
     if kind == "email" and automated:
         headers["Auto-Submitted"] = "auto-generated"
     enqueue(session, key=key, kind=kind, recipient=address, body=text, subject=subject or f"[{case.ref}]",
-            case_id=case.id, headers=headers)
+            case_id=case.id, headers=headers, not_before=not_before)
     return kind
 
 

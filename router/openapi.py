@@ -13,7 +13,8 @@ ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$r
 
 
 # Request bodies: the document publishes them and the handlers validate against the very same schemas.
-NONBLANK = "\\S"
+# At least one visible character: controls are removed before storing, so they do not count.
+NONBLANK = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
 BODIES: dict[str, dict[str, Any]] = {
     "note": {"type": "object", "required": ["text"], "additionalProperties": False,
              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NONBLANK}}},

@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import OptOut, OutboxMessage, User
+from .models import Message, OptOut, OutboxMessage, User
 from .sms_policy import SmsPolicy
 from .store import insert_ignore
 
@@ -106,6 +106,11 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
             sender = senders.get(row.kind)
             try:
                 # STOP is respected at delivery time, so a survey queued before the STOP is not sent either.
+                unless_seen = (row.headers or {}).get("unless_seen")
+                if unless_seen and session.scalar(select(Message.seen_at).where(Message.id == int(unless_seen))):
+                    row.status, row.last_error = "cancelled", "seen in the chat"
+                    session.commit()
+                    continue
                 if row.automated and session.get(OptOut, row.recipient):
                     raise PermanentFailure("opted out")
                 if row.automated and sms_policy is not None:

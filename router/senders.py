@@ -32,7 +32,7 @@ def build_email(out: Outgoing, sender: str) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(out.idempotency_key, domain)
     for name, value in out.headers.items():
-        if name.lower() not in {"from", "to", "subject", "date", "message-id", "automated"}:
+        if name.lower() not in {"from", "to", "subject", "date", "message-id", "automated", "unless_seen"}:
             msg[one_line(name, 60)] = one_line(value, 900)
     msg.set_content(clean(out.body, 200_000))
     return msg

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import conversation, survey, texts
+from . import conversation, inbound, survey, texts
 from .config import Settings
 from .conversation import Reply
-from .models import Conversation, OptOut
+from .models import Conversation, Message, OptOut
 from .outbox import enqueue
 from .store import insert_ignore
 
@@ -86,15 +86,22 @@ class SmsChannel:
             if not body:
                 return self._system(session, conv, texts.say("sms_media_only", conv.language))
             waiting = survey.awaiting_sms_answer(session, sms.sender, now)
-            if waiting is not None:
-                # The first text after a survey is its answer: a score, or a comment kept as it is.
-                score, comment = survey.parse_score(body)
+            score, comment = survey.parse_score(body) if waiting is not None else (None, None)
+            if waiting is not None and score is not None:
+                # A survey answer is a text that reads as a score; anything else is a new message for the case
+                # or the bot, never a comment by accident.
                 survey.record(session, self.settings, waiting, score, comment, now)
                 return self._system(session, conv, texts.say("survey_thanks_sms", waiting.case.language, **values))
             buttons = conversation.last_buttons(session, conv)
             # Only ASCII digits: "²".isdigit() is true, but int("²") is an error.
             if word.isascii() and word.isdigit() and 1 <= int(word) <= len(buttons):
                 body = buttons[int(word) - 1]["payload"]
+            decision = inbound.decide(session, self.settings, self.rasa, conv, session.get(Message, stored), body,
+                                      now)
+            if decision.to_bot is None:
+                return [numbered(r, conv.language) for r in conversation.store_replies(session, conv,
+                                                                                       decision.replies, now)]
+            body = decision.to_bot
             conv_id, language = conv.id, conv.language
         future = self.pool.submit(self._ask, conv_id, body, now)
         try:

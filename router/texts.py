@@ -33,6 +33,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your message is saved. The assistant is briefly unavailable. {name}, {title}, helps with"
               " {topic}: {email}, {phone}.",
     },
+    "follow_up_ack": {
+        "fi": "Viestisi on välitetty asiasi hoitajalle ({name}), viite {ref}. Hän näkee sen heti asiasi yhteydessä.",
+        "sv": "Ditt meddelande har skickats vidare till {name}, som sköter ditt ärende {ref}.",
+        "en": "Your message has been passed on to {name}, who handles your matter {ref}.",
+    },
+    "new_matter_question": {
+        "fi": "Koskeeko tämä uutta asiaa ({topic})? Asiasi {ref} on jo {name}:n hoidossa.",
+        "sv": "Gäller det här ett nytt ärende ({topic})? Ditt ärende {ref} sköts redan av {name}.",
+        "en": "Is this a new matter ({topic})? Your matter {ref} is already with {name}.",
+    },
+    "new_matter_yes": {"fi": "Kyllä, uusi asia", "sv": "Ja, ett nytt ärende", "en": "Yes, a new matter"},
+    "new_matter_no": {"fi": "Ei, viesti {name}:lle", "sv": "Nej, till {name}", "en": "No, pass it to {name}"},
+    "staff_joined": {
+        "fi": "{name} liittyi keskusteluun.",
+        "sv": "{name} anslöt till samtalet.",
+        "en": "{name} joined the conversation.",
+    },
     "clarify": {
         "fi": "Mitä asiasi koskee? Valitse aihe:",
         "sv": "Vad gäller ditt ärende? Välj ett ämne:",

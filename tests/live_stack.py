@@ -34,7 +34,7 @@ TWILIO_TOKEN = "stack-twilio-token"
 class Stack:
     """Starts everything once per test session; `reset()` empties the router's tables between tests."""
 
-    def __init__(self, workdir: Path, database_url: str) -> None:
+    def __init__(self, workdir: Path, database_url: str, overrides: dict[str, Any] | None = None) -> None:
         if not MODEL.exists():
             raise RuntimeError("no trained model: run `make setup` (make test does it)")
         self.workdir = workdir
@@ -48,6 +48,7 @@ class Stack:
         self.smtp = SmtpServer()
         self.twilio_api = TwilioStandIn()
         self.clock_now = None  # None: the real clock
+        self.extra = dict(overrides or {})
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         with open(self.workdir / f"{name}.log", "wb") as log:
@@ -69,10 +70,11 @@ class Stack:
                      # Every simulated customer comes from 127.0.0.1, and new chats count against their address:
                      # the stack's limits are for real clients (tests/integration/test_security.py checks them).
                      "rate_limit_chat": "100000 per minute", "rate_limit_chat_address": "100000 per minute",
+                     "rate_limit_chat_poll": "100000 per minute",
                      "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port, "smtp_security": "none",
                      "public_base_url": self.router_url, "rasa_timeout": 20.0, "twilio_account_sid": "ACstack",
                      "twilio_auth_token": TWILIO_TOKEN, "twilio_number": "+358400000000",
-                     "twilio_api_base_url": self.twilio_api.base_url}
+                     "twilio_api_base_url": self.twilio_api.base_url, **self.extra}
         self.settings = config.load(overrides)
         self.app = create_app(overrides, clock=lambda: self.clock_now or utcnow())
         self.sessions = self.app.extensions["luukku"]["sessions"]

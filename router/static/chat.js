@@ -1,14 +1,36 @@
 // The chat widget: text is always inserted as text (textContent), never as HTML.
+// The thread lives on the server: the widget draws what GET /api/chat/<session> returns, so a reload or a new
+// tab shows the same conversation, and a specialist's replies appear while the page is open.
 (function () {
   "use strict";
   var log = document.getElementById("chat-log");
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-input");
   var key = "luukku-session";
+  var lastId = 0;
+  var timer = null;
+  var polling = false;
 
-  function add(who, text, buttons) {
+  function session() { return localStorage.getItem(key); }
+
+  function disableOldChoices() {
+    // Only the newest message's buttons can be answered; older ones are history.
+    var groups = log.querySelectorAll(".choices");
+    groups.forEach(function (group, i) {
+      var newest = i === groups.length - 1 && group.parentNode === log.lastElementChild;
+      group.querySelectorAll("button").forEach(function (b) { b.disabled = !newest; });
+    });
+  }
+
+  function add(who, text, buttons, name) {
     var li = document.createElement("li");
     li.className = "msg msg-" + who;
+    if (name) {
+      var by = document.createElement("span");
+      by.className = "msg-name";
+      by.textContent = name;
+      li.appendChild(by);
+    }
     var p = document.createElement("p");
     p.textContent = text;
     li.appendChild(p);
@@ -19,37 +41,78 @@
         var btn = document.createElement("button");
         btn.type = "button";
         btn.textContent = b.title;
-        btn.addEventListener("click", function () { send(b.payload, b.title); });
+        btn.addEventListener("click", function () {
+          group.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+          send(b.payload, b.title);
+        });
         group.appendChild(btn);
       });
       li.appendChild(group);
     }
     log.appendChild(li);
     li.scrollIntoView({block: "end"});
+    return li;
   }
 
-  function send(text, shown) {
-    add("me", shown || text);
+  function draw(messages) {
+    messages.forEach(function (m) {
+      if (m.id <= lastId) { return; }
+      lastId = m.id;
+      add(m.author === "customer" ? "me" : m.author, m.text, m.buttons, m.author === "staff" ? m.name : null);
+    });
+    disableOldChoices();
+  }
+
+  function poll() {
+    var s = session();
+    if (!s || polling) { return Promise.resolve(); }
+    polling = true;
+    return fetch("/api/chat/" + encodeURIComponent(s) + "?after=" + lastId).then(function (resp) {
+      if (resp.status === 404) { localStorage.removeItem(key); lastId = 0; return null; }
+      return resp.ok ? resp.json() : null;
+    }).then(function (body) {
+      if (body && body.messages) { draw(body.messages); }
+    }).catch(function () { /* offline for a moment: the next poll catches up */ })
+      .finally(function () { polling = false; });
+  }
+
+  function schedule() {
+    // Often while the page is in view, rarely in a background tab; each poll is one small indexed query.
+    clearTimeout(timer);
+    timer = setTimeout(function () { poll().finally(schedule); },
+                       document.visibilityState === "visible" ? 4000 : 30000);
+  }
+
+  function send(text, shown, retried) {
+    var pending = add("me", shown || text);
+    pending.classList.add("pending");
     form.setAttribute("aria-busy", "true");
     fetch("/api/chat", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({session: sessionStorage.getItem(key), text: text})
+      body: JSON.stringify({session: session(), text: text})
     }).then(function (resp) {
       return resp.json().then(function (body) { return {status: resp.status, body: body}; });
     }).then(function (r) {
-      if (r.status === 404) { sessionStorage.removeItem(key); }
+      if (r.status === 404 && !retried) {  // the conversation expired: start a new one with the same text
+        localStorage.removeItem(key);
+        lastId = 0;
+        pending.remove();
+        send(text, shown, true);
+        return;
+      }
       if (r.status === 429) {
         add("bot", "Liian monta viestiä lyhyessä ajassa: odota hetki. / För många meddelanden, vänta lite. / " +
             "Too many messages in a short time: please wait a moment.");
         return;
       }
-      if (r.body.session) { sessionStorage.setItem(key, r.body.session); }
       if (r.body.error) { add("bot", r.body.error); return; }
-      (r.body.replies || []).forEach(function (reply) { add("bot", reply.text, reply.buttons); });
+      if (r.body.session) { localStorage.setItem(key, r.body.session); }
+      pending.remove();
+      return poll();
     }).catch(function () {
       add("bot", "Yhteys katkesi. Yritä uudelleen. / Connection lost, please try again.");
-    }).finally(function () { form.removeAttribute("aria-busy"); });
+    }).finally(function () { form.removeAttribute("aria-busy"); schedule(); });
   }
 
   form.addEventListener("submit", function (e) {
@@ -59,4 +122,8 @@
     input.value = "";
     send(text);
   });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { poll(); schedule(); }
+  });
+  poll().finally(schedule);
 })();

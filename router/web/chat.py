@@ -1,10 +1,14 @@
 """The website chat API used by the widget."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, jsonify, request
+from sqlalchemy import select, update
 
 from .. import conversation, openapi as api_doc, sanitize
-from . import db, rasa
+from ..models import Message
+from . import clock, db, rasa, settings
 
 bp = Blueprint("chat", __name__)
 MAX_TEXT = 4000
@@ -33,8 +37,45 @@ def chat():
     if session_id is None:
         conv = conversation.start(session, channel="web")
     else:
-        conv = conversation.find(session, session_id)
-        if conv is None or conv.channel != "web":
+        conv = _live(session_id)
+        if conv is None:
             return _error(404, "unknown session; start a new one with session null")
-    replies = conversation.converse(session, rasa(), conv, text)
+    replies = conversation.converse(session, rasa(), conv, text, settings=settings(), now=clock())
     return jsonify(session=conv.public_id, replies=[r.as_dict() for r in replies or []])
+
+
+def _live(session_id: str):
+    """The web conversation, unless unknown or idle for longer than CHAT_SESSION_DAYS."""
+    conv = conversation.find(db(), session_id[:64])
+    if conv is None or conv.channel != "web":
+        return None
+    if clock() - conv.last_message_at > timedelta(days=settings().chat_session_days):
+        return None
+    return conv
+
+
+AUTHORS = {"customer": "customer", "bot": "bot", "system": "bot", "staff": "staff"}
+
+
+@bp.get("/api/chat/<session_id>")
+def thread(session_id: str):
+    """The conversation so far (or after message `after`), so the widget can redraw it and see staff replies."""
+    after = request.args.get("after", "0")
+    if not (after.isascii() and after.isdigit() and len(after) < 19):
+        return _error(400, "after must be a message id (a whole number)")
+    conv = _live(session_id)
+    if conv is None:
+        return _error(404, "unknown or expired session; start a new one with session null")
+    session = db()
+    rows = session.scalars(select(Message).where(Message.conversation_id == conv.id, Message.id > int(after),
+                                                 Message.author.in_(tuple(AUTHORS)))
+                           .order_by(Message.id).limit(200)).all()
+    unseen = [m.id for m in rows if m.author == "staff" and m.seen_at is None]
+    if unseen:  # the customer has it now: the email or SMS copy waiting in the outbox is not needed
+        session.execute(update(Message).where(Message.id.in_(unseen)).values(seen_at=clock()))
+        session.commit()
+    return jsonify(session=conv.public_id, messages=[{
+        "id": m.id, "author": AUTHORS[m.author], "name": (m.payload or {}).get("name") if m.author == "staff" else None,
+        "text": m.text, "buttons": list((m.payload or {}).get("buttons") or []),
+        "at": m.created_at.isoformat() + "Z"} for m in rows])
+

@@ -1,0 +1,114 @@
+"""The one inbound path: a stored customer message goes to its open case, to a waiting survey, or to the bot.
+
+Every channel adapter (web chat, SMS; email threads and calls have their own entry into the same rules) stores
+the message first and then asks `decide` what it is for. A message in a conversation with an open case goes to
+that case and its specialist hears of it; only a clearly new matter, confirmed by the customer, goes back to
+the bot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import directory, notify, texts
+from .classification import classify
+from .config import Settings
+from .models import Case, CaseEvent, Conversation, Message, OutboxMessage
+from .outbox import enqueue
+
+OPEN = ("open", "taken_up")
+NEW_MATTER, SAME_MATTER = "/new_matter", "/same_matter"
+# Follow-ups reach the specialist in one email per window, not one per message.
+NOTIFY_WINDOW = timedelta(minutes=5)
+
+
+@dataclass
+class Decision:
+    """What became of a customer's message: replies to show, or text for the bot."""
+
+    replies: list[dict] = field(default_factory=list)  # {"text", "buttons"}
+    to_bot: Optional[str] = None
+    case: Optional[Case] = None
+
+
+def open_case(session: Session, conv: Conversation) -> Optional[Case]:
+    """The open case this conversation's messages belong to.
+
+    The conversation's own case, or on SMS and voice the newest open case of the same Twilio-verified number (a
+    text the next week starts a new conversation but is still about the same matter).
+    """
+    case = session.scalar(select(Case).where(Case.conversation_id == conv.id, Case.status.in_(OPEN))
+                          .order_by(Case.id.desc()).limit(1))
+    if case is None and conv.channel in ("sms", "voice") and conv.address:
+        case = session.scalar(
+            select(Case).join(Conversation, Case.conversation_id == Conversation.id)
+            .where(Conversation.channel.in_(("sms", "voice")), Conversation.address == conv.address,
+                   Case.status.in_(OPEN)).order_by(Case.id.desc()).limit(1))
+    return case
+
+
+def _pending_question(session: Session, conv: Conversation) -> Optional[Message]:
+    """The customer message we asked about ("a new matter?"), if that question is the latest thing we said."""
+    latest = session.scalar(select(Message).where(Message.conversation_id == conv.id, Message.direction == "out")
+                            .order_by(Message.id.desc()).limit(1))
+    pending_id = (latest.payload or {}).get("new_matter_for") if latest is not None and latest.payload else None
+    return session.get(Message, pending_id) if pending_id else None
+
+
+def decide(session: Session, settings: Settings, rasa, conv: Conversation, message: Message, text: str,
+           now: datetime) -> Decision:
+    """Route a stored customer message (`text` is what the bot would get: a clicked button's payload)."""
+    case = open_case(session, conv)
+    if case is None:
+        return Decision(to_bot=text)
+    pending = _pending_question(session, conv)
+    if pending is not None and text == NEW_MATTER:
+        return Decision(to_bot=pending.text)
+    if pending is not None and text == SAME_MATTER:
+        return Decision(replies=to_case(session, settings, case, pending, now), case=case)
+    topics = [t.key for t in directory.topic_labels(session)]
+    found = classify(text, rasa, topics, lang=conv.language, timeout=3.0) if not text.startswith("/") else None
+    if found is not None and found.confident and found.topic != case.topic:
+        labels = {t.key: t.labels for t in directory.topic_labels(session)}
+        topic = labels.get(found.topic, {}).get(conv.language, found.topic)
+        question = texts.say("new_matter_question", conv.language, topic=topic, name=case.specialist.name,
+                             ref=case.ref)
+        buttons = [{"title": texts.say("new_matter_yes", conv.language), "payload": NEW_MATTER},
+                   {"title": texts.say("new_matter_no", conv.language, name=case.specialist.name),
+                    "payload": SAME_MATTER}]
+        return Decision(replies=[{"text": question, "buttons": buttons, "new_matter_for": message.id}], case=case)
+    return Decision(replies=to_case(session, settings, case, message, now), case=case)
+
+
+def to_case(session: Session, settings: Settings, case: Case, message: Message, now: datetime) -> list[dict]:
+    """Put a customer's message on their case and tell the specialist; the customer hears it once per case."""
+    first = session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id,
+                                                      CaseEvent.kind == "customer_message").limit(1)) is None
+    session.add(CaseEvent(case_id=case.id, kind="customer_message", text=message.text[:5000], created_at=now,
+                          data={"message": message.id}))
+    _notify_specialist(session, settings, case, message.text, now)
+    if not first:
+        return []
+    return [{"text": texts.say("follow_up_ack", case.language, name=case.specialist.name, ref=case.ref),
+             "buttons": []}]
+
+
+def _notify_specialist(session: Session, settings: Settings, case: Case, text: str, now: datetime) -> None:
+    """One email per specialist and case per window: later messages in the window are added to it."""
+    window = int(now.timestamp() // NOTIFY_WINDOW.total_seconds())
+    key = f"case:{case.ref}:follow-up:{window}"
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    stamp = f"[{now:%H:%M} UTC] {text}"
+    if row is not None and row.status == "pending":
+        row.body = row.body.replace("\n\n--\n", f"\n{stamp}\n\n--\n", 1)
+        return
+    link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
+    contact = " / ".join(x for x in (case.customer_name, case.customer_email, case.customer_phone) if x) or "-"
+    enqueue(session, key=key, kind="email", recipient=case.specialist.email, case_id=case.id,
+            subject=f"[{case.ref}] Asiakas kirjoitti / The customer wrote — {case.customer_name or contact}",
+            body=f"Asiakas / Customer: {contact}\n\n{stamp}\n\n--\n{link}",
+            headers=notify.staff_headers(settings, case), not_before=now + NOTIFY_WINDOW)
