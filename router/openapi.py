@@ -18,6 +18,8 @@ NONBLANK = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
 BODIES: dict[str, dict[str, Any]] = {
     "note": {"type": "object", "required": ["text"], "additionalProperties": False,
              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NONBLANK}}},
+    "message": {"type": "object", "required": ["text"], "additionalProperties": False,
+                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NONBLANK}}},
     "reassign": {"type": "object", "minProperties": 1, "additionalProperties": False,
                  "properties": {"specialist": {"type": "string", "minLength": 1, "maxLength": 60},
                                 "topic": {"type": "string", "minLength": 1, "maxLength": 40}}},
@@ -66,6 +68,17 @@ def _action(summary: str, body: dict | None = None) -> dict:
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         op["responses"]["400"] = ERROR
+    return op
+
+
+def _message_operation() -> dict:
+    op = _action("Message the customer on their channel (web chat, SMS or email), as the case page does",
+                 BODIES["message"])
+    op["responses"]["201"] = {"description": "Sent; the case with `sent_on` (web, sms or email)",
+                              "content": {"application/json": {"schema": {"allOf": [
+                                  {"$ref": "#/components/schemas/CaseDetail"},
+                                  {"type": "object", "properties": {"sent_on": {"type": "string"}}}]}}}}
+    del op["responses"]["200"]
     return op
 
 
@@ -118,6 +131,18 @@ def document(base_url: str) -> dict:
                                "outcomes": {"type": "object"}, "customers": {"type": "integer"},
                                "customers_shown": {"$ref": "#/components/schemas/Count"}}},
                 "Case": {"type": "object", "required": list(case_props), "properties": case_props},
+                "Thread": {"type": "object", "required": ["session", "messages"], "properties": {
+                    "session": {"type": "string"},
+                    "messages": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "author", "name", "text", "buttons", "at"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "author": {"type": "string", "enum": ["customer", "bot", "staff"]},
+                            "name": {"type": "string", "nullable": True}, "text": {"type": "string"},
+                            "buttons": {"type": "array", "items": {
+                                "type": "object", "required": ["title", "payload"],
+                                "properties": {"title": {"type": "string"}, "payload": {"type": "string"}}}},
+                            "at": {"type": "string", "format": "date-time"}}}}}},
                 "CaseDetail": {"allOf": [{"$ref": "#/components/schemas/Case"}, {
                     "type": "object", "required": ["summary", "events"],
                     "properties": {"summary": {"type": "string"}, "events": {"type": "array", "items": {
@@ -144,6 +169,14 @@ def document(base_url: str) -> dict:
             "/api/v1/cases/{ref}/take-up": {"post": _action("Take the case up (the customer is told)")},
             "/api/v1/cases/{ref}/notes": {"post": _action("Add a note", BODIES["note"])},
             "/api/v1/cases/{ref}/reassign": {"post": _action("Reassign to a specialist or topic", BODIES["reassign"])},
+            "/api/v1/cases/{ref}/messages": {"post": _message_operation()},
+            "/api/chat/{session}": {"get": {
+                "summary": "The web chat's thread so far (or after message `after`): the widget redraws from it",
+                "parameters": [{"name": "session", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {"200": {"description": "Messages in order", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Thread"}}}}, "400": ERROR, "404": ERROR,
+                    "429": ERROR}}},
             "/api/chat": {"post": {
                 "summary": "The website chat: one customer message in, the assistant's replies out",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": BODIES["chat"]}}},

@@ -135,6 +135,26 @@ def api_reassign(ref: str):
                                                        topic=body.get("topic")))
 
 
+@bp.post("/cases/<ref>/messages")
+@token_required
+def api_message(ref: str):
+    """Message the customer on their channel, exactly as the case page's form does."""
+    body, error = _body("message")
+    if error:
+        return error
+    sent = {}
+
+    def act(s, c):
+        sent["channel"] = casework.message_customer(s, settings(), c, g.api_user, sanitize.clean(body["text"], 5000),
+                                                    clock())
+
+    response = _action(ref, act)
+    if isinstance(response, tuple):
+        return response
+    detail = response.get_json()
+    return jsonify({**detail, "sent_on": sent.get("channel")}), 201
+
+
 @bp.post("/cases/<ref>/resolve")
 @token_required
 def api_resolve(ref: str):
