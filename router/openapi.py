@@ -173,7 +173,8 @@ def document(base_url: str) -> dict:
             "/api/chat/{session}": {"get": {
                 "summary": "The web chat's thread so far (or after message `after`): the widget redraws from it",
                 "parameters": [{"name": "session", "in": "path", "required": True, "schema": {"type": "string"}},
-                               {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                               {"name": "after", "in": "query",
+                                "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 63 - 1}}],
                 "responses": {"200": {"description": "Messages in order", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Thread"}}}}, "400": ERROR, "404": ERROR,
                     "429": ERROR}}},

@@ -61,7 +61,7 @@ AUTHORS = {"customer": "customer", "bot": "bot", "system": "bot", "staff": "staf
 def thread(session_id: str):
     """The conversation so far (or after message `after`), so the widget can redraw it and see staff replies."""
     after = request.args.get("after", "0")
-    if not (after.isascii() and after.isdigit() and len(after) < 19):
+    if not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2 ** 63):
         return _error(400, "after must be a message id (a whole number)")
     conv = _live(session_id)
     if conv is None:

@@ -44,3 +44,35 @@ def test_markup_in_a_message_is_shown_as_text_and_never_run(live, page):
     expect(page.locator(".msg-bot p")).to_have_count(1)
     assert dialogs == []
     assert page.locator(".chat-log img").count() == 0
+
+
+def test_the_thread_survives_a_reload_and_the_specialist_s_reply_appears(live, page):
+    import requests
+
+    from router import users
+
+    page.goto(live.router_url + "/")
+    bot = page.locator(".msg-bot p")
+    say(page, "Hei, haluaisin perustaa kahvilan")
+    expect(bot.last).to_have_text("Ohjaan sinut oikealle asiantuntijalle. Mikä on nimesi?")
+    for text, count in (("Kaisa Kokeilija", 2), ("kaisa.k@example.org", 3), ("-", 4)):
+        say(page, text)
+        expect(bot).to_have_count(count)
+    page.get_by_role("button", name="Kyllä").click()
+    expect(bot.last).to_contain_text("Maija Esimerkki, yritysneuvoja, on yhteydessä sinuun viimeistään")
+    page.reload()  # the same thread, drawn from the server; answered buttons stay answered
+    expect(page.locator(".msg-me p")).to_have_count(5)
+    expect(bot.last).to_contain_text("Maija Esimerkki, yritysneuvoja")
+    expect(page.get_by_role("button", name="Kyllä")).to_be_disabled()
+    with live.sessions() as s:
+        user = users.create(s, email="maija.esimerkki@example.org", name="Maija Esimerkki",
+                            password="correct horse battery", specialist_key="maija")
+        token = users.issue_token(s, user)
+        s.commit()
+        ref = s.scalar(select(Case.ref))
+    requests.post(f"{live.router_url}/api/v1/cases/{ref}/messages", timeout=10,
+                  headers={"Authorization": f"Bearer {token}"}, json={"text": "Hei Kaisa, soitan huomenna."})
+    staff = page.locator(".msg-staff")
+    expect(staff.locator("p")).to_have_text("Hei Kaisa, soitan huomenna.", timeout=15000)  # polled in
+    expect(staff.locator(".msg-name")).to_have_text("Maija Esimerkki")
+    page.screenshot(path=str(REPORTS / "chat-thread.png"), full_page=True)

@@ -1,0 +1,82 @@
+"""After the handoff, on the real stack: the specialist and the customer keep talking on the customer's channel."""
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from router import users
+from router.models import Case, CaseEvent, User, utcnow
+
+pytestmark = pytest.mark.stack
+CUSTOMER = "+358401234567"
+
+
+def sms_texts(resp):
+    assert resp.status_code == 200
+    return [m.text for m in ET.fromstring(resp.content).findall("Message")]
+
+
+def token_for(live, email="matti.esimerkki@example.org", key="matti", name="Matti Esimerkki"):
+    with live.sessions() as s:
+        user = users.create(s, email=email, name=name, password="correct horse battery",
+                            specialist_key=key)
+        token = users.issue_token(s, user)
+        s.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def deliver_later(live, minutes=6):
+    """Run the worker as it would run a few minutes from now (follow-up notices are batched)."""
+    live.worker.clock = lambda: utcnow() + timedelta(minutes=minutes)
+    try:
+        live.worker.deliver()
+    finally:
+        live.worker.clock = utcnow
+
+
+def test_sms_customer_and_specialist_talk_after_the_handoff(live):
+    t = live.twilio
+    sms_texts(t.sms(CUSTOMER, "moi, tarttisin lainaa uuteen pakettiautoon"))
+    sms_texts(t.sms(CUSTOMER, "Timo Testaaja"))
+    sms_texts(t.sms(CUSTOMER, "Kuljetus Testaaja Oy"))
+    [done] = sms_texts(t.sms(CUSTOMER, "1"))
+    assert done.startswith("Matti Esimerkki")
+    with live.sessions() as s:
+        ref = s.scalar(select(Case.ref))
+    headers = token_for(live)
+    sent = requests.post(f"{live.router_url}/api/v1/cases/{ref}/messages", headers=headers, timeout=10,
+                         json={"text": "Hei Timo, soitan huomenna aamupäivällä."})
+    assert sent.status_code == 201 and sent.json()["sent_on"] == "sms"
+    live.worker.deliver()
+    [to_phone] = [m for m in live.twilio_api.received if "soitan huomenna" in m["Body"]]
+    assert to_phone["To"] == CUSTOMER
+    # The customer answers by SMS: it lands on the case, the specialist hears of it, the bot asks nothing.
+    answer = sms_texts(t.sms(CUSTOMER, "Sopii hyvin, olen tavattavissa koko päivän."))
+    assert len(answer) == 1 and "Matti Esimerkki" in answer[0] and "nimesi" not in answer[0]
+    with live.sessions() as s:
+        assert s.scalar(select(CaseEvent.text).where(CaseEvent.kind == "customer_message")) == \
+            "Sopii hyvin, olen tavattavissa koko päivän."
+    deliver_later(live)
+    notices = [m for m in live.smtp.to("matti.esimerkki@example.org") if "tavattavissa" in m.get_content()]
+    assert len(notices) == 1 and ref in notices[0]["Subject"]
+
+
+def test_web_chat_customer_sees_the_specialist_s_reply_in_the_thread(live):
+    session, turns = live.conversation("Hei, haluaisin perustaa kahvilan", "Kaisa Kokeilija",
+                                       "kaisa.k@example.org", "-", "/affirm")
+    assert "Maija Esimerkki" in turns[-1][0]["text"]
+    with live.sessions() as s:
+        ref = s.scalar(select(Case.ref))
+    headers = token_for(live, "maija.esimerkki@example.org", "maija", "Maija Esimerkki")
+    assert requests.post(f"{live.router_url}/api/v1/cases/{ref}/messages", headers=headers, timeout=10,
+                         json={"text": "Hei Kaisa! Onko teillä jo liiketoimintasuunnitelma?"}).status_code == 201
+    thread = requests.get(f"{live.router_url}/api/chat/{session}", timeout=10).json()
+    staff = [m for m in thread["messages"] if m["author"] == "staff"]
+    assert [(m["name"], m["text"]) for m in staff] == [
+        ("Maija Esimerkki", "Hei Kaisa! Onko teillä jo liiketoimintasuunnitelma?")]
+    reply = live.chat("Kyllä on, lähetän sen sähköpostilla.", session)
+    assert [r["text"] for r in reply["replies"]][0].startswith("Viestisi on välitetty")
+    with live.sessions() as s:
+        assert len(s.scalars(select(Case)).all()) == 1
