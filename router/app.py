@@ -132,14 +132,15 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
     from . import limits
     from .web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, pages, staff, survey_page,
                       twilio)
-    from .web.i18n import lang, t
+    from .web.i18n import label, lang, local, t
 
     csrf = CSRFProtect(app)
     # Machine-to-machine routes authenticate otherwise (signatures, tokens) and carry no browser session.
     for module in (chat, twilio, api_v1):
         csrf.exempt(module.bp)
     auth.init_app(app, settings)
-    app.jinja_env.globals.update(t=t, lang=lang)
+    app.jinja_env.globals.update(t=t, lang=lang, label=label)
+    app.jinja_env.filters["local"] = local
     for module in (health, chat, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
                    impact_admin):
         app.register_blueprint(module.bp)

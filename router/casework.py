@@ -41,7 +41,7 @@ def take_up(session: Session, settings: Settings, case: Case, user: Optional[Use
     _event(session, case, "taken_up", user, now, in_time=case.taken_up_in_time)
     notify.to_customer(session, settings, case, key=f"case:{case.ref}:taken-up",
                        text=texts.say("taken_up", case.language, **_values(settings, case, case.specialist)),
-                       subject=f"[{case.ref}] {settings.service_name}")
+                       subject=texts.say("taken_up_subject", case.language, **_values(settings, case, case.specialist)))
     return case
 
 
@@ -116,13 +116,13 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
     _event(session, case, "reassigned", user, now, f"{old_person.name} → {person.name}", old_topic=old_topic,
            topic=case.topic, old=old_person.key, new=person.key)
     notify.to_staff(session, settings, person, case, key=f"case:{case.ref}:reassigned:{now.isoformat()}",
-                    subject=f"Sinulle siirretty asia / Reassigned to you (viim. {_values(settings, case, person)['date']})",
+                    what=f"Siirretty sinulle ({old_person.name})",
                     body=f"{old_person.name} siirsi asian sinulle. / {old_person.name} passed this case to you.\n\n"
                          f"{case.summary}")
     if person.id != old_person.id:
         notify.to_customer(session, settings, case, key=f"case:{case.ref}:reassigned:{person.key}",
                            text=texts.say("reassigned", case.language, **_values(settings, case, person)),
-                           subject=f"[{case.ref}] {settings.service_name}")
+                           subject=texts.say("reassigned_subject", case.language, **_values(settings, case, person)))
     return case
 
 
@@ -141,3 +141,13 @@ def resolve(session: Session, settings: Settings, case: Case, user: Optional[Use
     session.flush()
     survey.schedule(session, settings, case, now)
     return case
+
+
+def fill_canned(text: str, case: Case, user: Optional[User]) -> str:
+    """A canned reply with the specialist's name, the reference and the customer's name filled in."""
+    values = {"name": user.name if user else case.specialist.name, "ref": case.ref,
+              "customer": case.customer_name or ""}
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+

@@ -184,9 +184,10 @@ class EmailChannel:
         message_id = self._store(session, conv, mail, text, now, case.id)
         if tell_specialist:
             enqueue(session, key=f"mail-thread:{message_id}", kind="email", recipient=case.specialist.email,
-                    subject=f"[{case.ref}] Asiakas vastasi / The customer replied", case_id=case.id,
+                    subject=notify.staff_subject(session, self.settings, case, "Asiakas vastasi"), case_id=case.id,
                     headers=notify.staff_headers(self.settings, case),
-                    body=f"{text or '-'}\n\n{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}")
+                    body=f"{text or '-'}\n\n{notify.case_facts(session, self.settings, case)}\n\n"
+                         f"{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}")
         return case.id
 
     def _hold(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
 from typing import Optional
 
 from sqlalchemy import select
@@ -72,13 +73,15 @@ def split_contact(contact: Optional[str]) -> tuple[Optional[str], Optional[str]]
     return None, phone
 
 
-def transcript(conv: Optional[Conversation]) -> str:
-    """The conversation as the specialist reads it."""
+def transcript(conv: Optional[Conversation], tz: str = "Europe/Helsinki") -> str:
+    """The conversation as the specialist reads it, in the agency's local time."""
     if conv is None:
         return ""
-    who = {"customer": "Asiakas / Customer", "bot": "Luukku", "staff": "Staff", "system": "System"}
-    return "\n".join(f"[{m.created_at:%d.%m. %H:%M} UTC] {who.get(m.author, m.author)}: {m.text}"
-                     for m in conv.messages)
+    who = {"customer": "Asiakas / Customer", "bot": "Luukku", "staff": "Henkilöstö / Staff",
+           "system": "Luukku", "unverified": "Varmentamaton / Unverified"}
+    zone = ZoneInfo(tz)
+    return "\n".join(f"[{m.created_at.replace(tzinfo=timezone.utc).astimezone(zone):%d.%m. %H.%M}] "
+                     f"{who.get(m.author, m.author)}: {m.text}" for m in conv.messages)
 
 
 def _result(case: Case, settings: Settings) -> HandoffResult:
@@ -146,13 +149,13 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
         case.summary or "-",
         "",
         "Keskustelu / Transcript:",
-        transcript(conv) or "-",
+        transcript(conv, settings.timezone) or "-",
         "",
         f"Avaa asia / Open the case: {link}",
         "Vastaa tähän viestiin, niin vastauksesi välitetään asiakkaalle. / Reply to this email to answer the customer.",
     ])
     enqueue(session, key=f"case:{case.ref}:specialist", kind="email", recipient=person.email,
-            subject=f"[{case.ref}] {topic_fi}: {case.customer_name or 'asiakas'} (viim. {due_fi})",
+            subject=notify.staff_subject(session, settings, case, "Uusi asia"),
             body=body, case_id=case.id, headers=notify.staff_headers(settings, case))
     if not notify_customer:
         return

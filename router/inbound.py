@@ -107,8 +107,8 @@ def _notify_specialist(session: Session, settings: Settings, case: Case, text: s
         row.body = row.body.replace("\n\n--\n", f"\n{stamp}\n\n--\n", 1)
         return
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
-    contact = " / ".join(x for x in (case.customer_name, case.customer_email, case.customer_phone) if x) or "-"
     enqueue(session, key=key, kind="email", recipient=case.specialist.email, case_id=case.id,
-            subject=f"[{case.ref}] Asiakas kirjoitti / The customer wrote — {case.customer_name or contact}",
-            body=f"Asiakas / Customer: {contact}\n\n{stamp}\n\n--\n{link}",
+            subject=notify.staff_subject(session, settings, case, "Asiakas kirjoitti"),
+            body=f"Asiakas kirjoitti / The customer wrote:\n\n{stamp}\n\n--\n"
+                 f"{notify.case_facts(session, settings, case)}\n\n{link}",
             headers=notify.staff_headers(settings, case), not_before=now + NOTIFY_WINDOW)

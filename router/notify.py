@@ -45,6 +45,39 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
     return kind
 
 
+def due_text(settings: Settings, case: Case, language: str = "fi") -> str:
+    """The promise's date as staff read it: "ti 1.12.2026"."""
+    from . import promise
+
+    return promise.format_day(promise.local_date(case.due_at, settings.timezone), language)
+
+
+def topic_label(session: Session, case: Case, language: str = "fi") -> str:
+    from .models import Topic
+
+    topic = session.get(Topic, case.topic)
+    return (topic.labels or {}).get(language, case.topic) if topic else case.topic
+
+
+def staff_subject(session: Session, settings: Settings, case: Case, what: str) -> str:
+    """What happened, about whom, by when: "[LK-…] Uusi asia: Rahoitus — Testi Asiakas, viimeistään ti 1.12.2026"."""
+    who = case.customer_name or case.customer_email or case.customer_phone or "asiakas"
+    return f"[{case.ref}] {what}: {topic_label(session, case)} — {who}, viimeistään {due_text(settings, case)}"
+
+
+def case_facts(session: Session, settings: Settings, case: Case) -> str:
+    """The lines every staff email about a case carries: the customer's contact details and the due date."""
+    return "\n".join([
+        f"Viite / Reference: {case.ref}",
+        f"Aihe / Topic: {topic_label(session, case)}",
+        f"Asiakas / Customer: {case.customer_name or '-'}{f' ({case.company})' if case.company else ''}",
+        f"Sähköposti / Email: {case.customer_email or '-'}",
+        f"Puhelin / Phone: {case.customer_phone or '-'}",
+        f"Määräaika / Due: {due_text(settings, case)}",
+        f"Asiantuntija / Specialist: {case.specialist.name}",
+    ])
+
+
 def _relay_token(settings: Settings, ref: str) -> str:
     return hmac.new(settings.secret_key.encode(), f"relay:{ref}".encode(), hashlib.sha256).hexdigest()[:20]
 
@@ -78,9 +111,10 @@ def staff_headers(settings: Settings, case: Case) -> dict[str, str]:
     return {"Reply-To": reply_address(settings, case.ref)}
 
 
-def to_staff(session: Session, settings: Settings, person: Specialist, case: Case, *, key: str, subject: str,
+def to_staff(session: Session, settings: Settings, person: Specialist, case: Case, *, key: str, what: str,
              body: str) -> None:
-    """Email a specialist about a case, with the link to it."""
+    """Email a specialist about a case: what happened in the subject, the contact details, the due date, the link."""
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
-    enqueue(session, key=key, kind="email", recipient=person.email, subject=f"[{case.ref}] {subject}",
-            body=f"{body}\n\n{link}", case_id=case.id, headers=staff_headers(settings, case))
+    enqueue(session, key=key, kind="email", recipient=person.email, subject=staff_subject(session, settings, case, what),
+            body=f"{body}\n\n{case_facts(session, settings, case)}\n\n{link}", case_id=case.id,
+            headers=staff_headers(settings, case))

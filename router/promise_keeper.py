@@ -71,11 +71,10 @@ def _responsible(session: Session, case: Case) -> list[Specialist]:
 
 
 def _remind(session: Session, settings: Settings, case: Case, now: datetime) -> None:
-    due = promise.format_day(promise.local_date(case.due_at, settings.timezone), "fi")
     for person in _responsible(session, case):
         notify.to_staff(session, settings, person, case, key=f"remind:{case.ref}:{person.key}",
-                        subject=f"Muistutus: ota asia työn alle tänään ({due}) / Reminder: take it up today",
-                        body=case.summary)
+                        what="Muistutus: ota työn alle tänään",
+                        body=f"Ota asia työn alle tänään. / Reminder: take it up today.\n\n{case.summary}")
     session.add(CaseEvent(case_id=case.id, kind="reminder", created_at=now))
 
 
@@ -92,7 +91,9 @@ def _escalate(session: Session, settings: Settings, case: Case, now: datetime) -
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     for email in recipients:
         enqueue(session, key=f"escalate:{case.ref}:{email}", kind="email", recipient=email, case_id=case.id,
-                subject=f"[{case.ref}] Lupaus ylittyi / Promise breached: {case.specialist.name}",
-                body=f"Asiaa ei ole otettu työn alle määräajassa. / Not taken up in time.\n\n{case.summary}\n\n{link}")
+                subject=notify.staff_subject(session, settings, case, f"Lupaus ylittyi ({case.specialist.name})"),
+                body=f"Asiaa ei ole otettu työn alle määräajassa. / Not taken up in time.\n\n"
+                     f"{notify.case_facts(session, settings, case)}\n\n{case.summary}\n\n{link}",
+                headers=notify.staff_headers(settings, case))
     session.add(CaseEvent(case_id=case.id, kind="escalated", text=", ".join(sorted(recipients.values())),
                           created_at=now))

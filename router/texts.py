@@ -147,6 +147,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "{service}: ditt ärende {ref} sköts nu av {name}, {title}, som kontaktar dig senast {date}.",
         "en": "{service}: your matter {ref} is now with {name}, {title}, who will contact you by {date}.",
     },
+    "taken_up_subject": {
+        "fi": "[{ref}] {name} on aloittanut asiasi käsittelyn",
+        "sv": "[{ref}] {name} har börjat med ditt ärende",
+        "en": "[{ref}] {name} has started on your matter",
+    },
+    "reassigned_subject": {
+        "fi": "[{ref}] Asiasi hoitaa nyt {name}",
+        "sv": "[{ref}] Ditt ärende sköts nu av {name}",
+        "en": "[{ref}] {name} now handles your matter",
+    },
     "staff_message_subject": {
         "fi": "[{ref}] Viesti asiantuntijalta", "sv": "[{ref}] Meddelande från experten",
         "en": "[{ref}] A message from your specialist",

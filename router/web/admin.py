@@ -9,7 +9,7 @@ from sqlalchemy import select
 import yaml
 
 from .. import directory, sanitize
-from ..models import Specialist
+from ..models import CannedReply, Specialist
 from ..routing import DAY_KEYS
 from . import db, field
 from .auth import role_required
@@ -107,3 +107,33 @@ def import_yaml():
         session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("admin.directory"))
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+@role_required("admin")
+def canned():
+    """Canned replies specialists can start a message from, per language."""
+    session = db()
+    if request.method == "POST":
+        title, text, language = field("title", limit=120).strip(), field("text", limit=4000).strip(), field("language")
+        if not title or not text or language not in ("fi", "sv", "en"):
+            flash(f"{t('title')}, {t('text')}, {t('language')}: fi, sv, en", "error")
+        else:
+            session.add(CannedReply(title=title, text=text, language=language))
+            session.commit()
+            flash(t("done"))
+        return redirect(url_for("admin.canned"))
+    rows = session.scalars(select(CannedReply).order_by(CannedReply.language, CannedReply.title)).all()
+    return render_template("staff/canned.html", rows=rows)
+
+
+@bp.post("/canned/<int:reply_id>/delete")
+@role_required("admin")
+def delete_canned(reply_id: int):
+    session = db()
+    row = session.get(CannedReply, reply_id)
+    if row is not None:
+        session.delete(row)
+        session.commit()
+        flash(t("done"))
+    return redirect(url_for("admin.canned"))

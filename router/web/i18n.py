@@ -1,7 +1,11 @@
 """Staff pages in Finnish, with English available."""
 from __future__ import annotations
 
-from flask import session
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import current_app, session
 from flask_login import current_user
 
 STAFF = {
@@ -35,7 +39,50 @@ STAFF = {
     "code_failed": ("Väärä vahvistuskoodi.", "Wrong verification code."),
     "second_factor": ("Kaksivaiheinen tunnistus", "Two-step verification"),
     "session_ended": ("Istunto päättyi. Kirjaudu uudelleen.", "Your session ended. Please sign in again."),
+    "search": ("Hae", "Search"), "search_hint": ("Viite, nimi, puhelin, sähköposti, yritys tai teksti",
+                                                 "Reference, name, phone, email, company or text"),
+    "results": ("Hakutulokset", "Search results"), "no_results": ("Ei osumia.", "Nothing found."),
+    "open_list": ("Avoimet", "Open"), "waiting_list": ("Työn alla", "In progress"),
+    "resolved_list": ("Ratkaistut", "Resolved"), "no_resolved": ("Ei ratkaistuja asioita.", "No resolved cases."),
+    "download": ("Lataa", "Download"), "canned": ("Valmis vastaus", "Canned reply"), "use": ("Käytä", "Use"),
+    "canned_replies": ("Valmiit vastaukset", "Canned replies"), "title": ("Otsikko", "Title"),
+    "text": ("Teksti", "Text"), "add": ("Lisää", "Add"), "delete": ("Poista", "Delete"),
+    "placeholders": ("Paikkamerkit: {name} = asiantuntijan nimi, {ref} = viite, {customer} = asiakkaan nimi",
+                     "Placeholders: {name} = specialist's name, {ref} = reference, {customer} = customer's name"),
+    "call": ("Soita", "Call"), "created": ("Saapui", "Arrived"),
+    # channels, outcomes and event kinds: shown as words, never as keys
+    "web": ("Verkkochat", "Web chat"), "sms": ("Tekstiviesti", "SMS"), "voice": ("Puhelu", "Phone call"),
+    "email_channel": ("Sähköposti", "Email"),
+    "company_founded": ("Yritys perustettu", "Company founded"),
+    "funding_granted": ("Rahoitus myönnetty", "Funding granted"),
+    "person_hired": ("Henkilö palkattu", "Person hired"), "premises_found": ("Toimitila löytyi", "Premises found"),
+    "company_located": ("Yritys sijoittui", "Company located here"),
+    "advice_given": ("Neuvottu", "Advice given"), "referred_elsewhere": ("Ohjattu muualle", "Referred elsewhere"),
+    "ev_taken_up": ("Otettu työn alle", "Taken up"), "ev_note": ("Muistiinpano", "Note"),
+    "ev_message": ("Viesti asiakkaalle", "Message to the customer"), "ev_reassigned": ("Siirretty", "Reassigned"),
+    "ev_resolved": ("Ratkaistu", "Resolved"), "ev_reminder": ("Muistutus", "Reminder"),
+    "ev_escalated": ("Eskaloitu", "Escalated"), "ev_customer_message": ("Asiakkaan viesti", "Customer's message"),
+    "ev_survey_answered": ("Palaute", "Feedback"), "ev_survey_sent": ("Palautekysely lähetetty", "Survey sent"),
+    "au_customer": ("Asiakas", "Customer"), "au_bot": ("Avustaja", "Assistant"), "au_staff": ("Henkilöstö", "Staff"),
+    "au_system": ("Palvelu", "Service"), "au_unverified": ("Varmentamaton lähettäjä", "Unverified sender"),
 }
+
+
+def label(key: str, prefix: str = "") -> str:
+    """A word for a stored key (channel, outcome, event, author); the key itself only if nothing is known."""
+    name = prefix + ("email_channel" if key == "email" and not prefix else key or "")
+    return t(name) if name in STAFF else (key or "-")
+
+
+def local(when: datetime | None, with_time: bool = True) -> str:
+    """A stored naive-UTC time in the agency's zone, the way the UI language writes it ("ti 1.12. 10.05")."""
+    if when is None:
+        return "-"
+    tz = ZoneInfo(current_app.extensions["luukku"]["settings"].timezone)
+    aware = when.replace(tzinfo=timezone.utc)
+    pattern = ("EEE d.M.yyyy HH.mm" if with_time else "EEE d.M.yyyy") if lang() == "fi" else \
+        ("EEE d MMM yyyy HH:mm" if with_time else "EEE d MMM yyyy")
+    return format_datetime(aware, pattern, tzinfo=tz, locale=lang())
 
 
 def lang() -> str:

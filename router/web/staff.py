@@ -1,12 +1,14 @@
 """Staff pages: my cases, the case page and its actions. Server-rendered, usable on a phone."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import case as sql_case, select
+from sqlalchemy import case as sql_case, func, or_, select
 
 from .. import access, casework, directory, promise, sanitize
-from ..models import Attachment, Case, CaseEvent, Conversation, Message, Specialist, Survey
+from ..models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from . import clock, db, settings
 from .i18n import t
 
@@ -38,23 +40,67 @@ def proven_conversations(session, case: Case) -> set[int]:
     return ids
 
 
+LISTS = {"open": ("open",), "waiting": ("taken_up",), "resolved": ("resolved",)}
+
+
 @bp.get("/")
 @login_required
 def my_cases():
+    """My cases (or, for leads and admins, all they may see), by state: open, in progress, resolved."""
     now = clock()
     session = db()
     today = access.local_today(now, settings().timezone)
     show_all = request.args.get("all") == "1" and access.sees_everyone(current_user)
-    query = select(Case).where(Case.status.in_(casework.OPEN), access.case_filter(session, current_user, today))
+    which = request.args.get("list", "active")
+    statuses = LISTS.get(which, casework.OPEN)
+    query = select(Case).where(Case.status.in_(statuses), access.case_filter(session, current_user, today))
     if not show_all and current_user.specialist_id:
         mine = [current_user.specialist_id, *access.covered_by(session, current_user, today)]
         query = query.where(Case.specialist_id.in_(mine) | (Case.first_specialist_id == current_user.specialist_id))
-    # Overdue first, then by due time.
-    overdue_first = sql_case((Case.due_at < now, 0), else_=1)
-    cases = session.scalars(query.order_by(overdue_first, Case.due_at).limit(500)).all()
+    if which == "resolved":
+        query = query.order_by(Case.resolved_at.desc())
+    else:  # overdue first, then by due time
+        query = query.order_by(sql_case((Case.due_at < now, 0), else_=1), Case.due_at)
+    cases = session.scalars(query.limit(500)).all()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=now, labels=labels, show_all=show_all,
-                           can_see_all=access.sees_everyone(current_user), tz=settings().timezone)
+                           which=which, can_see_all=access.sees_everyone(current_user))
+
+
+@bp.get("/search")
+@login_required
+def search():
+    """Cases by reference, name, phone, email, company or anything said in them; only cases the user may see."""
+    q = sanitize.one_line(request.args.get("q", ""), 100).strip()
+    session = db()
+    cases = []
+    if len(q) >= 2:
+        like = f"%{q.lower()}%"
+        digits = "".join(ch for ch in q if ch.isascii() and ch.isdigit())
+        said = select(Message.conversation_id).where(func.lower(Message.text).like(like))
+        matches = [func.lower(Case.ref).like(like), func.lower(Case.customer_name).like(like),
+                   func.lower(Case.customer_email).like(like), func.lower(Case.company).like(like),
+                   func.lower(Case.summary).like(like), Case.conversation_id.in_(said)]
+        if len(digits) >= 4:  # "040 123 4567" finds "+358401234567"
+            matches.append(Case.customer_phone.like(f"%{digits.lstrip('0')}%"))
+        today = access.local_today(clock(), settings().timezone)
+        cases = session.scalars(select(Case).where(or_(*matches), access.case_filter(session, current_user, today))
+                                .order_by(Case.created_at.desc()).limit(100)).all()
+    labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
+    return render_template("staff/cases.html", cases=cases, now=clock(), labels=labels, show_all=True, which="search",
+                           q=q, can_see_all=access.sees_everyone(current_user))
+
+
+@bp.get("/cases/<ref>/attachments/<int:attachment_id>")
+@login_required
+def attachment(ref: str, attachment_id: int):
+    """A file of the case, always as a download (never rendered in the browser: it came from outside)."""
+    case = _case_for(ref, access.READ)
+    found = db().scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id))
+    if found is None or found.data is None:
+        abort(404)
+    return send_file(io.BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=found.filename or "attachment", max_age=0)
 
 
 @bp.get("/cases/<ref>")
@@ -73,9 +119,13 @@ def case_page(ref: str):
     due_day = promise.format_day(promise.local_date(case.due_at, settings().timezone), "fi")
     can_act = access.permits(session, current_user, access.WRITE, case,
                              access.local_today(clock(), settings().timezone))
+    canned = session.scalars(select(CannedReply).where(CannedReply.language == case.language)
+                             .order_by(CannedReply.title)).all()
+    chosen = next((c for c in canned if str(c.id) == request.args.get("canned")), None)
+    draft = casework.fill_canned(chosen.text, case, current_user) if chosen else ""
     return render_template("staff/case.html", case=case, messages=messages, events=events, people=people,
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
-                           attachments=attachments, feedback=feedback, can_act=can_act)
+                           attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft)
 
 
 def _act(ref: str, action):

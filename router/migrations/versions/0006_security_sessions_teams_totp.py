@@ -1,4 +1,4 @@
-"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag, seen chat messages
+"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag, seen chat messages, canned replies
 
 Revision ID: 0006
 Revises: 0005
@@ -24,6 +24,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
+    op.create_table('canned_replies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     with op.batch_alter_table('specialists', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
     with op.batch_alter_table('outbox', schema=None) as batch_op:
@@ -48,3 +56,4 @@ def downgrade() -> None:
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sessions_user_id'))
     op.drop_table('staff_sessions')
+    op.drop_table('canned_replies')

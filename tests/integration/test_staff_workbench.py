@@ -1,0 +1,110 @@
+"""A specialist's day in the staff pages: search, lists, local times, words instead of keys, files, canned replies."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from router.models import Attachment, Case, Message
+
+from ..conftest import StaffClient
+
+
+def test_search_finds_by_reference_name_phone_email_company_and_text_within_the_user_s_cases(
+        signed_in, make_case, sessions):
+    mine = make_case(phone="+358401234567", email="anna@example.org", name="Anna Asiakas",
+                     text="Haluaisin avata kukkakaupan")
+    other = make_case(topic="funding", name="Olli Muu", text="Tarvitsemme lainaa kukkakaupalle")
+    with sessions() as s:
+        s.scalar(select(Case).where(Case.ref == mine)).company = "Kukka Oy"
+        s.commit()
+    maija = signed_in("maija")
+    for query in (mine, mine.lower(), "anna asiakas", "040 123 4567", "ANNA@example", "kukka oy", "kukkakaupan"):
+        html = maija.get(f"/staff/search?q={query}").get_data(as_text=True)
+        assert mine in html, query
+        assert other not in html, query  # Matti's case: not Maija's to see
+    assert other in signed_in("admin").get("/staff/search?q=kukkakaupalle").get_data(as_text=True)
+
+
+def test_lists_of_open_in_progress_and_resolved_cases(signed_in, make_case):
+    ref = make_case(email="anna@example.org")
+    maija = signed_in("maija")
+    assert ref in maija.get("/staff/?list=open").get_data(as_text=True)
+    maija.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/take-up", {})
+    assert ref not in maija.get("/staff/?list=open").get_data(as_text=True)
+    assert ref in maija.get("/staff/?list=waiting").get_data(as_text=True)
+    maija.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/resolve", {"outcome": "company_founded"})
+    resolved = maija.get("/staff/?list=resolved").get_data(as_text=True)
+    assert ref in resolved and "Yritys perustettu" in resolved and "company_founded" not in resolved
+
+
+def test_the_case_page_speaks_finnish_local_time_and_links_the_contact_details(signed_in, make_case, clock):
+    ref = make_case(phone="+358401234567", email="anna@example.org", channel="web")
+    maija = signed_in("maija")
+    maija.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/take-up", {})
+    html = maija.get(f"/staff/cases/{ref}").get_data(as_text=True)
+    assert "ma 30.11.2026 10.00" in html  # 08:00 UTC is 10.00 in Helsinki, written the Finnish way
+    assert "UTC" not in html
+    for raw in ("taken_up", ">web<", "company_founded", "· customer"):
+        assert raw not in re.sub(r'(value|name|id|class|href|action)="[^"]*"', "", html), raw
+    assert 'href="tel:+358401234567"' in html and 'href="mailto:anna@example.org' in html
+    assert "Verkkochat" in html and "Otettu työn alle" in html
+    english = maija.get("/staff/lang/en") and maija.get(f"/staff/cases/{ref}").get_data(as_text=True)
+    assert "Mon 30 Nov 2026 10:00" in english and "Web chat" in english
+
+
+def test_attachments_download_only_for_those_who_may_see_the_case(signed_in, make_case, sessions):
+    ref = make_case(email="anna@example.org")
+    with sessions() as s:
+        case = s.scalar(select(Case).where(Case.ref == ref))
+        message_id = s.scalar(select(Message.id).where(Message.conversation_id == case.conversation_id))
+        s.add(Attachment(case_id=case.id, message_id=message_id, filename="tarjous.html", content_type="text/html",
+                         size=30, data=b"<script>alert('x')</script>"))
+        s.commit()
+        attachment_id = s.scalar(select(Attachment.id))
+    path = f"/staff/cases/{ref}/attachments/{attachment_id}"
+    page = signed_in("maija").get(f"/staff/cases/{ref}").get_data(as_text=True)
+    assert path in page
+    got = signed_in("maija").get(path)
+    assert got.status_code == 200 and got.data == b"<script>alert('x')</script>"
+    assert got.headers["Content-Disposition"].startswith("attachment;") and "tarjous.html" in \
+        got.headers["Content-Disposition"]
+    assert got.mimetype == "application/octet-stream"  # never rendered as a page of ours
+    assert signed_in("matti").get(path).status_code == 403
+
+
+def test_an_admin_keeps_canned_replies_and_a_specialist_starts_a_message_from_one(signed_in, make_case):
+    admin = signed_in("admin")
+    resp = admin.post_form("/staff/admin/canned", "/staff/admin/canned", {
+        "title": "Tapaamisen vahvistus", "language": "fi",
+        "text": "Hei {customer}, vahvistan tapaamisemme. Viite {ref}. Terveisin {name}"})
+    assert resp.status_code == 302
+    ref = make_case(email="anna@example.org", name="Anna Asiakas")
+    maija = signed_in("maija")
+    page = maija.get(f"/staff/cases/{ref}").get_data(as_text=True)
+    canned_id = re.search(r'<option value="(\d+)">Tapaamisen vahvistus</option>', page).group(1)
+    filled = maija.get(f"/staff/cases/{ref}?canned={canned_id}").get_data(as_text=True)
+    assert f"Hei Anna Asiakas, vahvistan tapaamisemme. Viite {ref}. Terveisin Maija Esimerkki" in filled
+    assert signed_in("maija").get("/staff/admin/canned").status_code == 403
+
+
+def test_every_staff_email_says_what_happened_to_whom_by_when_with_the_contact_details(
+        signed_in, make_case, sessions):
+    from router.models import OutboxMessage
+
+    ref = make_case(email="anna@example.org", phone="+358401234567", name="Anna Asiakas")
+    maija = signed_in("maija")
+    maija.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/reassign", {"specialist": "sanna"})
+    maija_lead = signed_in("admin")
+    maija_lead.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/take-up", {})
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    [new] = [o for o in rows if o.idempotency_key.endswith(":specialist")]
+    [moved] = [o for o in rows if ":reassigned:" in o.idempotency_key and o.recipient == "sanna.testinen@example.org"]
+    [taken] = [o for o in rows if o.idempotency_key.endswith(":taken-up")]
+    assert new.subject == f"[{ref}] Uusi asia: Yrityksen perustaminen — Anna Asiakas, viimeistään ke 2.12.2026"
+    assert moved.subject.startswith(f"[{ref}] Siirretty sinulle (Maija Esimerkki): Yrityksen perustaminen — Anna")
+    for staff_mail in (new, moved):
+        assert "anna@example.org" in staff_mail.body and "+358401234567" in staff_mail.body
+        assert "ke 2.12.2026" in staff_mail.body and "UTC" not in staff_mail.body
+    assert taken.subject == f"[{ref}] Sanna Testinen on aloittanut asiasi käsittelyn"
