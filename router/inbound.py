@@ -44,11 +44,16 @@ def open_case(session: Session, conv: Conversation) -> Optional[Case]:
     case = session.scalar(select(Case).where(Case.conversation_id == conv.id, Case.status.in_(OPEN))
                           .order_by(Case.id.desc()).limit(1))
     if case is None and conv.channel in ("sms", "voice") and conv.address:
-        case = session.scalar(
-            select(Case).join(Conversation, Case.conversation_id == Conversation.id)
-            .where(Conversation.channel.in_(("sms", "voice")), Conversation.address == conv.address,
-                   Case.status.in_(OPEN)).order_by(Case.id.desc()).limit(1))
+        case = open_case_for_number(session, conv.address)
     return case
+
+
+def open_case_for_number(session: Session, number: str) -> Optional[Case]:
+    """The newest open case whose conversation came from this phone number on SMS or voice (Twilio-signed)."""
+    return session.scalar(
+        select(Case).join(Conversation, Case.conversation_id == Conversation.id)
+        .where(Conversation.channel.in_(("sms", "voice")), Conversation.address == number,
+               Case.status.in_(OPEN)).order_by(Case.id.desc()).limit(1))
 
 
 def _pending_question(session: Session, conv: Conversation) -> Optional[Message]:

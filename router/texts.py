@@ -39,12 +39,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your message has been passed on to {name}, who handles your matter {ref}.",
     },
     "new_matter_question": {
-        "fi": "Koskeeko tämä uutta asiaa ({topic})? Asiasi {ref} on jo {name}:n hoidossa.",
+        "fi": "Koskeeko tämä uutta asiaa ({topic})? Asiaasi {ref} hoitaa jo {name}.",
         "sv": "Gäller det här ett nytt ärende ({topic})? Ditt ärende {ref} sköts redan av {name}.",
         "en": "Is this a new matter ({topic})? Your matter {ref} is already with {name}.",
     },
     "new_matter_yes": {"fi": "Kyllä, uusi asia", "sv": "Ja, ett nytt ärende", "en": "Yes, a new matter"},
-    "new_matter_no": {"fi": "Ei, viesti {name}:lle", "sv": "Nej, till {name}", "en": "No, pass it to {name}"},
+    "new_matter_no": {"fi": "Ei, välitä viesti hoitajalleni", "sv": "Nej, till {name}", "en": "No, pass it to {name}"},
     "staff_joined": {
         "fi": "{name} liittyi keskusteluun.",
         "sv": "{name} anslöt till samtalet.",
@@ -81,7 +81,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Please write your matter as text and we will pass it to the right specialist.",
     },
     "voice_welcome": {
-        "fi": "Tervetuloa {service} yrityspalveluihin. Kerro lyhyesti, mitä asiasi koskee.",
+        "fi": "Tervetuloa {service} yrityspalveluihin. Kerro lyhyesti, mitä asiasi koskee. Palvelupisteeseen"
+              " pääset painamalla nolla.",
         "sv": "För service på svenska, tryck 8.",
         "en": "For service in English, press 9.",
     },
@@ -102,9 +103,43 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I will put you through to our specialist. {name}, {title}, will help you.",
     },
     "voice_callback": {
-        "fi": "{name}, {title}, soittaa sinulle takaisin viimeistään {date}. Saat vahvistuksen tekstiviestinä. Kiitos soitostasi.",
-        "sv": "{name}, {title}, ringer upp dig senast {date}. Du får en bekräftelse per sms. Tack för ditt samtal.",
-        "en": "{name}, {title}, will call you back by {date}. You will get a text message to confirm. Thank you for calling.",
+        "fi": "{name}, {title}, soittaa sinulle takaisin viimeistään {date}. Asiasi viite on {spelled}. Saat"
+              " vahvistuksen tekstiviestinä. Kiitos soitostasi.",
+        "sv": "{name}, {title}, ringer upp dig senast {date}. Ditt ärendes referens är {spelled}. Du får en"
+              " bekräftelse per sms. Tack för ditt samtal.",
+        "en": "{name}, {title}, will call you back by {date}. Your reference is {spelled}. You will get a text"
+              " message to confirm. Thank you for calling.",
+    },
+    "voice_no_number": {
+        "fi": "Numerosi ei näy meille, joten emme voi soittaa takaisin. Soita uudelleen numerosi näkyvänä tai"
+              " kirjoita osoitteeseen {email}. Kiitos soitostasi.",
+        "sv": "Ditt nummer syns inte, så vi kan inte ringa upp. Ring igen med synligt nummer eller skriv till"
+              " {email}. Tack för ditt samtal.",
+        "en": "Your number is hidden, so we cannot call you back. Please call again with your number shown or"
+              " write to {email}. Thank you for calling.",
+    },
+    "voice_open_case": {
+        "fi": "Asiaasi {spelled} hoitaa {name}. Paina 1, niin yhdistän hänelle, tai 2 jättääksesi hänelle"
+              " viestin. Jos soitat uudesta asiasta, kerro se nyt.",
+        "sv": "Ditt ärende {spelled} sköts av {name}. Tryck 1 för att kopplas till hen, eller 2 för att lämna ett"
+              " meddelande. Gäller det något nytt, berätta det nu.",
+        "en": "Your matter {spelled} is with {name}. Press 1 to be put through, or 2 to leave a message. If you"
+              " are calling about something new, tell me now.",
+    },
+    "voice_leave_message": {
+        "fi": "Kerro viestisi. {name} saa sen heti. Lopeta olemalla hetken hiljaa.",
+        "sv": "Säg ditt meddelande till {name}. Avsluta genom att vara tyst en stund.",
+        "en": "Please say your message for {name}. Stop by staying silent for a moment.",
+    },
+    "voice_message_taken": {
+        "fi": "Kiitos. Viestisi on välitetty: {name} näkee sen asiasi {spelled} yhteydessä. Näkemiin.",
+        "sv": "Tack. Ditt meddelande har skickats vidare till {name}, ärende {spelled}. Hej då.",
+        "en": "Thank you. Your message has been passed on to {name}, matter {spelled}. Goodbye.",
+    },
+    "voice_again": {
+        "fi": "En kuullut vastaustasi. Kerro vielä kerran lyhyesti, mitä asiasi koskee, tai paina nolla.",
+        "sv": "Jag hörde inte ditt svar. Berätta en gång till vad ärendet gäller, eller tryck noll.",
+        "en": "I did not hear you. Please tell me once more what your matter is about, or press zero.",
     },
     "voice_goodbye": {
         "fi": "Kiitos soitostasi. Näkemiin.",

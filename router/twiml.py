@@ -19,11 +19,12 @@ def sms_reply(texts: Sequence[str]) -> str:
 
 def say_and_gather(prompts: Sequence[tuple[str, str]], *, action: str, language: str, digits: int = 1,
                    speech: bool = True, timeout: int = 6, then: Optional[tuple[str, str]] = None) -> str:
-    """Say the prompts (text, language) inside a Gather; if nothing comes, say `then` and hang up."""
+    """Say the prompts (text, language) inside a Gather; silence comes back to `action` too (empty input), so the
+    service decides what happens next. `then` is said only if Twilio cannot reach `action` at all."""
     response = VoiceResponse()
     gather = Gather(input="speech dtmf" if speech else "dtmf", action=action, method="POST",
                     language=SPEECH_LANGUAGE.get(language, "fi-FI"), num_digits=digits, timeout=timeout,
-                    speech_timeout="auto" if speech else None, action_on_empty_result=False)
+                    speech_timeout="auto" if speech else None, action_on_empty_result=True)
     for text, lang in prompts:
         gather.say(text, language=SPEECH_LANGUAGE.get(lang, "fi-FI"))
     response.append(gather)
@@ -48,3 +49,9 @@ def say_and_hang_up(text: str, language: str) -> str:
     response.say(text, language=SPEECH_LANGUAGE.get(language, "fi-FI"))
     response.hangup()
     return str(response)
+
+
+def spell(ref: str) -> str:
+    """A reference read out one character at a time ("LK-AB12CD" → "L, K, A, B, 1, 2, C, D")."""
+    return ", ".join(ch for ch in ref if ch.isalnum())
+

@@ -95,7 +95,8 @@ def voice_gather():
                                              lang if lang in ("fi", "sv", "en") else "fi",
                                              sanitize.one_line(request.args.get("stage", "topic"), 20),
                                              sanitize.clean(form.get("SpeechResult", ""), 1000).strip(),
-                                             sanitize.one_line(form.get("Digits", ""), 20), clock()))
+                                             sanitize.one_line(form.get("Digits", ""), 20), clock(),
+                                             attempt=sanitize.number(request.args.get("try"), high=3)))
 
 
 @bp.post("/voice/dial-status")
@@ -103,6 +104,16 @@ def voice_gather():
 def voice_dial_status():
     return xml(_channels()["voice"].dial_status(sanitize.one_line(request.form.get("CallSid"), 64),
                                                 sanitize.one_line(request.form.get("DialCallStatus"), 20), clock()))
+
+
+@bp.post("/voice/status")
+@twilio_signed
+def voice_status():
+    """The number's "call status changes" webhook: a call that ended half-way still leaves a named callback."""
+    call_sid = sanitize.one_line(request.form.get("CallSid"), 64)
+    if call_sid:
+        _channels()["voice"].ended(call_sid, sanitize.one_line(request.form.get("CallStatus"), 20), clock())
+    return "", 204
 
 
 @bp.post("/voice/fallback")
