@@ -18,8 +18,9 @@ from sqlalchemy import create_engine, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from router import directory, impact  # noqa: E402
+from router.casework import directory  # noqa: E402
 from router.db import make_engine, make_sessionmaker  # noqa: E402
+from router.impact import rollups as impact
 from router.migrate import upgrade  # noqa: E402
 from router.models import Call, Case, Conversation, Specialist  # noqa: E402
 from tests.helpers import free_port, wait_until  # noqa: E402

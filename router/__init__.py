@@ -1,4 +1,4 @@
 """Luukku router: the one front door's web app, worker and command line."""
-from .app import create_app
+from router.app import create_app
 
 __all__ = ["create_app"]

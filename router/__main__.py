@@ -1,4 +1,4 @@
 """`python -m router …` is the `router` command."""
-from .cli import main
+from router.cli import main
 
 main()

@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from .models import Case, Specialist, User
+from router.models import Case, Specialist, User
 
 READ, WRITE = "read", "write"
 
@@ -66,6 +66,6 @@ def sees_everyone(user: Optional[User]) -> bool:
 
 
 def local_today(now: datetime, tz: str) -> date:
-    from .promise import local_date
+    from router.casework.promise import local_date
 
     return local_date(now, tz)

@@ -9,12 +9,12 @@ from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from . import config as config_mod, sanitize
-from .db import make_engine, make_sessionmaker
-from .models import utcnow
-from .rasa_client import RasaClient
-from .sms import SmsChannel
-from .voice import VoiceChannel
+from router import config as config_mod, sanitize
+from router.channels.sms import SmsChannel
+from router.channels.voice import VoiceChannel
+from router.db import make_engine, make_sessionmaker
+from router.inbound.rasa_client import RasaClient
+from router.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +129,10 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
                                    budget=settings.sms_reply_budget)
     extensions["voice"] = VoiceChannel(settings, extensions["sessions"], extensions["rasa"])
 
-    from . import limits
-    from .web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, pages, staff, survey_page,
-                      twilio)
-    from .web.i18n import label, lang, local, t
+    from router import limits
+    from router.web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, pages, staff,
+                            survey_page, twilio)
+    from router.web.i18n import label, lang, local, t
 
     csrf = CSRFProtect(app)
     # Machine-to-machine routes authenticate otherwise (signatures, tokens) and carry no browser session.
@@ -153,7 +153,7 @@ def create_internal_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None
     """The internal API for the action server, served on its own private listener and threads."""
     settings = config_mod.load(config)
     app = _base(settings, rasa, clock)
-    from .web import health, internal
+    from router.web import health, internal
 
     app.register_blueprint(health.bp)
     app.register_blueprint(internal.bp)

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import config as config_mod
-from .db import make_engine, make_sessionmaker
+from router import config as config_mod
+from router.db import make_engine, make_sessionmaker
 
 
 def _sessions():
@@ -33,7 +33,7 @@ def web(host: str, port: int | None, threads: int) -> None:
 
     from waitress.server import create_server
 
-    from .app import create_app, create_internal_app
+    from router.app import create_app, create_internal_app
 
     app = create_app()
     settings = app.extensions["luukku"]["settings"]
@@ -51,7 +51,7 @@ def web(host: str, port: int | None, threads: int) -> None:
 @click.option("--once", is_flag=True, help="Run each job once and exit.")
 def worker(once: bool) -> None:
     """Deliver the outbox and run the timers."""
-    from .worker import Worker
+    from router.worker import Worker
 
     settings, sessions = _sessions()
     config_mod.require_safe(settings, "the worker")
@@ -67,7 +67,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations."""
-    from .migrate import upgrade
+    from router.migrate import upgrade
 
     upgrade(config_mod.load().database_url)
     click.echo("database is up to date")
@@ -82,7 +82,7 @@ def directory() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def directory_load(path: Path) -> None:
     """Load topics and specialists from a YAML file."""
-    from . import directory as directory_mod
+    from router.casework import directory as directory_mod
 
     _, sessions = _sessions()
     with sessions() as session:
@@ -97,7 +97,7 @@ def directory_load(path: Path) -> None:
 @directory.command("count")
 def directory_count() -> None:
     """Print how many active specialists there are; exit 1 when none."""
-    from . import directory as directory_mod
+    from router.casework import directory as directory_mod
 
     _, sessions = _sessions()
     with sessions() as session:
@@ -110,9 +110,9 @@ def directory_count() -> None:
 @main.command()
 def classify() -> None:
     """Read JSON lines {"text": ...} on stdin; write topic, confidence, language and source per line."""
-    from . import directory as directory_mod
-    from .classification import classify as run
-    from .rasa_client import RasaClient
+    from router.casework import directory as directory_mod
+    from router.inbound.classification import classify as run
+    from router.inbound.rasa_client import RasaClient
 
     settings, sessions = _sessions()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, token=settings.rasa_token)
@@ -152,7 +152,7 @@ def users() -> None:
 def users_add(email: str, name: str, role: str, specialist_key: str | None, language: str, team: str,
               password: str) -> None:
     """Create a staff user (the password is asked for, or --password)."""
-    from . import users as users_mod
+    from router import users as users_mod
 
     if role == "specialist" and not specialist_key:
         click.echo("note: a specialist without --specialist sees no cases until linked to the directory", err=True)
@@ -173,8 +173,8 @@ def users_token(email: str) -> None:
     """Issue a new API token for a user (printed once; the previous one stops working)."""
     from sqlalchemy import func, select
 
-    from . import users as users_mod
-    from .models import User
+    from router import users as users_mod
+    from router.models import User
 
     _, sessions = _sessions()
     with sessions() as session:
@@ -190,7 +190,7 @@ def users_token(email: str) -> None:
 @click.argument("email")
 def users_totp(email: str) -> None:
     """Turn on the second factor (TOTP) for a user; prints the otpauth:// URI for their authenticator app once."""
-    from . import users as users_mod
+    from router import users as users_mod
 
     _, sessions = _sessions()
     with sessions() as session:
@@ -211,7 +211,7 @@ def nlu() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def export_corrections(out: Path | None) -> None:
     """Write topic corrections as Rasa NLU examples (YAML) for review before the next training round."""
-    from .corrections import export
+    from router.casework.corrections import export
 
     _, sessions = _sessions()
     with sessions() as session:
@@ -231,7 +231,7 @@ def impact_group() -> None:
 @impact_group.command("rebuild")
 def impact_rebuild() -> None:
     """Recompute every month's figures (the worker keeps the last two months fresh by itself)."""
-    from . import impact
+    from router.impact import rollups as impact
 
     settings, sessions = _sessions()
     with sessions() as session:

@@ -8,7 +8,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Settings
+from router.config import Settings
 
 
 def address() -> str:
@@ -74,7 +74,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded):
         if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
-            from .web.i18n import t
+            from router.web.i18n import t
 
             return render_template("staff/login.html", error=t("login_throttled"), oidc=None), 429
         retry = {"Retry-After": "60"}

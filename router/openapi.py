@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from jsonschema import Draft7Validator
 
-from .casework import OUTCOMES
+from router.casework.actions import OUTCOMES
 
 NULLABLE_STR = {"type": "string", "nullable": True}
 MONTH = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # a range whose start is after its end is simply empty

@@ -10,11 +10,13 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import sessionmaker
 
-from . import impact, outbox, promise_keeper, survey
-from .config import Settings
-from .models import utcnow
-from .senders import make_senders
-from .sms_policy import SmsPolicy
+from router.casework import promise_keeper, survey
+from router.config import Settings
+from router.delivery import outbox
+from router.delivery.senders import make_senders
+from router.delivery.sms_policy import SmsPolicy
+from router.impact import rollups as impact
+from router.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,8 @@ class Worker:
         if time.monotonic() < self.next_poll:
             return
         self.next_poll = time.monotonic() + self.settings.imap_interval
-        from .mailbox import MailboxPoller
-        from .rasa_client import RasaClient
+        from router.channels.mailbox import MailboxPoller
+        from router.inbound.rasa_client import RasaClient
 
         MailboxPoller(self.settings, self.sessions, RasaClient(self.settings.rasa_url, self.settings.rasa_timeout,
                                  token=self.settings.rasa_token),

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from router.app import create_app
+from router.casework import directory
 from router.db import make_engine, make_sessionmaker
-from router import directory
 from router.migrate import upgrade
 
 from .helpers import ScriptedRasa
@@ -234,8 +234,9 @@ def signed_in(phone_app, staff):
 @pytest.fixture
 def make_case(sessions, clock):
     """Open a case the way a channel does: conversation, first message, handoff."""
-    from router import config as config_mod, conversation
-    from router.handoff import HandoffRequest, hand_off
+    from router import config as config_mod
+    from router.inbound import conversation
+    from router.casework.handoff import HandoffRequest, hand_off
 
     def make(topic="founding", language="fi", channel="web", text="Haluaisin perustaa kahvilan", email=None,
              phone=None, name="Testi Asiakas", when=None, specialist=None):

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import requests
 from aiosmtpd.controller import Controller
 
-from router.rasa_client import RasaUnavailable
+from router.inbound.rasa_client import RasaUnavailable
 
 
 def free_port() -> int:

@@ -11,13 +11,14 @@ import requests
 from sqlalchemy import delete
 from waitress.server import create_server
 
-from router import config, directory
+from router import config
 from router.app import create_app, create_internal_app
+from router.casework import directory
 from router.models import (Attachment, Call, Case, CaseEvent, Conversation, MailReceipt, Message, NluCorrection,
                            OptOut, OutboxMessage, StaffSession, Survey, User, ImpactRollup, ImpactFigure, Story,
                            utcnow)
-from router.senders import SmtpSender
-from router.twilio_sms import TwilioSmsSender
+from router.delivery.senders import SmtpSender
+from router.delivery.twilio_sms import TwilioSmsSender
 from router.worker import Worker
 
 from .helpers import SmtpServer, TwilioWebhooks, free_port, http_ok, wait_until

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
-from .. import sanitize
-from ..config import Settings
+from router import sanitize
+from router.config import Settings
 
 
 def field(name: str, default: str = "", limit: int = 2000) -> str:

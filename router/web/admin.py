@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 import yaml
 
-from .. import directory, sanitize
-from ..models import CannedReply, Specialist
-from ..routing import DAY_KEYS
-from . import db, field
-from .auth import role_required
-from .i18n import t
+from router import sanitize
+from router.casework import directory
+from router.casework.routing import DAY_KEYS
+from router.models import CannedReply, Specialist
+from router.web import db, field
+from router.web.auth import role_required
+from router.web.i18n import t
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 

@@ -6,9 +6,10 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from .. import access, casework, openapi as api_doc, sanitize, users
-from ..models import Case, CaseEvent
-from . import clock, db, settings
+from router import access, openapi as api_doc, sanitize, users
+from router.casework import actions as casework
+from router.models import Case, CaseEvent
+from router.web import clock, db, settings
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -167,6 +168,6 @@ def api_resolve(ref: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    from ..openapi import document
+    from router.openapi import document
 
     return jsonify(document(settings().public_base_url))

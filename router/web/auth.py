@@ -7,16 +7,15 @@ from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request,
-                   session as http_session, url_for)
+from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session as http_session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import delete
 
-from .. import sanitize, users
-from ..config import Settings
-from ..models import StaffSession, User
-from . import clock, db, settings
-from .i18n import t
+from router import sanitize, users
+from router.config import Settings
+from router.models import StaffSession, User
+from router.web import clock, db, settings
+from router.web.i18n import t
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 login_manager = LoginManager()

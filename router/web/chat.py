@@ -6,9 +6,10 @@ from datetime import timedelta
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 
-from .. import conversation, openapi as api_doc, sanitize
-from ..models import Message
-from . import clock, db, rasa, settings
+from router import openapi as api_doc, sanitize
+from router.inbound import conversation
+from router.models import Message
+from router.web import clock, db, rasa, settings
 
 bp = Blueprint("chat", __name__)
 MAX_TEXT = 4000

@@ -3,8 +3,8 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..models import OutboxMessage
-from . import db, settings
+from router.models import OutboxMessage
+from router.web import db, settings
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from . import db, rasa
+from router.web import db, rasa
 
 bp = Blueprint("health", __name__)
 

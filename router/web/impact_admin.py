@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..models import ImpactFigure, Story, Survey
-from . import db, field
-from .auth import role_required
-from .i18n import t
+from router.models import ImpactFigure, Story, Survey
+from router.web import db, field
+from router.web.auth import role_required
+from router.web.i18n import t
 
 bp = Blueprint("impact_admin", __name__, url_prefix="/staff/admin/impact")
 

@@ -9,9 +9,10 @@ import json
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
-from .. import charts, directory, impact
-from ..models import Specialist
-from . import clock, db, settings
+from router.casework import directory
+from router.impact import charts, rollups as impact
+from router.models import Specialist
+from router.web import clock, db, settings
 
 bp = Blueprint("impact", __name__)
 LANGS = ("fi", "sv", "en")

@@ -6,10 +6,11 @@ import hmac
 from flask import Blueprint, abort, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from .. import conversation, directory, menu
-from ..handoff import HandoffError, HandoffRequest, hand_off, split_contact
-from ..models import utcnow
-from . import db, settings
+from router.casework import directory
+from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
+from router.inbound import conversation, menu
+from router.models import utcnow
+from router.web import db, settings
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")
 

@@ -1,7 +1,7 @@
 """Public pages: the agency's example page with the chat widget."""
 from flask import Blueprint, render_template
 
-from . import settings
+from router.web import settings
 
 bp = Blueprint("pages", __name__)
 

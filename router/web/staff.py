@@ -7,10 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case, func, or_, select
 
-from .. import access, casework, directory, promise, sanitize
-from ..models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
-from . import clock, db, settings
-from .i18n import t
+from router import access, sanitize
+from router.casework import actions as casework, directory, promise
+from router.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
+from router.web import clock, db, settings
+from router.web.i18n import t
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from .. import sanitize, survey
-from . import clock, db, settings
+from router import sanitize
+from router.casework import survey
+from router.web import clock, db, settings
 
 bp = Blueprint("survey", __name__)
 QUESTION = {

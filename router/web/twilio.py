@@ -7,10 +7,11 @@ from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from .. import sanitize, twiml
-from ..models import OutboxMessage
-from ..sms import InboundSms
-from . import clock, db, settings
+from router import sanitize
+from router.channels import twiml
+from router.channels.sms import InboundSms
+from router.models import OutboxMessage
+from router.web import clock, db, settings
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from router import impact
+from router.impact import rollups as impact
 from router.models import Call, Case, Conversation, Specialist, Survey
 
 from ..impact_data import seed

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from router import users
+from router.casework.survey import link
 from router.models import Case, Survey, utcnow
-from router.survey import link
 from router.worker import Worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
@@ -109,7 +109,7 @@ def test_full_scenario_chat_take_up_resolve_survey_sms_answer(live, accounts, pa
 def test_the_customer_answers_the_survey_page(live, accounts, page):
     ref = chat_case(live, "etsimme toimitilaa leipomolle", "leipuri@example.org")
     with live.sessions() as s:
-        from router import casework
+        from router.casework import actions as casework
 
         case = s.scalar(select(Case).where(Case.ref == ref))
         casework.resolve(s, live.settings, case, None, case.created_at + timedelta(hours=1))

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from router.mailbox import MailboxPoller
+from router.channels.mailbox import MailboxPoller
 from router.models import Case
 
 from ..helpers import ImapServer, mail

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from router.casework.promise import due_at, format_day, local_date
 from router.models import Case
-from router.promise import due_at, format_day, local_date
 
 from ..live_stack import RASA_TOKEN, ROOT
 

@@ -10,7 +10,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from sqlalchemy import select
 
-from router import mailparse, menu, sanitize, survey, twiml, users
+from router import sanitize, users
+from router.casework import survey
+from router.channels import mailparse, twiml
+from router.inbound import menu
 from router.models import User
 
 from .conftest import EXAMPLES

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from router import directory
+from router.casework import directory
 from router.models import Specialist
 
 from ..conftest import EXAMPLE_DIRECTORY

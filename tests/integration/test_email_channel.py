@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from router import config
-from router.mailbox import MailboxPoller
+from router.channels.mailbox import MailboxPoller
+from router.delivery.outbox import deliver_due
+from router.delivery.senders import SmtpSender
 from router.models import Attachment, Case, MailReceipt, Message, OutboxMessage
-from router.outbox import deliver_due
-from router.senders import SmtpSender
 
 from ..helpers import ImapServer, SmtpServer, mail
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from router import impact
+from router.impact import rollups as impact
 from router.models import utcnow
 
 from ..impact_data import seed

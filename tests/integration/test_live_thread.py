@@ -113,8 +113,8 @@ def test_a_staff_reply_appears_in_the_widget_thread_and_the_copy_waits_until_uns
                        ("staff", "Maija Esimerkki", "Hei! Soitan huomenna kello 10.")]
     last = thread["messages"][-1]["id"]
     assert chat.get(f"/api/chat/{session}?after={last}").get_json()["messages"] == []
-    from router.outbox import deliver_due
-    from router.senders import RecordingSender
+    from router.delivery.outbox import deliver_due
+    from router.delivery.senders import RecordingSender
 
     email = RecordingSender()
     deliver_due(phone_app.extensions["luukku"]["sessions"], {"email": email, "sms": RecordingSender()},
@@ -130,8 +130,8 @@ def test_a_customer_who_left_gets_the_staff_reply_by_email(chat, internal_phone,
     handed_off(chat, internal_phone, rasa)
     ref = _ref(sessions)
     phone_app.test_client().post(f"/api/v1/cases/{ref}/messages", json={"text": "Tarvitsen liitteen."}, headers=token)
-    from router.outbox import deliver_due
-    from router.senders import RecordingSender
+    from router.delivery.outbox import deliver_due
+    from router.delivery.senders import RecordingSender
 
     email = RecordingSender()
     deliver_due(phone_app.extensions["luukku"]["sessions"], {"email": email, "sms": RecordingSender()}, clock.now)

@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from router import config, outbox
+from router import config
 from router.db import make_engine, make_sessionmaker
+from router.delivery import outbox
+from router.delivery.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
+from router.delivery.senders import RecordingSender, SmtpSender, message_id
 from router.models import OutboxMessage
-from router.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
-from router.senders import RecordingSender, SmtpSender, message_id
 
 from ..helpers import SmtpServer
 

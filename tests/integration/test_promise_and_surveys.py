@@ -4,10 +4,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from router import config, survey
+from router import config
+from router.casework import survey
 from router.db import make_engine, make_sessionmaker
+from router.delivery.senders import RecordingSender
 from router.models import CaseEvent, OptOut, OutboxMessage, Survey
-from router.senders import RecordingSender
 from router.worker import Worker
 
 from ..conftest import PUBLIC

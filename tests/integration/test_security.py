@@ -291,9 +291,9 @@ def test_one_chat_session_is_limited_and_others_go_on(client):
 
 # --- SMS pumping ---------------------------------------------------------------------------------------------------
 def _deliver(sessions, settings, now):
-    from router.outbox import deliver_due
-    from router.senders import RecordingSender
-    from router.sms_policy import SmsPolicy
+    from router.delivery.outbox import deliver_due
+    from router.delivery.senders import RecordingSender
+    from router.delivery.sms_policy import SmsPolicy
 
     sms = RecordingSender()
     deliver_due(sessions, {"sms": sms, "email": RecordingSender()}, now, sms_policy=SmsPolicy.from_settings(settings))

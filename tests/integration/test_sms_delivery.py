@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from router import config
+from router.delivery.outbox import deliver_due, enqueue
+from router.delivery.twilio_sms import TwilioSmsSender
 from router.models import OptOut, OutboxMessage
-from router.outbox import deliver_due, enqueue
-from router.twilio_sms import TwilioSmsSender
 
 from ..twilio_standin import TwilioStandIn
 

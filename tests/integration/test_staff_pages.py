@@ -154,7 +154,7 @@ def test_the_transcript_spans_the_customer_s_channels(signed_in, make_case, twil
 
 
 def test_a_domestic_phone_number_is_stored_in_international_form():
-    from router.handoff import split_contact
+    from router.casework.handoff import split_contact
 
     assert split_contact("040 123 4567") == (None, "+358401234567")
     assert split_contact("00358 40 123 4567") == (None, "+358401234567")

@@ -1,9 +1,9 @@
 import pytest
 
-from router.classification import classify
-from router.keywords import classify as keywords
-from router.language import detect
-from router.rasa_client import RasaUnavailable
+from router.inbound.classification import classify
+from router.inbound.keywords import classify as keywords
+from router.inbound.language import detect
+from router.inbound.rasa_client import RasaUnavailable
 
 
 @pytest.mark.parametrize("text, topic", [

@@ -1,7 +1,7 @@
 """Parsing inbound mail: charsets, HTML-only mail, attachments, automatic mail, broken MIME."""
-from router.email_channel import is_automatic
-from router.mailparse import parse
-from router.mailtext import strip_reply
+from router.channels.email import is_automatic
+from router.channels.mailparse import parse
+from router.channels.mailtext import strip_reply
 
 from ..helpers import mail
 
@@ -68,7 +68,7 @@ def test_quotes_and_signatures_are_stripped():
 
 
 def test_the_classifier_sees_the_matter_without_greetings_and_signatures():
-    from router.mailtext import for_classifier
+    from router.channels.mailtext import for_classifier
 
     text = ("Hyvä vastaanottaja,\n\nolemme kasvava yritys ja etsimme kolmea kehittäjää.\n\nYstävällisin terveisin\n"
             "Liisa Esimerkki\nToimitusjohtaja")

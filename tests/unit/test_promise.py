@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import pytest
 
-from router.promise import add_working_days, due_at, format_day, is_working_day, local_date
+from router.casework.promise import add_working_days, due_at, format_day, is_working_day, local_date
 
 
 @pytest.mark.parametrize("contact, due", [

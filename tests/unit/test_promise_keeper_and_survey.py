@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from router.promise import due_at
-from router.promise_keeper import due_actions
-from router.survey import parse_score, send_time
+from router.casework.promise import due_at
+from router.casework.promise_keeper import due_actions
+from router.casework.survey import parse_score, send_time
 
 
 def actions(contact, now, **state):
@@ -56,7 +56,7 @@ def test_surveys_go_out_within_sensible_hours_on_working_days(resolved, expected
 
 
 def test_month_arithmetic_for_the_impact_range():
-    from router.impact import month_bounds, months_between, shift_month
+    from router.impact.rollups import month_bounds, months_between, shift_month
 
     assert shift_month("2026-11", -11) == "2025-12" and shift_month("2026-01", -1) == "2025-12"
     assert shift_month("2000-03", -11) == "2000-01"

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from router.routing import Candidate, choose, is_working_now
+from router.casework.routing import Candidate, choose, is_working_now
 
 PERIOD = (date(2026, 11, 30), date(2026, 12, 2))
 HOURS = {d: ["08:00", "16:00"] for d in ("mon", "tue", "wed", "thu", "fri")}

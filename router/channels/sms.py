@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import conversation, inbound, survey, texts
-from .config import Settings
-from .conversation import Reply
-from .models import Conversation, Message, OptOut
-from .outbox import enqueue
-from .store import insert_ignore
+from router import texts
+from router.casework import survey
+from router.config import Settings
+from router.delivery.outbox import enqueue
+from router.inbound import conversation, receive as inbound
+from router.inbound.conversation import Reply
+from router.models import Conversation, Message, OptOut
+from router.store import insert_ignore
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import conversation, directory, inbound, menu, promise, texts, twiml
-from .classification import classify
-from .config import Settings
-from .handoff import HandoffRequest, hand_off
-from .models import Call, Case, Conversation, Message, Specialist
-from .outbox import enqueue
-from .routing import is_working_now
-from .store import insert_ignore
+from router import texts
+from router.casework import directory, promise
+from router.casework.handoff import HandoffRequest, hand_off
+from router.casework.routing import is_working_now
+from router.channels import twiml
+from router.config import Settings
+from router.delivery.outbox import enqueue
+from router.inbound import conversation, receive as inbound, menu
+from router.inbound.classification import classify
+from router.models import Call, Case, Conversation, Message, Specialist
+from router.store import insert_ignore
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("fi", "sv", "en")

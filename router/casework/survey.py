@@ -10,12 +10,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import notify, texts
-from .config import Settings
-from .models import Case, CaseEvent, OptOut, Survey, User
-from .outbox import enqueue
-from .promise import is_working_day
-from .store import insert_ignore
+from router import texts
+from router.casework.promise import is_working_day
+from router.config import Settings
+from router.delivery import notify
+from router.delivery.outbox import enqueue
+from router.models import Case, CaseEvent, OptOut, Survey, User
+from router.store import insert_ignore
 
 WORDS = {"yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "nelja": 4, "viisi": 5,
          "ett": 1, "en": 1, "två": 2, "tva": 2, "tre": 3, "fyra": 4, "fem": 5,

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from . import texts
-from .models import Topic
+from router import texts
+from router.models import Topic
 
 
 def choices(topics: Sequence[Topic]) -> list[Topic]:

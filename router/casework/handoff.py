@@ -11,10 +11,12 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import directory, notify, promise, texts
-from .config import Settings
-from .models import Case, Conversation, Specialist
-from .outbox import enqueue
+from router import texts
+from router.casework import directory, promise
+from router.config import Settings
+from router.delivery import notify
+from router.delivery.outbox import enqueue
+from router.models import Case, Conversation, Specialist
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -10,9 +10,9 @@ from typing import Mapping, Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Message, OptOut, OutboxMessage, User
-from .sms_policy import SmsPolicy
-from .store import insert_ignore
+from router.delivery.sms_policy import SmsPolicy
+from router.models import Message, OptOut, OutboxMessage, User
+from router.store import insert_ignore
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional
 
-from . import keywords, language
-from .rasa_client import RasaUnavailable
+from router.inbound import keywords, language
+from router.inbound.rasa_client import RasaUnavailable
 
 # Below this, a channel that cannot ask back (email) goes to the general service desk.
 CONFIDENT = 0.45

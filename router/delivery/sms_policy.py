@@ -9,8 +9,8 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .config import Settings
-from .models import OutboxMessage
+from router.config import Settings
+from router.models import OutboxMessage
 
 
 def country_of(number: str) -> Optional[str]:

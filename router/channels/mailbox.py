@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from . import mailparse
-from .config import Settings
-from .email_channel import EmailChannel
-from .models import MailReceipt
-from .store import insert_ignore
+from router.channels import mailparse
+from router.channels.email import EmailChannel
+from router.config import Settings
+from router.models import MailReceipt
+from router.store import insert_ignore
 
 log = logging.getLogger(__name__)
 BATCH = 100  # per poll, so a flood is worked through in turns and other work goes on

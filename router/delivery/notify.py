@@ -8,9 +8,9 @@ from typing import Iterable, Optional
 
 from sqlalchemy.orm import Session
 
-from .config import Settings
-from .models import Case, Conversation, Specialist
-from .outbox import enqueue
+from router.config import Settings
+from router.delivery.outbox import enqueue
+from router.models import Case, Conversation, Specialist
 
 
 def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
@@ -47,13 +47,13 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
 
 def due_text(settings: Settings, case: Case, language: str = "fi") -> str:
     """The promise's date as staff read it: "ti 1.12.2026"."""
-    from . import promise
+    from router.casework import promise
 
     return promise.format_day(promise.local_date(case.due_at, settings.timezone), language)
 
 
 def topic_label(session: Session, case: Case, language: str = "fi") -> str:
-    from .models import Topic
+    from router.models import Topic
 
     topic = session.get(Topic, case.topic)
     return (topic.labels or {}).get(language, case.topic) if topic else case.topic

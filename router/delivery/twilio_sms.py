@@ -7,8 +7,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .config import Settings
-from .outbox import Outgoing, PermanentFailure, TemporaryFailure
+from router.config import Settings
+from router.delivery.outbox import Outgoing, PermanentFailure, TemporaryFailure
 
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 

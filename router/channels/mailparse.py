@@ -9,7 +9,7 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from typing import Optional
 
-from . import sanitize
+from router import sanitize
 
 MAX_TEXT = 100_000  # characters of a mail's text kept; a specialist reads the rest in the raw source if needed
 # Charsets Finnish mail really arrives in, tried in order when the declared one fails.

@@ -7,7 +7,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import NluCorrection
+from router.models import NluCorrection
 
 
 class _Block(str):

@@ -14,11 +14,13 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import directory, notify, texts
-from .classification import classify
-from .config import Settings
-from .models import Case, CaseEvent, Conversation, Message, OutboxMessage
-from .outbox import enqueue
+from router import texts
+from router.casework import directory
+from router.config import Settings
+from router.delivery import notify
+from router.delivery.outbox import enqueue
+from router.inbound.classification import classify
+from router.models import Case, CaseEvent, Conversation, Message, OutboxMessage
 
 OPEN = ("open", "taken_up")
 NEW_MATTER, SAME_MATTER = "/new_matter", "/same_matter"

@@ -9,8 +9,8 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .models import Case, Specialist, Topic
-from .routing import DAY_KEYS, Candidate, choose
+from router.casework.routing import DAY_KEYS, Candidate, choose
+from router.models import Case, Specialist, Topic
 
 LANGUAGES = ("fi", "sv", "en")
 

@@ -11,10 +11,12 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import directory, keywords, language as lang_mod, texts
-from .models import Conversation, Message, utcnow
-from .rasa_client import RasaUnavailable
-from .store import insert_ignore
+from router import texts
+from router.casework import directory
+from router.inbound import keywords, language as lang_mod
+from router.inbound.rasa_client import RasaUnavailable
+from router.messages import record  # noqa: F401 - the channels store through conversation.record
+from router.models import Conversation, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +58,6 @@ def find(session: Session, public_id: str) -> Optional[Conversation]:
     return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
 
 
-def record(session: Session, conv: Conversation, text: str, *, direction: str, author: str,
-           provider_id: Optional[str] = None, payload: Optional[dict[str, Any]] = None,
-           now: Optional[datetime] = None) -> Optional[int]:
-    """Store a message; with a provider id, a second delivery of the same message stores nothing (None)."""
-    now = now or utcnow()
-    message_id = insert_ignore(session, Message, dict(
-        conversation_id=conv.id, direction=direction, channel=conv.channel, provider_id=provider_id,
-        author=author, text=text, payload=payload, created_at=now))
-    if message_id is not None:
-        conv.last_message_at = now
-    return message_id
-
-
 def _from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
     replies = []
     for item in raw:
@@ -106,7 +95,7 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
     if message_id is None:
         return None
     if settings is not None:
-        from . import inbound
+        from router.inbound import receive as inbound
 
         decision = inbound.decide(session, settings, rasa, conv, session.get(Message, message_id), text,
                                   now or utcnow())

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import notify, promise
-from .config import Settings
-from .models import Case, CaseEvent, Specialist, User
-from .outbox import enqueue
+from router.casework import promise
+from router.config import Settings
+from router.delivery import notify
+from router.delivery.outbox import enqueue
+from router.models import Case, CaseEvent, Specialist, User
 
 MORNING = time(8, 0)
 

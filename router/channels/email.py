@@ -9,13 +9,17 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import conversation, directory, mailtext, notify, promise, sanitize, texts
-from .classification import classify
-from .config import Settings
-from .handoff import HandoffRequest, hand_off
-from .mailparse import ParsedMail
-from .models import Attachment, Case, CaseEvent, Conversation, Message, OutboxMessage, Specialist
-from .outbox import enqueue
+from router import sanitize, texts
+from router.casework import directory, promise
+from router.casework.handoff import HandoffRequest, hand_off
+from router.channels import mailtext
+from router.channels.mailparse import ParsedMail
+from router.config import Settings
+from router.delivery import notify
+from router.delivery.outbox import enqueue
+from router.inbound import conversation
+from router.inbound.classification import classify
+from router.models import Attachment, Case, CaseEvent, Conversation, Message, OutboxMessage, Specialist
 
 log = logging.getLogger(__name__)
 REF = re.compile(r"\[(LK-[A-Z0-9]{6})\]")

@@ -7,9 +7,11 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import conversation, directory, notify, promise, survey, texts
-from .config import Settings
-from .models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
+from router import messages, texts
+from router.casework import directory, promise, survey
+from router.config import Settings
+from router.delivery import notify
+from router.models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
 
 OUTCOMES = ("company_founded", "funding_granted", "person_hired", "premises_found", "company_located",
             "advice_given", "referred_elsewhere")
@@ -68,9 +70,9 @@ def message_customer(session: Session, settings: Settings, case: Case, user: Opt
         joined = session.scalar(select(Message.id).where(Message.conversation_id == conv.id,
                                                          Message.author == "staff").limit(1))
         if joined is None:
-            conversation.record(session, conv, texts.say("staff_joined", case.language, name=sender),
+            messages.record(session, conv, texts.say("staff_joined", case.language, name=sender),
                                 direction="out", author="system", now=now)
-    message_id = conversation.record(session, conv, text, direction="out", author="staff", now=now,
+    message_id = messages.record(session, conv, text, direction="out", author="staff", now=now,
                                      payload={"name": sender}) if conv else None
     in_widget = conv is not None and conv.channel == "web"
     later = dict(not_before=now + timedelta(minutes=settings.chat_seen_minutes),

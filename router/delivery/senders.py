@@ -9,9 +9,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Optional
 
-from .config import Settings
-from .sanitize import clean, one_line
-from .outbox import Outgoing, PermanentFailure, TemporaryFailure
+from router.config import Settings
+from router.delivery.outbox import Outgoing, PermanentFailure, TemporaryFailure
+from router.sanitize import clean, one_line
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class RecordingSender:
 
 def make_senders(settings: Settings) -> dict[str, Any]:
     """The real senders when accounts are configured, dry runs otherwise."""
-    from .twilio_sms import TwilioSmsSender  # local import: keeps the twilio client out of web start-up
+    from router.delivery.twilio_sms import (TwilioSmsSender)  # local import: keeps the twilio client out of web start-up
 
     return {
         "email": DryRunSender("email") if settings.smtp_dry_run else SmtpSender(settings),

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .models import Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
+from router.models import Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
 
 CHANNELS = ("web", "sms", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket

@@ -1,0 +1,1 @@
+"""Casework: cases, routing, the promise, the directory, surveys."""

@@ -1,0 +1,1 @@
+"""Channel adapters: each parses its provider's input and renders the answer."""

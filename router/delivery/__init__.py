@@ -1,0 +1,1 @@
+"""Delivery: the outbox, its senders, and notifications."""

@@ -1,0 +1,1 @@
+"""Impact: monthly rollups and the charts of the public page."""
