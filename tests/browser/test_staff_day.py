@@ -124,3 +124,39 @@ def test_the_customer_answers_the_survey_page(live, accounts, page):
     page.screenshot(path=str(REPORTS / "survey-page.png"))
     with live.sessions() as s:
         assert (s.scalar(select(Survey.score)), s.scalar(select(Survey.comment))) == (4, "Nopea vastaus, kiitos")
+
+
+def test_a_specialist_searches_lists_downloads_and_replies_with_a_canned_text_from_a_phone(live, accounts,
+                                                                                          phone_page):
+    from router.models import Attachment, CannedReply, Message
+
+    page = phone_page
+    ref = chat_case(live, "haluaisin perustaa kukkakaupan", "kalle@example.org")
+    with live.sessions() as s:
+        case = s.scalar(select(Case).where(Case.ref == ref))
+        message_id = s.scalar(select(Message.id).where(Message.conversation_id == case.conversation_id))
+        s.add(Attachment(case_id=case.id, message_id=message_id, filename="liiketoimintasuunnitelma.txt",
+                         content_type="text/plain", size=12, data=b"suunnitelma\n"))
+        s.add(CannedReply(title="Tapaaminen", language="fi", text="Hei {customer}, tavataanko? Terveisin {name}"))
+        s.commit()
+    sign_in(page, live, "maija.esimerkki@example.org")
+    page.get_by_label("Hae").fill("kukkakaupan")
+    page.get_by_role("button", name="Hae").click()
+    expect(page.get_by_role("heading", name="Hakutulokset")).to_be_visible()
+    page.get_by_role("link", name=ref).click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="liiketoimintasuunnitelma.txt").click()
+    assert download.value.suggested_filename == "liiketoimintasuunnitelma.txt"
+    assert Path(download.value.path()).read_bytes() == b"suunnitelma\n"
+    page.get_by_label("Valmis vastaus").select_option(label="Tapaaminen")
+    page.get_by_role("button", name="Käytä").click()
+    expect(page.get_by_label("Viesti asiakkaalle")).to_have_value(
+        "Hei Kalle Kokeilija, tavataanko? Terveisin Maija Esimerkki")
+    page.get_by_role("button", name="Lähetä").click()
+    expect(page.locator(".transcript")).to_contain_text("tavataanko?")
+    page.get_by_role("button", name="Ratkaise").click()
+    expect(page.locator("#status")).to_have_text("Ratkaistu")
+    page.goto(live.router_url + "/staff/?list=resolved")
+    expect(page.get_by_role("link", name=ref)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(REPORTS / "staff-resolved-phone.png"), full_page=True)

@@ -80,3 +80,51 @@ def test_web_chat_customer_sees_the_specialist_s_reply_in_the_thread(live):
     assert [r["text"] for r in reply["replies"]][0].startswith("Viestisi on välitetty")
     with live.sessions() as s:
         assert len(s.scalars(select(Case)).all()) == 1
+
+
+def call_root(resp):
+    assert resp.status_code == 200
+    return ET.fromstring(resp.content)
+
+
+def test_no_call_ends_without_a_case_or_a_transfer(live):
+    from datetime import datetime
+
+    from router.models import Call
+
+    live.clock_now = datetime(2026, 12, 4, 18, 0)  # Friday evening: callbacks rather than transfers
+    t = live.twilio
+    # silence twice
+    t.call("/twilio/voice", "CAsilent", caller="+358401110001")
+    call_root(t.call("/twilio/voice/gather?lang=fi&stage=start", "CAsilent", caller="+358401110001"))
+    root = call_root(t.call("/twilio/voice/gather?lang=fi&stage=topic&try=1", "CAsilent", caller="+358401110001"))
+    assert "soittaa sinulle takaisin" in root.find("Say").text
+    # 0 for the service desk
+    t.call("/twilio/voice", "CAzero", caller="+358401110002")
+    root = call_root(t.call("/twilio/voice/gather?lang=fi&stage=start", "CAzero", caller="+358401110002", Digits="0"))
+    assert "soittaa sinulle takaisin" in root.find("Say").text  # the service desk's person, by name
+    # hung up after speaking
+    t.call("/twilio/voice", "CAgone", caller="+358401110003")
+    t.call("/twilio/voice/gather?lang=fi&stage=start", "CAgone", caller="+358401110003",
+           SpeechResult="tarvitsisin tonttia varastolle")
+    t.call("/twilio/voice/status", "CAgone", caller="+358401110003", CallStatus="completed")
+    # the fallback URL
+    t.call("/twilio/voice/fallback", "CAfail", caller="+358401110004", ErrorCode="11200")
+    with live.sessions() as s:
+        outcomes = {c.call_sid: c.outcome for c in s.scalars(select(Call))}
+        cases = {c.customer_phone: c for c in s.scalars(select(Case))}
+    assert outcomes == {"CAsilent": "callback", "CAzero": "callback", "CAgone": "callback", "CAfail": "callback"}
+    assert set(cases) == {"+358401110001", "+358401110002", "+358401110003", "+358401110004"}
+    assert cases["+358401110003"].topic == "plots"  # what they said before hanging up decided the person
+    assert cases["+358401110002"].topic == "general"
+    # the caller with an open case hears it first and leaves a message for the person
+    live.clock_now = datetime(2026, 12, 7, 8, 0)  # Monday morning
+    root = call_root(t.call("/twilio/voice", "CAback", caller="+358401110003"))
+    assert cases["+358401110003"].specialist.name in root.find("Gather/Say").text
+    call_root(t.call("/twilio/voice/gather?lang=fi&stage=case", "CAback", caller="+358401110003", Digits="2"))
+    done = call_root(t.call("/twilio/voice/gather?lang=fi&stage=message", "CAback", caller="+358401110003",
+                            SpeechResult="soittakaa mieluiten aamupäivällä"))
+    assert "Viestisi on välitetty" in done.find("Say").text
+    with live.sessions() as s:
+        assert s.scalar(select(CaseEvent.text).where(CaseEvent.kind == "customer_message")) == \
+            "soittakaa mieluiten aamupäivällä"
