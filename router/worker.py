@@ -31,7 +31,8 @@ class Worker:
         self.senders = senders or make_senders(settings)
         self.clock = clock
         self.name = uuid.uuid4().hex[:12]
-        self.stopping = threading.Event()
+        # A plain flag: a signal handler must not take locks (Event.set can deadlock against the loop's wait).
+        self.stop_requested = False
         self.jobs: list[tuple[str, Callable[[], object]]] = [
             ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver),
             ("impact", self.refresh_impact)]
@@ -81,14 +82,19 @@ class Worker:
             except Exception:  # noqa: BLE001 - log and go on; the next tick tries again
                 log.exception("worker job %s failed", name)
 
+    def stop(self, *_: object) -> None:
+        self.stop_requested = True
+
     def run(self, once: bool = False) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             if threading.current_thread() is threading.main_thread():
-                signal.signal(sig, lambda *_: self.stopping.set())
+                signal.signal(sig, self.stop)
         log.info("worker %s started", self.name)
-        while not self.stopping.is_set():
+        while not self.stop_requested:
             self.tick()
             if once:
                 break
-            self.stopping.wait(self.settings.worker_interval)
+            deadline = time.monotonic() + self.settings.worker_interval
+            while not self.stop_requested and time.monotonic() < deadline:
+                time.sleep(0.1)
         log.info("worker %s stopped", self.name)

@@ -1,4 +1,5 @@
 """Custom actions: language for the session, topic, clarification, contact form checks, handoff."""
+import hashlib
 import re
 from typing import Any, Dict, List, Text
 
@@ -117,12 +118,14 @@ class ActionHandoff(Action):
             return cleared
         company = tracker.get_slot("company")
         contact = tracker.get_slot("contact")
-        started = [e for e in tracker.events if e.get("event") == "user"]
+        topic = tracker.get_slot("topic") or "general"
+        # The key comes from the conversation and the form's content, so a retried action (or a retried request
+        # to Rasa) finds the case the first attempt made instead of making a second one.
+        content = "|".join(str(x or "") for x in (topic, tracker.get_slot("customer_name"), contact, company))
         answer = await router_api.post("/internal/handoffs", {
             "conversation": tracker.sender_id,
-            # The same form submission retried gives the same key, so the router makes one case.
-            "idempotency_key": f"{tracker.sender_id}:{len(started)}",
-            "topic": tracker.get_slot("topic") or "general",
+            "idempotency_key": f"{tracker.sender_id}:{hashlib.sha256(content.encode()).hexdigest()[:16]}",
+            "topic": topic,
             "language": tracker.get_slot("language") or "fi",
             "customer_name": tracker.get_slot("customer_name"),
             "contact": None if contact == KNOWN_BY_CHANNEL else contact,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,6 +90,7 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                 sms_policy: Optional[SmsPolicy] = None) -> int:
     """Send what is due; returns how many were sent. Safe with any number of workers."""
     worker = worker or uuid.uuid4().hex[:12]
+    started = time.monotonic()
     sent = 0
     with sessions() as session:
         due = session.scalars(
@@ -97,7 +99,9 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - LEASE)))
             .order_by(OutboxMessage.id).limit(batch)).all()
         for row_id in due:
-            if not _claim(session, row_id, worker, now):
+            # The claim's time is when it is made, not when the tick began: a long batch must not shorten the
+            # lease of its last rows.
+            if not _claim(session, row_id, worker, now + timedelta(seconds=time.monotonic() - started)):
                 continue
             row = session.get(OutboxMessage, row_id)
             assert row is not None

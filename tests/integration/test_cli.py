@@ -49,3 +49,20 @@ def test_directory_load_refuses_a_broken_file(database_url, tmp_path):
     broken.write_text("topics: {founding: {fi: x}}\nspecialists: []\n")
     out = router(database_url, "directory", "load", str(broken))
     assert out.returncode != 0 and "general" in out.stderr
+
+
+def test_the_worker_stops_within_seconds_of_sigterm_every_time(database_url, sessions):
+    """The signal handler only sets a flag: no lock work inside it, so it can never hang the loop."""
+    import signal
+    import time
+
+    env = {**os.environ, "DATABASE_URL": database_url, "WORKER_INTERVAL": "0.2"}
+    for _ in range(5):
+        proc = subprocess.Popen([str(ROOT / "bin" / "router"), "worker"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)  # running its ticks
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        assert time.monotonic() - started < 5 and proc.returncode == 0
+        assert "stopped" in err
