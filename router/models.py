@@ -42,6 +42,8 @@ class Specialist(Base):
     deputy_key: Mapped[Optional[str]] = mapped_column(String(60))
     # The team whose lead sees this person's cases; "" is the agency's one team.
     team: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # How this person hears of customers' follow-up messages: "email" or "sms" (to `phone`).
+    notify_by: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
     active: Mapped[bool] = mapped_column(default=True)
 
     def title(self, language: str) -> str:

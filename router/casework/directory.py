@@ -19,6 +19,15 @@ class DirectoryError(ValueError):
     """The directory file is not usable; the message says where."""
 
 
+def _notify_by(raw: dict[str, Any], where: str) -> str:
+    value = str(raw.get("notify") or "email")
+    if value not in ("email", "sms"):
+        raise DirectoryError(f"{where}: notify is email or sms")
+    if value == "sms" and not raw.get("phone"):
+        raise DirectoryError(f"{where}: notify: sms needs a phone")
+    return value
+
+
 def _check_specialist(raw: dict[str, Any], topics: set[str]) -> dict[str, Any]:
     where = f"specialist {raw.get('key', '?')!r}"
     for required in ("key", "name", "title", "email", "topics", "languages"):
@@ -43,6 +52,7 @@ def _check_specialist(raw: dict[str, Any], topics: set[str]) -> dict[str, Any]:
         "languages": list(raw["languages"]), "working_hours": {d: list(v) for d, v in hours.items()},
         "absences": absences, "deputy_key": raw.get("deputy"), "active": bool(raw.get("active", True)),
         "team": str(raw.get("team") or ""),
+        "notify_by": _notify_by(raw, where),
     }
 
 

@@ -8,8 +8,9 @@ the bot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -105,16 +106,26 @@ def to_case(session: Session, settings: Settings, case: Case, message: Message, 
 
 
 def _notify_specialist(session: Session, settings: Settings, case: Case, text: str, now: datetime) -> None:
-    """One email per specialist and case per window: later messages in the window are added to it."""
+    """One notice per specialist and case per window, by email or SMS as they chose; later messages join it."""
     window = int(now.timestamp() // NOTIFY_WINDOW.total_seconds())
     key = f"case:{case.ref}:follow-up:{window}"
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    stamp = f"[{now:%H:%M} UTC] {text}"
+    local = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(settings.timezone))
+    stamp = f"[{local:%H.%M}] {text}"
+    person = case.specialist
     if row is not None and row.status == "pending":
-        row.body = row.body.replace("\n\n--\n", f"\n{stamp}\n\n--\n", 1)
+        if row.kind == "sms":
+            row.body = f"{row.body} / {text}"[:640]
+        else:
+            row.body = row.body.replace("\n\n--\n", f"\n{stamp}\n\n--\n", 1)
         return
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
-    enqueue(session, key=key, kind="email", recipient=case.specialist.email, case_id=case.id,
+    if person.notify_by == "sms" and person.phone:
+        enqueue(session, key=key, kind="sms", recipient=person.phone.replace(" ", ""), case_id=case.id,
+                body=f"{settings.service_name} {case.ref}, {case.customer_name or case.customer_phone or '-'}: "
+                     f"{text}"[:640], not_before=now + NOTIFY_WINDOW)
+        return
+    enqueue(session, key=key, kind="email", recipient=person.email, case_id=case.id,
             subject=notify.staff_subject(session, settings, case, "Asiakas kirjoitti"),
             body=f"Asiakas kirjoitti / The customer wrote:\n\n{stamp}\n\n--\n"
                  f"{notify.case_facts(session, settings, case)}\n\n{link}",

@@ -27,7 +27,9 @@ def _split(value: str) -> list[str]:
 @role_required("admin")
 def directory_page():
     people = db().scalars(select(Specialist).order_by(Specialist.active.desc(), Specialist.name)).all()
-    return render_template("staff/directory.html", people=people, topics=directory.topic_labels(db()))
+    topics = directory.topic_labels(db())
+    return render_template("staff/directory.html", people=people, topics=topics,
+                           names={tp.key: tp.labels for tp in topics})
 
 
 

@@ -195,3 +195,18 @@ def test_only_a_score_answers_a_survey_and_a_new_request_is_not_a_comment(twilio
     twiml_texts(twilio.sms(CUSTOMER, "4 kiitos!"))
     with sessions() as s:
         assert (s.scalar(select(Survey.score)), s.scalar(select(Survey.comment))) == (4, "kiitos!")
+
+
+def test_a_specialist_who_chose_sms_hears_of_follow_ups_by_sms_in_one_batch(chat, internal_phone, rasa, sessions):
+    from router.models import Specialist
+
+    with sessions() as s:
+        s.scalar(select(Specialist).where(Specialist.key == "maija")).notify_by = "sms"
+        s.commit()
+    session = handed_off(chat, internal_phone, rasa)
+    chat.post("/api/chat", json={"session": session, "text": "Onko aika sovittu?"})
+    chat.post("/api/chat", json={"session": session, "text": "Sopii myös perjantai."})
+    with sessions() as s:
+        [notice] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("%:follow-up:%"))).all()
+    assert (notice.kind, notice.recipient) == ("sms", "+358400000101")
+    assert "Onko aika sovittu?" in notice.body and "Sopii myös perjantai." in notice.body

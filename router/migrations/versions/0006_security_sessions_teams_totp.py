@@ -34,6 +34,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('specialists', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('notify_by', sa.String(length=8), server_default='email', nullable=False))
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('automated', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('messages', schema=None) as batch_op:
@@ -52,6 +53,7 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('automated')
     with op.batch_alter_table('specialists', schema=None) as batch_op:
+        batch_op.drop_column('notify_by')
         batch_op.drop_column('team')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sessions_user_id'))
