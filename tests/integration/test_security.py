@@ -433,3 +433,11 @@ def test_a_forged_oidc_callback_signs_nobody_in(database_url, sessions, staff):
         forged = client.get("/staff/login/oidc/callback?code=made-up&state=made-up")
         assert forged.status_code == 401 and client.get("/staff/").status_code == 302
         app.extensions["luukku"]["engine"].dispose()
+
+
+def test_every_public_page_declares_a_real_language(client):
+    import re
+
+    for path, expected in (("/", "fi"), ("/impact?lang=sv", "sv"), ("/contacts?lang=en", "en")):
+        html = client.get(path).get_data(as_text=True)
+        assert re.search(r'<html lang="([a-z]{2})">', html).group(1) == expected, path
