@@ -32,6 +32,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 8.0
     rasa_token: str = ""
+    rasa_give_up_minutes: float = 10.0
     internal_api_token: str = "dev-internal-token"
     internal_host: str = "127.0.0.1"
     internal_port: int = 5001

@@ -81,6 +81,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the customer's widget fetched this (staff) message; unseen ones also go out by email or SMS.
     seen_at: Mapped[Optional[datetime]]
+    # A customer's message the bot has not answered yet (Rasa was away): the worker replays it in order.
+    awaiting_bot: Mapped[bool] = mapped_column(default=False, server_default="0", index=True)
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 

@@ -26,12 +26,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{service}: {name}, {title}, will contact you by {date}. Reference {ref}.",
     },
     "rasa_down": {
-        "fi": "Viestisi on tallessa. Avustaja on hetken poissa käytöstä. {name}, {title}, auttaa aiheessa"
-              " {topic}: {email}, {phone}.",
-        "sv": "Ditt meddelande är sparat. Assistenten är tillfälligt ur bruk. {name}, {title}, hjälper med"
-              " {topic}: {email}, {phone}.",
-        "en": "Your message is saved. The assistant is briefly unavailable. {name}, {title}, helps with"
-              " {topic}: {email}, {phone}.",
+        "fi": "Viestisi on tallessa. Avustaja on hetken poissa käytöstä: vastaamme tähän, kun se palaa, ja"
+              " muutoin asiantuntija ottaa asiasi hoitaakseen. {name}, {title}, auttaa aiheessa {topic}:"
+              " {email}, {phone}.",
+        "sv": "Ditt meddelande är sparat. Assistenten är tillfälligt ur bruk: vi svarar här när den är tillbaka,"
+              " annars tar en expert ärendet. {name}, {title}, hjälper med {topic}: {email}, {phone}.",
+        "en": "Your message is saved. The assistant is briefly unavailable: we will answer here when it is back,"
+              " or a specialist will take your matter. {name}, {title}, helps with {topic}: {email}, {phone}.",
+    },
+    "bot_away_case": {
+        "fi": "Avustaja ei palannut ajoissa, joten asiasi on nyt ihmisen hoidossa: {name}, {title}, on"
+              " yhteydessä viimeistään {date}. Viite {ref}.",
+        "sv": "Assistenten kom inte tillbaka i tid, så en människa tar ditt ärende: {name}, {title}, kontaktar"
+              " dig senast {date}. Referens {ref}.",
+        "en": "The assistant did not come back in time, so a person has your matter: {name}, {title}, will"
+              " contact you by {date}. Reference {ref}.",
     },
     "follow_up_ack": {
         "fi": "Viestisi on välitetty asiasi hoitajalle ({name}), viite {ref}. Hän näkee sen heti asiasi yhteydessä.",

@@ -25,17 +25,18 @@ class Worker:
     """One worker process: each tick runs every job once; a failing job never stops the others."""
 
     def __init__(self, settings: Settings, sessions: sessionmaker, senders: Optional[dict] = None,
-                 clock: Callable = utcnow) -> None:
+                 clock: Callable = utcnow, rasa=None) -> None:
         self.settings = settings
         self.sessions = sessions
         self.senders = senders or make_senders(settings)
         self.clock = clock
+        self.rasa = rasa
         self.name = uuid.uuid4().hex[:12]
         # A plain flag: a signal handler must not take locks (Event.set can deadlock against the loop's wait).
         self.stop_requested = False
         self.jobs: list[tuple[str, Callable[[], object]]] = [
             ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver),
-            ("impact", self.refresh_impact)]
+            ("impact", self.refresh_impact), ("replay", self.replay_waiting)]
         self.next_rollup = 0.0
         self.next_poll = 0.0
         if settings.imap_host:
@@ -53,6 +54,15 @@ class Worker:
     def send_surveys(self) -> int:
         with self.sessions() as session:
             return survey.send_due(session, self.settings, self.clock())
+
+    def replay_waiting(self) -> dict:
+        """Messages that waited for the bot: replayed once Rasa is back, or handed to a person."""
+        from router.inbound import replay
+        from router.inbound.rasa_client import RasaClient
+
+        if self.rasa is None:
+            self.rasa = RasaClient(self.settings.rasa_url, self.settings.rasa_timeout, token=self.settings.rasa_token)
+        return replay.replay(self.sessions, self.settings, self.rasa, self.clock())
 
     def refresh_impact(self) -> None:
         """Keep this month's and last month's impact rollups fresh (every five minutes)."""

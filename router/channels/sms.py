@@ -105,7 +105,7 @@ class SmsChannel:
                                                                                        decision.replies, now)]
             body = decision.to_bot
             conv_id, language = conv.id, conv.language
-        future = self.pool.submit(self._ask, conv_id, body, now)
+        future = self.pool.submit(self._ask, conv_id, body, now, stored)
         try:
             return [numbered(r, language) for r in future.result(timeout=self.budget)]
         except FutureTimeout:
@@ -118,11 +118,11 @@ class SmsChannel:
         session.commit()
         return [text]
 
-    def _ask(self, conv_id: int, text: str, now: datetime) -> list[Reply]:
+    def _ask(self, conv_id: int, text: str, now: datetime, message_id: int) -> list[Reply]:
         with self.sessions() as session:
             conv = session.get(Conversation, conv_id)
             return conversation.ask_bot(session, self.rasa, conv, text, timeout=max(self.settings.rasa_timeout, 20),
-                                        now=now)
+                                        now=now, message_id=message_id)
 
     def _send_later(self, future: Future, conv_id: int, sms: InboundSms, language: str) -> None:
         if future.exception() is not None:

@@ -102,7 +102,7 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
         if decision.to_bot is None:
             return store_replies(session, conv, decision.replies, now)
         text = decision.to_bot
-    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now)
+    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id)
 
 
 def store_replies(session: Session, conv: Conversation, replies: list[dict[str, Any]],
@@ -131,22 +131,42 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
 
 
 def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
-            now: Optional[datetime] = None) -> list[Reply]:
-    """Send a stored message's text to Rasa (the fallback answers when it is away) and store the replies."""
+            now: Optional[datetime] = None, message_id: Optional[int] = None) -> list[Reply]:
+    """Send a stored message's text to Rasa and store the replies.
+
+    When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
+    (router/inbound/replay.py); the customer hears that it is kept and who helps meanwhile. A message behind one
+    that waits waits too, so the bot never sees a conversation out of order.
+    """
     metadata = {"language": conv.language, "channel": conv.channel}
+    waiting = session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True),
+                                                      Message.id != (message_id or -1)).limit(1))
     with _lock_for(conv.public_id):
         try:
+            if waiting is not None:
+                raise RasaUnavailable("an earlier message of this conversation is still waiting for the bot")
             raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
                 rasa.send(conv.public_id, text, metadata)
             replies = _from_rasa(raw)
         except RasaUnavailable as exc:
-            log.warning("rasa unavailable (%s); conversation %s answered by the fallback", exc, conv.id)
+            log.warning("rasa unavailable (%s); conversation %s waits for it", exc, conv.id)
             replies = fallback_replies(session, text, conv.language)
+            if message_id is not None:
+                _wait_for_bot(session, message_id, text)
     for reply in replies:
         record(session, conv, reply.text, direction="out", author="bot",
                payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
     session.commit()
     return replies
+
+
+def _wait_for_bot(session: Session, message_id: int, text: str) -> None:
+    message = session.get(Message, message_id)
+    if message is None:
+        return
+    message.awaiting_bot = True
+    if text != message.text:  # a clicked button: the bot needs its payload, the transcript keeps its title
+        message.payload = {**(message.payload or {}), "bot_text": text}
 
 
 def last_buttons(session: Session, conv: Conversation) -> list[dict[str, str]]:

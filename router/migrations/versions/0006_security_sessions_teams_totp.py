@@ -1,4 +1,4 @@
-"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag, seen chat messages, canned replies
+"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag, seen chat messages, canned replies, messages awaiting the bot
 
 Revision ID: 0006
 Revises: 0005
@@ -39,6 +39,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('automated', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seen_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('awaiting_bot', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.create_index(batch_op.f('ix_messages_awaiting_bot'), ['awaiting_bot'], unique=False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team', sa.String(length=60), server_default='', nullable=False))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
@@ -49,6 +51,8 @@ def downgrade() -> None:
         batch_op.drop_column('totp_secret')
         batch_op.drop_column('team')
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_messages_awaiting_bot'))
+        batch_op.drop_column('awaiting_bot')
         batch_op.drop_column('seen_at')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('automated')

@@ -1,0 +1,93 @@
+"""Messages that waited for the bot: replayed in order once Rasa is back, or handed to a person if it stays away."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from router import messages, texts
+from router.casework.handoff import HandoffRequest, hand_off
+from router.config import Settings
+from router.delivery.outbox import enqueue
+from router.inbound import keywords
+from router.inbound.conversation import _from_rasa
+from router.inbound.rasa_client import RasaUnavailable
+from router.models import Case, Conversation, Message
+
+log = logging.getLogger(__name__)
+
+
+def replay(sessions: sessionmaker, settings: Settings, rasa, now: datetime) -> dict[str, int]:
+    """One pass: per conversation, the oldest waiting message first; counts of what happened."""
+    counts = {"replayed": 0, "handed_over": 0}
+    with sessions() as session:
+        oldest = session.execute(select(Message.conversation_id, func.min(Message.created_at))
+                                 .where(Message.awaiting_bot.is_(True)).group_by(Message.conversation_id)).all()
+    if not oldest:
+        return counts
+    give_up = timedelta(minutes=settings.rasa_give_up_minutes)
+    up = rasa.ready()
+    for conv_id, since in oldest:
+        with sessions() as session:
+            conv = session.get(Conversation, conv_id)
+            if up:
+                counts["replayed"] += _replay_conversation(session, rasa, conv, now)
+            elif now - since >= give_up:
+                counts["handed_over"] += _hand_over(session, settings, conv, now)
+    return counts
+
+
+def _replay_conversation(session: Session, rasa, conv: Conversation, now: datetime) -> int:
+    done = 0
+    waiting = session.scalars(select(Message).where(Message.conversation_id == conv.id,
+                                                    Message.awaiting_bot.is_(True)).order_by(Message.id)).all()
+    for message in waiting:
+        # Claim it (compare-and-set): with several workers, one replays each message.
+        if session.execute(update(Message).where(Message.id == message.id, Message.awaiting_bot.is_(True))
+                           .values(awaiting_bot=False)).rowcount != 1:
+            session.rollback()
+            return done
+        session.commit()
+        text = (message.payload or {}).get("bot_text") or message.text
+        try:
+            raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel})
+        except RasaUnavailable:
+            session.execute(update(Message).where(Message.id == message.id).values(awaiting_bot=True))
+            session.commit()
+            return done
+        for i, reply in enumerate(_from_rasa(raw)):
+            messages.record(session, conv, reply.text, direction="out", author="bot",
+                            payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
+            if conv.channel == "sms" and conv.address:  # the web chat's thread shows it; an SMS must be sent
+                from router.channels.sms import numbered
+
+                enqueue(session, key=f"replay:{message.id}:{i}", kind="sms", recipient=conv.address,
+                        body=numbered(reply, conv.language))
+        session.commit()
+        done += 1
+    return done
+
+
+def _hand_over(session: Session, settings: Settings, conv: Conversation, now: datetime) -> int:
+    """Rasa stayed away: a person gets the whole conversation as a case, and the customer hears who."""
+    said = [m.text for m in conv.messages if m.direction == "in"]
+    topic = keywords.classify(" ".join(said)).topic
+    phone = conv.address if conv.channel in ("sms", "voice") else None
+    email = conv.address if conv.channel == "email" else None
+    result = hand_off(session, settings, HandoffRequest(
+        idempotency_key=f"bot-away:{conv.public_id}", topic=topic, language=conv.language, channel=conv.channel,
+        conversation_id=conv.id, phone=phone, email=email, summary="\n".join(said)[:5000]), now)
+    session.execute(update(Message).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True))
+                    .values(awaiting_bot=False))
+    case: Case = result.case
+    text = texts.say("bot_away_case", case.language, name=result.specialist.name,
+                     title=result.specialist.title(case.language), date=result.due_text, ref=case.ref)
+    messages.record(session, conv, text, direction="out", author="system", now=now)
+    if conv.channel == "sms" and phone:
+        enqueue(session, key=f"case:{case.ref}:bot-away", kind="sms", recipient=phone, body=text, case_id=case.id)
+    session.commit()
+    log.warning("rasa away for %s min: conversation %s handed to a person as %s", settings.rasa_give_up_minutes,
+                conv.id, case.ref)
+    return 1

@@ -1,0 +1,72 @@
+"""Rasa away: the conversation waits instead of forgetting, is replayed in order, or reaches a person."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from router import config
+from router.inbound import replay
+from router.models import Case, Message, OutboxMessage, utcnow
+
+from ..conftest import PUBLIC
+
+
+def settings(**extra):
+    return config.load({"public_base_url": PUBLIC, **extra})
+
+
+def test_messages_wait_while_rasa_is_away_and_are_replayed_in_order_when_it_is_back(client, rasa, sessions):
+    first = client.post("/api/chat", json={"session": None, "text": "Hei, tarvitsen rahoitusta"}).get_json()
+    session = first["session"]
+    rasa.down = True
+    kept = client.post("/api/chat", json={"session": session, "text": "Testi Asiakas"}).get_json()
+    client.post("/api/chat", json={"session": session, "text": "testi@example.org"})
+    assert "Viestisi on tallessa" in kept["replies"][0]["text"]  # told it is kept (and who helps meanwhile)
+    with sessions() as s:
+        assert s.scalars(select(Message.text).where(Message.awaiting_bot.is_(True)).order_by(Message.id)).all() == \
+            ["Testi Asiakas", "testi@example.org"]
+    sent_before = len(rasa.sent)
+    assert replay.replay(sessions, settings(), rasa, utcnow()) == {"replayed": 0, "handed_over": 0}  # still away
+    rasa.down = False
+    assert replay.replay(sessions, settings(), rasa, utcnow())["replayed"] == 2
+    assert [t for _, t, _ in rasa.sent[sent_before:]] == ["Testi Asiakas", "testi@example.org"]  # in order
+    thread = client.get(f"/api/chat/{session}").get_json()["messages"]
+    assert [m["author"] for m in thread][-2:] == ["bot", "bot"]  # the answers appear in the widget's thread
+    assert replay.replay(sessions, settings(), rasa, utcnow())["replayed"] == 0  # nothing twice
+
+
+def test_while_one_message_waits_a_later_one_waits_behind_it(client, rasa, sessions):
+    session = client.post("/api/chat", json={"session": None, "text": "Hei"}).get_json()["session"]
+    rasa.down = True
+    client.post("/api/chat", json={"session": session, "text": "eka"})
+    rasa.down = False  # Rasa is back, but the earlier message has not been replayed yet
+    client.post("/api/chat", json={"session": session, "text": "toka"})
+    assert [t for _, t, _ in rasa.sent] == ["Hei"]  # the bot never sees "toka" before "eka"
+    replay.replay(sessions, settings(), rasa, utcnow())
+    assert [t for _, t, _ in rasa.sent] == ["Hei", "eka", "toka"]
+
+
+def test_if_rasa_stays_away_a_person_gets_the_conversation(twilio, rasa, sessions, clock):
+    rasa.down = True
+    twilio.sms("+358401234567", "Tarvitsen lainaa pakettiautoon")
+    assert replay.replay(sessions, settings(), rasa, clock.now + timedelta(minutes=5))["handed_over"] == 0
+    assert replay.replay(sessions, settings(), rasa, clock.now + timedelta(minutes=11))["handed_over"] == 1
+    with sessions() as s:
+        [case] = s.scalars(select(Case)).all()
+        assert (case.topic, case.customer_phone, case.channel) == ("funding", "+358401234567", "sms")
+        assert "pakettiautoon" in case.summary
+        [told] = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "+358401234567")).all()
+        assert case.ref in told.body and "Matti Esimerkki" in told.body
+        assert s.scalar(select(Message.id).where(Message.awaiting_bot.is_(True))) is None
+    assert replay.replay(sessions, settings(), rasa, clock.now + timedelta(minutes=20))["handed_over"] == 0
+
+
+def test_an_sms_that_waited_is_answered_by_sms_when_rasa_is_back(twilio, rasa, sessions, clock):
+    rasa.down = True
+    twilio.sms("+358401234567", "moi, tarttisin lainaa")
+    rasa.down = False
+    replay.replay(sessions, settings(), rasa, clock.now)
+    with sessions() as s:
+        [answer] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("replay:%"))).all()
+    assert (answer.recipient, answer.body) == ("+358401234567", "Mikä on nimesi?")
