@@ -156,5 +156,6 @@ def create_internal_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None
     from router.web import health, internal
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(health.ops)
     app.register_blueprint(internal.bp)
     return app

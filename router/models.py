@@ -250,6 +250,14 @@ class StaffSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WorkerHeartbeat(Base):
+    """Each worker's latest tick: /readyz and /metrics tell whether anyone is delivering the outbox."""
+
+    __tablename__ = "worker_heartbeats"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CannedReply(Base):
     """A reply text admins keep for specialists, per language; {name}, {ref} and {customer} are filled in."""
 

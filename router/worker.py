@@ -16,7 +16,7 @@ from router.delivery import outbox
 from router.delivery.senders import make_senders
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
-from router.models import utcnow
+from router.models import WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,18 @@ class Worker:
                                  token=self.settings.rasa_token),
                       self.clock).poll()
 
+    def heartbeat(self) -> None:
+        """This worker is alive and ticking (one upsert a tick)."""
+        with self.sessions() as session:
+            row = session.get(WorkerHeartbeat, self.name)
+            if row is None:
+                session.add(WorkerHeartbeat(name=self.name, beat_at=self.clock()))
+            else:
+                row.beat_at = self.clock()
+            session.commit()
+
     def tick(self) -> None:
-        for name, job in self.jobs:
+        for name, job in [("heartbeat", self.heartbeat), *self.jobs]:
             try:
                 job()
             except Exception:  # noqa: BLE001 - log and go on; the next tick tries again

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router import texts
+from router import metrics, texts
 from router.casework import directory
 from router.inbound import keywords, language as lang_mod
 from router.inbound.rasa_client import RasaUnavailable
@@ -145,11 +145,15 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         try:
             if waiting is not None:
                 raise RasaUnavailable("an earlier message of this conversation is still waiting for the bot")
-            raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
-                rasa.send(conv.public_id, text, metadata)
+            with metrics.RASA_SECONDS.time():
+                raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
+                    rasa.send(conv.public_id, text, metadata)
             replies = _from_rasa(raw)
+            metrics.TURNS.labels(conv.channel, "bot").inc()
         except RasaUnavailable as exc:
             log.warning("rasa unavailable (%s); conversation %s waits for it", exc, conv.id)
+            metrics.FALLBACKS.labels(conv.channel).inc()
+            metrics.TURNS.labels(conv.channel, "fallback").inc()
             replies = fallback_replies(session, text, conv.language)
             if message_id is not None:
                 _wait_for_bot(session, message_id, text)

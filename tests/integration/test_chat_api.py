@@ -90,13 +90,27 @@ def test_when_rasa_is_down_the_customer_still_gets_a_named_person_and_the_messag
     assert texts[0] == "tarvitsen rahoitusta koneeseen" and len(texts) == 2
 
 
-def test_health_and_readiness(client, rasa):
+def test_health_and_readiness(client, rasa, sessions):
+    from router import config
+    from router.worker import Worker
+
     assert client.get("/healthz").get_json() == {"status": "ok"}
+    no_worker = client.get("/readyz")
+    assert no_worker.status_code == 503 and no_worker.get_json()["checks"]["worker"] == "no fresh heartbeat"
+    Worker(config.load(), sessions, senders={}).heartbeat()
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": "ok", "rasa": "ok"}
+    assert ready.status_code == 200 and ready.get_json()["checks"] == {"database": "ok", "rasa": "ok", "worker": "ok"}
     rasa.down = True
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503 and not_ready.get_json()["checks"]["rasa"] == "unavailable"
+
+
+def test_metrics_are_on_the_internal_listener_only(client, internal, rasa, sessions):
+    client.post("/api/chat", json={"session": None, "text": "hei"})
+    assert client.get("/metrics").status_code == 404
+    text = internal.get("/metrics").get_data(as_text=True)
+    assert 'luukku_turns_total{answered_by="bot",channel="web"}' in text
+    assert "luukku_outbox_messages" in text and "luukku_worker_last_heartbeat_seconds" in text
 
 
 def test_a_clicked_button_is_kept_in_the_transcript_as_the_customer_saw_it(client, rasa, sessions):
