@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_limiter import Limiter
@@ -11,14 +12,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from router.config import Settings
 
 
-def address() -> str:
-    """The client's address (behind PROXY_COUNT trusted proxies, ProxyFix has put the real one here)."""
-    return request.remote_addr or "unknown"
-
-
 def _digest(value: str) -> str:
-    # Keys in the shared store never hold an email address or a token in clear text.
+    # Keys in the shared store (and the limiter's log lines) never hold an address, email or token in clear text.
     return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def address() -> str:
+    """The client's address as a key (behind PROXY_COUNT trusted proxies, ProxyFix has put the real one here)."""
+    return "addr:" + _digest(request.remote_addr or "unknown")
 
 
 def chat_session() -> str:
@@ -55,6 +56,7 @@ LIMITS = [
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
     """Attach one limiter to this app (after its blueprints are registered) and wrap the limited views."""
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # its INFO lines name the limited key
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,  # type: ignore[method-assign]
                                 x_host=settings.proxy_count)
