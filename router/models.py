@@ -258,6 +258,15 @@ class WorkerHeartbeat(Base):
     beat_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class JobLease(Base):
+    """Who runs a singleton job (IMAP polling, rollup refresh) until when; taken over only once it has expired."""
+
+    __tablename__ = "job_leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+
+
 class CannedReply(Base):
     """A reply text admins keep for specialists, per language; {name}, {ref} and {customer} are filled in."""
 

@@ -6,10 +6,12 @@ import signal
 import threading
 import time
 import uuid
+from datetime import timedelta
 from typing import Callable, Optional
 
 from sqlalchemy.orm import sessionmaker
 
+from router import leases
 from router.casework import promise_keeper, survey
 from router.config import Settings
 from router.delivery import outbox
@@ -64,20 +66,27 @@ class Worker:
             self.rasa = RasaClient(self.settings.rasa_url, self.settings.rasa_timeout, token=self.settings.rasa_token)
         return replay.replay(self.sessions, self.settings, self.rasa, self.clock())
 
-    def refresh_impact(self) -> None:
-        """Keep this month's and last month's impact rollups fresh (every five minutes)."""
+    def refresh_impact(self) -> bool:
+        """Keep this month's and last month's impact rollups fresh (every five minutes, one worker at a time)."""
         if time.monotonic() < self.next_rollup:
-            return
+            return False
         self.next_rollup = time.monotonic() + 300
         with self.sessions() as session:
+            if not leases.acquire(session, "impact", self.name, self.clock(), timedelta(seconds=360)):
+                return False
             impact.refresh(session, impact.recent_months(self.clock(), self.settings.timezone),
                            self.settings.timezone, self.clock())
+        return True
 
     def poll_mailbox(self) -> None:
-        """Poll IMAP every `imap_interval` seconds (the worker ticks more often for the outbox)."""
+        """Poll IMAP every `imap_interval` seconds, one worker at a time (the worker ticks more often for the outbox)."""
         if time.monotonic() < self.next_poll:
             return
         self.next_poll = time.monotonic() + self.settings.imap_interval
+        with self.sessions() as session:
+            ttl = timedelta(seconds=self.settings.imap_interval + 120)  # outlives a slow poll, not a dead worker
+            if not leases.acquire(session, "mailbox", self.name, self.clock(), ttl):
+                return
         from router.channels.mailbox import MailboxPoller
         from router.inbound.rasa_client import RasaClient
 

@@ -142,3 +142,29 @@ def test_four_workers_on_postgresql_send_each_message_exactly_once(pg_database_u
         assert all(r.status == "sent" for r in s.scalars(select(OutboxMessage)))
     assert len(claimed) > 1  # the work really was shared
     engine.dispose()
+
+
+def test_a_singleton_job_runs_in_one_worker_at_a_time_and_moves_on_when_its_holder_dies(sessions):
+    from datetime import datetime, timedelta
+
+    from router import leases
+
+    now, ttl = datetime(2026, 11, 30, 8, 0), timedelta(minutes=3)
+    with sessions() as s:
+        assert leases.acquire(s, "mailbox", "worker-a", now, ttl)
+        assert not leases.acquire(s, "mailbox", "worker-b", now + timedelta(minutes=1), ttl)  # a still holds it
+        assert leases.acquire(s, "mailbox", "worker-a", now + timedelta(minutes=2), ttl)  # renewed by a
+        assert leases.acquire(s, "impact", "worker-b", now, ttl)  # another job, another lease
+        # a stops renewing (it died): once the lease has run out, b takes over
+        assert not leases.acquire(s, "mailbox", "worker-b", now + timedelta(minutes=4), ttl)
+        assert leases.acquire(s, "mailbox", "worker-b", now + timedelta(minutes=6), ttl)
+
+
+def test_two_workers_refresh_the_rollups_once(sessions):
+    from router import config
+    from router.worker import Worker
+
+    settings = config.load()
+    first, second = Worker(settings, sessions, senders={"email": 1}), Worker(settings, sessions, senders={"email": 1})
+    assert first.refresh_impact() is True
+    assert second.refresh_impact() is False  # the other worker holds the lease: no second refresh

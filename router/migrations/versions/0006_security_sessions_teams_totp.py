@@ -1,4 +1,4 @@
-"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag, seen chat messages, canned replies, messages awaiting the bot, worker heartbeats
+"""security: server-side staff sessions, teams, TOTP secrets, automated SMS flag, seen chat messages, canned replies, messages awaiting the bot, worker heartbeats, job leases
 
 Revision ID: 0006
 Revises: 0005
@@ -24,6 +24,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
+    op.create_table('job_leases',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('holder', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('worker_heartbeats',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('beat_at', sa.DateTime(), nullable=False),
@@ -69,3 +75,4 @@ def downgrade() -> None:
     op.drop_table('staff_sessions')
     op.drop_table('canned_replies')
     op.drop_table('worker_heartbeats')
+    op.drop_table('job_leases')
