@@ -15,6 +15,7 @@ from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.inbound import conversation, receive as inbound
 from router.inbound.conversation import Reply
+from router.inbound.menu import numbered
 from router.models import Conversation, Message, OptOut
 from router.store import insert_ignore
 
@@ -37,14 +38,6 @@ class InboundSms:
     sender: str
     body: str
     num_media: int = 0
-
-
-def numbered(reply: Reply, language: str) -> str:
-    """A reply with its buttons as a numbered choice ("Vastaa numerolla: 1 Kyllä, 2 Ei")."""
-    if not reply.buttons:
-        return reply.text
-    items = ", ".join(f"{i} {b['title']}" for i, b in enumerate(reply.buttons, start=1))
-    return f"{reply.text}\n{texts.say('clarify_sms', language)} {items}"
 
 
 def _conversation_for(session: Session, phone: str, now: datetime) -> Conversation:

@@ -1,4 +1,4 @@
-"""The topic menu, one list for every channel: web buttons (numbered on SMS by the SMS channel), DTMF digits."""
+"""The topic menu, one list for every channel: web buttons, the same numbered on SMS (`numbered`), DTMF digits."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -30,3 +30,12 @@ def pick(topics: Sequence[Topic], answer: str) -> Optional[str]:
     ordered = choices(topics)
     index = int(answer) - 1
     return ordered[index].key if 0 <= index < len(ordered) else None
+
+
+def numbered(reply, language: str) -> str:
+    """A reply (text and buttons) as a numbered choice for SMS ("Vastaa numerolla: 1 Kyllä, 2 Ei")."""
+    if not reply.buttons:
+        return reply.text
+    items = ", ".join(f"{i} {b['title']}" for i, b in enumerate(reply.buttons, start=1))
+    return f"{reply.text}\n{texts.say('clarify_sms', language)} {items}"
+

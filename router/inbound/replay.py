@@ -12,6 +12,7 @@ from router.casework.handoff import HandoffRequest, hand_off
 from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.inbound import keywords
+from router.inbound.menu import numbered
 from router.inbound.conversation import _from_rasa
 from router.inbound.rasa_client import RasaUnavailable
 from router.models import Case, Conversation, Message
@@ -61,8 +62,6 @@ def _replay_conversation(session: Session, rasa, conv: Conversation, now: dateti
             messages.record(session, conv, reply.text, direction="out", author="bot",
                             payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
             if conv.channel == "sms" and conv.address:  # the web chat's thread shows it; an SMS must be sent
-                from router.channels.sms import numbered
-
                 enqueue(session, key=f"replay:{message.id}:{i}", kind="sms", recipient=conv.address,
                         body=numbered(reply, conv.language))
         session.commit()
