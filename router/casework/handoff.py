@@ -130,22 +130,12 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
                          notify_customer: bool = True) -> None:
     person = case.specialist
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-    labels = {t.key: t.labels for t in directory.topic_labels(session)}
-    topic_fi = labels.get(case.topic, {}).get("fi", case.topic)
-    due_fi = promise.format_day(promise.local_date(case.due_at, settings.timezone), "fi")
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     body = "\n".join([
         f"Uusi asiakas sinulle ({case.kind}). / A new customer for you.",
         "",
-        f"Viite / Reference: {case.ref}",
-        f"Aihe / Topic: {topic_fi}",
+        notify.case_facts(session, settings, case),
         f"Kanava / Channel: {case.channel}    Kieli / Language: {case.language}",
-        f"Ota asia työn alle viimeistään / Take up by: {due_fi}",
-        "",
-        f"Nimi / Name: {case.customer_name or '-'}",
-        f"Yritys / Company: {case.company or '-'}",
-        f"Sähköposti / Email: {case.customer_email or '-'}",
-        f"Puhelin / Phone: {case.customer_phone or '-'}",
         "",
         "Pyyntö / Request:",
         case.summary or "-",

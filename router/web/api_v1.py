@@ -54,7 +54,7 @@ def _today():
     return access.local_today(clock(), settings().timezone)
 
 
-def _case(ref: str, action: str = access.READ):
+def _case(ref: str):
     """The case if the token's user may read it (None otherwise: another's case is as good as absent)."""
     case = db().scalar(select(Case).where(Case.ref == ref[:20]))
     if case is None or not access.permits(db(), g.api_user, access.READ, case, _today()):
