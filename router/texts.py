@@ -27,12 +27,22 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "rasa_down": {
         "fi": "Viestisi on tallessa. Avustaja on hetken poissa käytöstä: vastaamme tähän, kun se palaa, ja"
-              " muutoin asiantuntija ottaa asiasi hoitaakseen. {name}, {title}, auttaa aiheessa {topic}:"
-              " {email}, {phone}.",
+              " viimeistään {minutes} minuutin kuluttua asiantuntija ottaa asiasi hoitaakseen. {name}, {title},"
+              " auttaa aiheessa {topic}: {email}, {phone}.",
         "sv": "Ditt meddelande är sparat. Assistenten är tillfälligt ur bruk: vi svarar här när den är tillbaka,"
-              " annars tar en expert ärendet. {name}, {title}, hjälper med {topic}: {email}, {phone}.",
+              " och senast om {minutes} minuter tar en expert ärendet. {name}, {title}, hjälper med {topic}:"
+              " {email}, {phone}.",
         "en": "Your message is saved. The assistant is briefly unavailable: we will answer here when it is back,"
-              " or a specialist will take your matter. {name}, {title}, helps with {topic}: {email}, {phone}.",
+              " and within {minutes} minutes at the latest a specialist will take your matter. {name}, {title},"
+              " helps with {topic}: {email}, {phone}.",
+    },
+    "bot_busy": {
+        "fi": "Viestisi on tallessa. Avustaja käsittelee vielä edellistä viestiäsi; vastaus tulee tähän hetken"
+              " kuluttua.",
+        "sv": "Ditt meddelande är sparat. Assistenten behandlar ännu ditt förra meddelande; svaret kommer hit om"
+              " en stund.",
+        "en": "Your message is saved. The assistant is still working on your previous message; the answer will"
+              " appear here in a moment.",
     },
     "bot_away_case": {
         "fi": "Avustaja ei palannut ajoissa, joten asiasi on nyt ihmisen hoidossa: {name}, {title}, on"

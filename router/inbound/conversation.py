@@ -3,29 +3,26 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from router import metrics, texts
+from router import logs, metrics, texts
 from router.casework import directory
-from router.inbound import keywords, language as lang_mod
+from router.inbound import keywords, language as lang_mod, turns
 from router.inbound.rasa_client import RasaUnavailable
 from router.messages import record  # noqa: F401 - the channels store through conversation.record
 from router.models import Conversation, Message, utcnow
 
 log = logging.getLogger(__name__)
 
-# Rasa can lose a turn when two messages of one conversation arrive at once; striped locks serialise them.
-_LOCKS = [threading.Lock() for _ in range(64)]
 
-
-def _lock_for(public_id: str) -> threading.Lock:
-    return _LOCKS[hash(public_id) % len(_LOCKS)]
+class NotStored(Exception):
+    """The database did not take the customer's message (a dropped connection): nothing was answered either."""
 
 
 @dataclass
@@ -68,30 +65,61 @@ def _from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
     return replies
 
 
-def fallback_replies(session: Session, text: str, language: str) -> list[Reply]:
-    """Rasa is away: name who helps with the topic the keywords suggest, or the service desk."""
+def fallback_replies(session: Session, text: str, language: str, minutes: int = 10) -> list[Reply]:
+    """Rasa is away: the message is kept, by when a person takes over, and who helps with the topic meanwhile."""
     guess = keywords.classify(text)
     people = directory.candidates(session)
     if not people:
-        return [Reply(texts.say("rasa_down", language, name="-", title="-", topic="-", email="-", phone="-"))]
+        return [Reply(texts.say("rasa_down", language, name="-", title="-", topic="-", email="-", phone="-",
+                                minutes=minutes))]
     today = utcnow().date()
     person = directory.choose_for(people, guess.topic, language, (today, today), {})
     labels = {t.key: t.labels for t in directory.topic_labels(session)}
     topic = labels.get(guess.topic, {}).get(language, guess.topic)
     return [Reply(texts.say("rasa_down", language, name=person.name, title=person.title(language), topic=topic,
-                            email=person.email, phone=person.phone or ""))]
+                            email=person.email, phone=person.phone or "", minutes=minutes))]
 
 
 def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
              timeout: Optional[float] = None, settings=None, now: Optional[datetime] = None) -> Optional[list[Reply]]:
     """Store the customer's message, commit, then route it: to its open case, or to the bot (replies stored too).
 
+    The conversation's turn is held from storing the message until the answer is stored, across processes
+    (router/inbound/turns.py). A message that cannot get the turn in time is stored to wait for the worker.
     Returns None when the message was a duplicate delivery (already stored and answered).
-    A clicked button's payload ("/affirm") goes to Rasa; the transcript keeps what the customer saw ("Kyllä").
     """
-    shown = next((b["title"] for b in last_buttons(session, conv) if b["payload"] == text), text) \
-        if text.startswith("/") and conv.id else text
-    message_id = receive(session, conv, shown, provider_id=provider_id, now=now)
+    key = turns.key_for(conv.channel, conv.address, conv.public_id)
+    try:
+        hold = turns.acquire(session.get_bind(), key)
+    except turns.TurnBusy:
+        hold = None
+    except DBAPIError as exc:
+        raise NotStored() from exc
+    if hold is not None:
+        try:
+            return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout,
+                             settings=settings, now=now)
+        finally:
+            hold.release()
+    else:
+        message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)
+        if message_id is None:
+            return None
+        _wait_for_bot(session, message_id, text)
+        log.warning("conversation %s busy; its message waits for the worker", conv.id)
+        return store_replies(session, conv, [{"text": texts.say("bot_busy", conv.language)}], now)
+
+
+def _shown(session: Session, conv: Conversation, text: str) -> str:
+    """A clicked button's payload ("/affirm") goes to Rasa; the transcript keeps what the customer saw ("Kyllä")."""
+    if not text.startswith("/") or not conv.id:
+        return text
+    return next((b["title"] for b in last_buttons(session, conv) if b["payload"] == text), text)
+
+
+def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str],
+              timeout: Optional[float], settings, now: Optional[datetime]) -> Optional[list[Reply]]:
+    message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)
     if message_id is None:
         return None
     if settings is not None:
@@ -102,7 +130,8 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
         if decision.to_bot is None:
             return store_replies(session, conv, decision.replies, now)
         text = decision.to_bot
-    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id)
+    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id,
+                   give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10)
 
 
 def store_replies(session: Session, conv: Conversation, replies: list[dict[str, Any]],
@@ -122,41 +151,59 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
     """Store an inbound message and commit (persist first); None for a duplicate delivery."""
     if not conv.messages and conv.channel != "voice":
         conv.language = lang_mod.detect(text, default=conv.language)
-    message_id = record(session, conv, text, direction="in", author="customer", provider_id=provider_id, now=now)
-    if message_id is None:
+    try:
+        message_id = record(session, conv, text, direction="in", author="customer", provider_id=provider_id,
+                            now=now)
+        if message_id is None:
+            session.rollback()
+            return None
+        session.commit()
+    except DBAPIError as exc:
         session.rollback()
-        return None
-    session.commit()
+        raise NotStored() from exc
     return message_id
 
 
 def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
-            now: Optional[datetime] = None, message_id: Optional[int] = None) -> list[Reply]:
-    """Send a stored message's text to Rasa and store the replies.
+            now: Optional[datetime] = None, message_id: Optional[int] = None,
+            outcome: Optional[dict] = None, give_up_minutes: int = 10) -> list[Reply]:
+    """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
 
     When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
     (router/inbound/replay.py); the customer hears that it is kept and who helps meanwhile. A message behind one
     that waits waits too, so the bot never sees a conversation out of order.
     """
     metadata = {"language": conv.language, "channel": conv.channel}
+    if logs.request_id():  # the action server sends it back, so one turn reads as one story in the logs
+        metadata["request_id"] = logs.request_id()
     waiting = session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True),
                                                       Message.id != (message_id or -1)).limit(1))
-    with _lock_for(conv.public_id):
-        try:
-            if waiting is not None:
-                raise RasaUnavailable("an earlier message of this conversation is still waiting for the bot")
-            with metrics.RASA_SECONDS.time():
-                raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
-                    rasa.send(conv.public_id, text, metadata)
-            replies = _from_rasa(raw)
-            metrics.TURNS.labels(conv.channel, "bot").inc()
-        except RasaUnavailable as exc:
-            log.warning("rasa unavailable (%s); conversation %s waits for it", exc, conv.id)
-            metrics.FALLBACKS.labels(conv.channel).inc()
-            metrics.TURNS.labels(conv.channel, "fallback").inc()
-            replies = fallback_replies(session, text, conv.language)
-            if message_id is not None:
-                _wait_for_bot(session, message_id, text)
+    try:
+        if waiting is not None:
+            raise RasaUnavailable("an earlier message of this conversation is still waiting for the bot")
+        with metrics.RASA_SECONDS.time():
+            raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
+                rasa.send(conv.public_id, text, metadata)
+        replies = _from_rasa(raw)
+        if not replies:
+            # Rasa answers 200 with nothing when a custom action failed (action server down or timed out) and
+            # then forgets the turn: the message waits and is replayed, never a blank reply.
+            raise RasaUnavailable("the bot gave no answer")
+        metrics.TURNS.labels(conv.channel, "bot").inc()
+        answered = True
+    except RasaUnavailable as exc:
+        log.warning("rasa unavailable (%s); conversation %s waits for it", exc, conv.id)
+        metrics.FALLBACKS.labels(conv.channel).inc()
+        metrics.TURNS.labels(conv.channel, "fallback").inc()
+        replies = fallback_replies(session, text, conv.language, give_up_minutes)
+        answered = False
+    if outcome is not None:
+        outcome["answered"] = answered
+    if message_id is not None:
+        if answered:  # answered now, even if a deferred SMS answer had marked it as waiting meanwhile
+            session.execute(update(Message).where(Message.id == message_id).values(awaiting_bot=False))
+        else:
+            _wait_for_bot(session, message_id, text)
     for reply in replies:
         record(session, conv, reply.text, direction="out", author="bot",
                payload={"buttons": reply.buttons} if reply.buttons else None, now=now)

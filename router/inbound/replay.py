@@ -11,7 +11,7 @@ from router import messages, texts
 from router.casework.handoff import HandoffRequest, hand_off
 from router.config import Settings
 from router.delivery.outbox import enqueue
-from router.inbound import keywords
+from router.inbound import keywords, turns
 from router.inbound.menu import numbered
 from router.inbound.conversation import _from_rasa
 from router.inbound.rasa_client import RasaUnavailable
@@ -35,28 +35,43 @@ def replay(sessions: sessionmaker, settings: Settings, rasa, now: datetime) -> d
             conv = session.get(Conversation, conv_id)
             if up:
                 counts["replayed"] += _replay_conversation(session, rasa, conv, now)
-            elif now - since >= give_up:
+            still = session.scalar(select(Message.id).where(Message.conversation_id == conv_id,
+                                                            Message.awaiting_bot.is_(True)).limit(1))
+            # Rasa away, or up but unable to answer (its action server away): a person takes over in time.
+            if still is not None and now - since >= give_up:
                 counts["handed_over"] += _hand_over(session, settings, conv, now)
     return counts
 
 
 def _replay_conversation(session: Session, rasa, conv: Conversation, now: datetime) -> int:
+    """Replay under the conversation's turn; a message stays waiting until its answer is stored with it."""
+    try:
+        hold = turns.acquire(session.get_bind(), turns.key_for(conv.channel, conv.address, conv.public_id), wait=1)
+    except turns.TurnBusy:
+        return 0  # a web process or another worker has the turn; the next pass looks again
+    try:
+        return _replay_held(session, rasa, conv, now)
+    finally:
+        hold.release()
+
+
+def _replay_held(session: Session, rasa, conv: Conversation, now: datetime) -> int:
     done = 0
+    session.expire_all()
     waiting = session.scalars(select(Message).where(Message.conversation_id == conv.id,
                                                     Message.awaiting_bot.is_(True)).order_by(Message.id)).all()
     for message in waiting:
-        # Claim it (compare-and-set): with several workers, one replays each message.
-        if session.execute(update(Message).where(Message.id == message.id, Message.awaiting_bot.is_(True))
-                           .values(awaiting_bot=False)).rowcount != 1:
-            session.rollback()
-            return done
-        session.commit()
         text = (message.payload or {}).get("bot_text") or message.text
         try:
             raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel})
+            if not _from_rasa(raw):
+                raise RasaUnavailable("the bot gave no answer")  # its action server is away: wait longer
         except RasaUnavailable:
-            session.execute(update(Message).where(Message.id == message.id).values(awaiting_bot=True))
-            session.commit()
+            return done
+        # Compare-and-set as well as the turn: on SQLite the turn lock does not reach across processes.
+        if session.execute(update(Message).where(Message.id == message.id, Message.awaiting_bot.is_(True))
+                           .values(awaiting_bot=False)).rowcount != 1:
+            session.rollback()
             return done
         for i, reply in enumerate(_from_rasa(raw)):
             messages.record(session, conv, reply.text, direction="out", author="bot",

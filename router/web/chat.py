@@ -3,14 +3,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import logging
+
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from router import openapi as api_doc, sanitize
 from router.inbound import conversation
 from router.models import Message
 from router.web import clock, db, rasa, settings
 
+log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__)
 MAX_TEXT = 4000
 
@@ -35,14 +39,26 @@ def chat():
     if not text:
         return _error(400, "text must be a non-empty string")
     session = db()
-    if session_id is None:
-        conv = conversation.start(session, channel="web")
-    else:
-        conv = _live(session_id)
-        if conv is None:
-            return _error(404, "unknown session; start a new one with session null")
-    replies = conversation.converse(session, rasa(), conv, text, settings=settings(), now=clock())
-    return jsonify(session=conv.public_id, replies=[r.as_dict() for r in replies or []])
+    for attempt in (1, 2):
+        try:
+            try:
+                if session_id is None:
+                    conv = conversation.start(session, channel="web")
+                else:
+                    conv = _live(session_id)
+                    if conv is None:
+                        return _error(404, "unknown session; start a new one with session null")
+            except DBAPIError as exc:
+                raise conversation.NotStored() from exc
+            # Past storing, a database error is not retried here: the message would be stored twice.
+            replies = conversation.converse(session, rasa(), conv, text, settings=settings(), now=clock())
+            return jsonify(session=conv.public_id, replies=[r.as_dict() for r in replies or []])
+        except conversation.NotStored:
+            # Nothing was stored (the database dropped the connection): once more on a fresh connection.
+            session.rollback()
+            log.warning("chat message not stored on attempt %s; %s", attempt,
+                        "retrying" if attempt == 1 else "giving up")
+    return _error(503, "the message could not be stored; please send it again")
 
 
 def _live(session_id: str):

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 from router.models import Conversation, Message
 
 
-def post(client, body):
-    return client.post("/api/chat", json=body)
+def post(client, body, headers=None):
+    return client.post("/api/chat", json=body, headers=headers or {})
 
 
 def count(sessions, model):
@@ -20,7 +20,9 @@ def test_a_new_session_gets_a_random_id_and_the_bot_s_replies(client, rasa, sess
     assert body["replies"] == [{"text": "Mikä on nimesi?", "buttons": []}]
     assert len(body["session"]) >= 20
     sender, text, metadata = rasa.sent[0]
-    assert sender == body["session"] and metadata == {"language": "fi", "channel": "web"}
+    # The turn's request id goes to Rasa (the action server sends it back), and to the client in a header.
+    assert sender == body["session"] and metadata == {"language": "fi", "channel": "web",
+                                                      "request_id": resp.headers["X-Request-Id"]}
     with sessions() as s:
         stored = s.scalars(select(Message).order_by(Message.id)).all()
         assert [(m.direction, m.author, m.text) for m in stored] == [
@@ -121,3 +123,10 @@ def test_a_clicked_button_is_kept_in_the_transcript_as_the_customer_saw_it(clien
     with sessions() as s:
         assert s.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all() == [
             "hei", "Kyllä"]
+
+
+def test_a_caller_s_request_id_is_kept_and_a_bad_one_replaced(client):
+    resp = post(client, {"session": None, "text": "Hei"}, headers={"X-Request-Id": "lb-123.abc"})
+    assert resp.headers["X-Request-Id"] == "lb-123.abc"
+    resp = post(client, {"session": None, "text": "Hei"}, headers={"X-Request-Id": "x ; drop"})
+    assert resp.headers["X-Request-Id"] != "x ; drop" and len(resp.headers["X-Request-Id"]) == 32

@@ -1,0 +1,92 @@
+"""One conversation's turns one at a time, in arrival order, across every web process and worker.
+
+On PostgreSQL the lock is a session-level advisory lock on a connection of its own, so it outlives the commits
+made while the turn runs (the message is stored, the bot answers, the answer is stored) and dies with the
+process if that process is killed. Waiters are granted the lock in the order they asked for it. On SQLite (one
+machine, `make run`) an in-process lock does the same for the web process.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+# A customer waits at most this long behind their own previous message; then the message waits for the worker.
+WAIT_SECONDS = 25
+_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+class TurnBusy(Exception):
+    """An earlier turn of this conversation did not finish in time."""
+
+
+def lock_key(public_id: str) -> int:
+    """A signed 64-bit key for pg_advisory_lock from the conversation's public id."""
+    return int.from_bytes(hashlib.sha256(public_id.encode()).digest()[:8], "big", signed=True)
+
+
+def key_for(channel: str, address: str | None, public_id: str) -> str:
+    """What a turn is keyed on: the Twilio-signed number on SMS (one number, one thread), else the conversation."""
+    return f"sms:{address}" if channel == "sms" and address else public_id
+
+
+class Hold:
+    """A held turn; `release` may be called from another thread than the one that acquired it."""
+
+    def __init__(self, lock: threading.Lock | None = None, conn=None, key: int = 0) -> None:
+        self.lock, self.conn, self.key = lock, conn, key
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+            return
+        if self.conn is None:
+            return
+        conn, self.conn = self.conn, None
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            conn.commit()
+        except DBAPIError:
+            # The connection is gone, and the lock with it; never hand a possibly locked connection back.
+            conn.invalidate()
+        finally:
+            conn.close()
+
+
+def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Hold:
+    """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`."""
+    if engine.dialect.name != "postgresql":
+        lock = _LOCKS[int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(_LOCKS)]
+        if not lock.acquire(timeout=wait):
+            raise TurnBusy(key)
+        return Hold(lock=lock)
+    number = lock_key(key)
+    conn = engine.connect()
+    try:
+        # lock_timeout bounds the wait; set for this transaction only, the lock itself outlives it.
+        conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{int(wait * 1000)}ms"})
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
+        conn.commit()
+    except DBAPIError as exc:
+        conn.rollback()
+        conn.close()
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise TurnBusy(key) from exc
+        raise
+    return Hold(conn=conn, key=number)
+
+
+@contextmanager
+def turn(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Iterator[None]:
+    """Hold the turn for the block; TurnBusy when the wait runs out."""
+    hold = acquire(engine, key, wait)
+    try:
+        yield
+    finally:
+        hold.release()

@@ -1,0 +1,165 @@
+"""Turn order across processes, a slow bot's SMS answer that survives a restart, and a dropped connection."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import event, select, text
+
+from router import config
+from router.app import create_app
+from router.db import make_engine
+from router.inbound import replay, turns
+from router.models import Message, OutboxMessage, utcnow
+
+from ..conftest import PUBLIC
+from ..helpers import ScriptedRasa
+
+CUSTOMER = "+358401234567"
+
+
+def test_a_turn_is_held_across_engines_and_a_waiter_gives_up_in_time(database_url):
+    """Two engines are two processes on PostgreSQL; on SQLite the lock is the process's own."""
+    first, second = make_engine(database_url), make_engine(database_url)
+    other = second if first.dialect.name == "postgresql" else first
+    try:
+        hold = turns.acquire(first, "conv-a")
+        started = time.monotonic()
+        with pytest.raises(turns.TurnBusy):
+            turns.acquire(other, "conv-a", wait=0.3)
+        assert 0.25 < time.monotonic() - started < 3
+        with turns.turn(other, "conv-b", wait=0.3):  # another conversation is not held up
+            pass
+        hold.release()
+        with turns.turn(other, "conv-a", wait=0.3):
+            pass
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+class OrderedRasa(ScriptedRasa):
+    """Answers each message with its own text after a pause, and records the order it saw them in."""
+
+    def send(self, sender, text_, metadata, timeout=None):
+        time.sleep(0.3)
+        self.sent.append((sender, text_, metadata))
+        return [{"text": f"sain: {text_}"}]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_messages_at_once_on_two_web_processes_keep_the_customer_s_order(database_url, sessions):
+    rasa = OrderedRasa()
+    apps = [create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa) for _ in range(2)]
+    try:
+        clients = [a.test_client() for a in apps]
+        session = clients[0].post("/api/chat", json={"session": None, "text": "hei"}).get_json()["session"]
+        for round_ in range(5):
+            answers = {}
+
+            def say(i):
+                answers[i] = clients[i].post("/api/chat", json={"session": session, "text": f"{round_}-{i}"})
+
+            threads = [threading.Thread(target=say, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for i, resp in answers.items():  # each customer message got its own answer, never a blank one
+                assert resp.status_code == 200 and resp.get_json()["replies"][0]["text"] == f"sain: {round_}-{i}"
+        with sessions() as s:
+            stored = s.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all()
+        # The bot saw the messages in the order they were stored: one turn at a time, never interleaved.
+        assert [t for _, t, _ in rasa.sent] == stored
+        with sessions() as s:
+            transcript = s.scalars(select(Message.text).order_by(Message.id)).all()
+        assert all(transcript[i + 1] == f"sain: {transcript[i]}" for i in range(0, len(transcript), 2))
+    finally:
+        for a in apps:
+            a.extensions["luukku"]["engine"].dispose()
+
+
+def test_a_late_sms_answer_is_durable_while_it_is_waited_for(twilio, rasa, sessions, clock):
+    """Past Twilio's budget the text is marked as waiting in the database (a restart replays it); the answer
+    goes through the outbox once, and the worker's replay leaves it alone."""
+    gate = threading.Event()
+    original = rasa.send
+
+    def slow(*args, **kwargs):
+        gate.wait(10)
+        return original(*args, **kwargs)
+
+    rasa.send = slow
+    assert twilio.sms(CUSTOMER, "hei", sid="SMlate").status_code == 200
+    with sessions() as s:
+        assert s.scalar(select(Message.awaiting_bot).where(Message.provider_id == "SMlate")) is True
+    # Meanwhile the worker cannot replay it: the bot's thread has the sender's turn.
+    rasa.send = original
+    assert replay.replay(sessions, config.load({"public_base_url": PUBLIC}), rasa, clock.now)["replayed"] == 0
+    rasa.send = slow
+    gate.set()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with sessions() as s:
+            if s.scalar(select(OutboxMessage.id)) is not None:
+                break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    with sessions() as s:
+        assert s.scalars(select(OutboxMessage.idempotency_key)).all() == ["sms-reply:SMlate:0"]
+        assert s.scalar(select(Message.awaiting_bot).where(Message.provider_id == "SMlate")) is False
+    rasa.send = original
+    sent = len(rasa.sent)
+    assert replay.replay(sessions, config.load({"public_base_url": PUBLIC}), rasa, clock.now)["replayed"] == 0
+    assert len(rasa.sent) == sent
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_connection_dropped_while_storing_is_retried_and_the_message_kept_once(database_url, sessions, rasa):
+    """The database server kills the connection in the middle of the INSERT: JSON, stored once, answered."""
+    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
+    engine = app.extensions["luukku"]["engine"]
+    killer = make_engine(database_url)
+    killed = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _drop(conn, cursor, statement, *args):  # noqa: ANN001
+        if statement.startswith("INSERT INTO messages") and not killed:
+            killed.append(conn.connection.dbapi_connection.info.backend_pid)
+            with killer.begin() as k:
+                k.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed[0]})
+
+    try:
+        resp = app.test_client().post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
+        assert killed and resp.status_code == 200 and resp.is_json
+        assert resp.get_json()["replies"][0]["text"] == "Mikä on nimesi?"
+        with sessions() as s:
+            assert s.scalars(select(Message.text).where(Message.direction == "in")).all() == ["Tarvitsen rahoitusta"]
+    finally:
+        engine.dispose()
+        killer.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_database_that_stays_down_gets_a_json_error_never_html(database_url, sessions, rasa):
+    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
+    engine = app.extensions["luukku"]["engine"]
+    killer = make_engine(database_url)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _drop(conn, cursor, statement, *args):  # noqa: ANN001
+        if statement.startswith("INSERT INTO messages"):
+            with killer.begin() as k:
+                k.execute(text("SELECT pg_terminate_backend(:p)"),
+                          {"p": conn.connection.dbapi_connection.info.backend_pid})
+
+    try:
+        resp = app.test_client().post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
+        assert resp.status_code == 503 and resp.is_json and "send it again" in resp.get_json()["error"]
+    finally:
+        engine.dispose()
+        killer.dispose()
