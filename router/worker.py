@@ -9,12 +9,13 @@ import uuid
 from datetime import timedelta
 from typing import Callable, Optional
 
+import structlog
 from sqlalchemy.orm import sessionmaker
 
 from router import leases
 from router.casework import promise_keeper, survey
 from router.config import Settings
-from router.delivery import outbox
+from router.delivery import alerts, outbox
 from router.delivery.senders import make_senders
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
@@ -38,16 +39,24 @@ class Worker:
         self.stop_requested = False
         self.jobs: list[tuple[str, Callable[[], object]]] = [
             ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver),
-            ("impact", self.refresh_impact), ("replay", self.replay_waiting)]
+            ("alerts", self.alert_failures), ("replay", self.replay_waiting)]
+        # Slow jobs run in a thread of their own, so a long mailbox poll or rollup never delays an SMS.
+        self.slow_jobs: list[tuple[str, Callable[[], object]]] = [("impact", self.refresh_impact)]
         self.next_rollup = 0.0
         self.next_poll = 0.0
         if settings.imap_host:
-            self.jobs.append(("mailbox", self.poll_mailbox))
+            self.slow_jobs.append(("mailbox", self.poll_mailbox))
 
     def deliver(self) -> int:
         return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,
                                   max_attempts=self.settings.outbox_max_attempts,
-                                  sms_policy=SmsPolicy.from_settings(self.settings))
+                                  sms_policy=SmsPolicy.from_settings(self.settings),
+                                  stopping=lambda: self.stop_requested)
+
+    def alert_failures(self) -> int:
+        """Admins hear of messages that did not reach their recipient."""
+        with self.sessions() as session:
+            return alerts.alert(session, self.settings, self.clock())
 
     def keep_promises(self) -> dict[str, int]:
         with self.sessions() as session:
@@ -104,12 +113,25 @@ class Worker:
                 row.beat_at = self.clock()
             session.commit()
 
-    def tick(self) -> None:
-        for name, job in [("heartbeat", self.heartbeat), *self.jobs]:
+    def tick(self, jobs: Optional[list] = None) -> None:
+        """Run each job once (all of them, slow ones too, when called directly); stop between jobs if asked."""
+        for name, job in jobs if jobs is not None else [("heartbeat", self.heartbeat), *self.jobs, *self.slow_jobs]:
+            if self.stop_requested:
+                return
             try:
-                job()
+                with structlog.contextvars.bound_contextvars(worker=self.name, job=name):
+                    job()
             except Exception:  # noqa: BLE001 - log and go on; the next tick tries again
                 log.exception("worker job %s failed", name)
+
+    def _loop(self, jobs: list, once: bool) -> None:
+        while not self.stop_requested:
+            self.tick(jobs)
+            if once:
+                break
+            deadline = time.monotonic() + self.settings.worker_interval
+            while not self.stop_requested and time.monotonic() < deadline:
+                time.sleep(0.1)
 
     def stop(self, *_: object) -> None:
         self.stop_requested = True
@@ -119,11 +141,8 @@ class Worker:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(sig, self.stop)
         log.info("worker %s started", self.name)
-        while not self.stop_requested:
-            self.tick()
-            if once:
-                break
-            deadline = time.monotonic() + self.settings.worker_interval
-            while not self.stop_requested and time.monotonic() < deadline:
-                time.sleep(0.1)
+        slow = threading.Thread(target=self._loop, args=(self.slow_jobs, once), name="slow-jobs", daemon=True)
+        slow.start()
+        self._loop([("heartbeat", self.heartbeat), *self.jobs], once)
+        slow.join(timeout=None if once else 10)
         log.info("worker %s stopped", self.name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import deque
 
@@ -20,6 +21,9 @@ class TwilioStandIn:
         self.received: list[dict[str, str]] = []
         self.failures: deque[tuple[int, int]] = deque()
         self.lock = threading.Lock()
+        self.drop_answers = 0
+        self.list_calls = 0
+        self.delay = 0.0  # seconds between accepting a message and answering (a worker can be killed meanwhile)
         app = Flask("twilio-standin")
 
         @app.post("/2010-04-01/Accounts/<account>/Messages.json")
@@ -33,8 +37,30 @@ class TwilioStandIn:
                 self.received.append({**form, "_account": account, "_auth": request.authorization.username
                                       if request.authorization else ""})
             sid = "SM" + uuid.uuid4().hex
+            with self.lock:
+                self.received[-1]["_sid"] = sid
+            if self.delay:
+                time.sleep(self.delay)
+            with self.lock:
+                if self.drop_answers:  # accepted, but the answer is lost on its way back (a crash, a timeout)
+                    self.drop_answers -= 1
+                    return jsonify(code=20500, message="stand-in lost the answer", status=500), 500
             return jsonify(sid=sid, account_sid=account, to=form.get("To"), from_=form.get("From"),
                            body=form.get("Body"), status="queued", num_segments="1"), 201
+
+        @app.get("/2010-04-01/Accounts/<account>/Messages.json")
+        def list_messages(account: str):
+            """The message log, filtered by To and From the way Twilio's API filters it."""
+            to, sender = request.args.get("To"), request.args.get("From")
+            with self.lock:
+                rows = [m for m in self.received if m.get("_sid") and (not to or m.get("To") == to)
+                        and (not sender or m.get("From") == sender)]
+            self.list_calls += 1
+            return jsonify(messages=[{"sid": m["_sid"], "account_sid": account, "to": m.get("To"),
+                                      "from": m.get("From"), "body": m.get("Body"), "status": "sent"}
+                                     for m in reversed(rows)],
+                           next_page_uri=None, page=0, page_size=len(rows),
+                           uri=f"/2010-04-01/Accounts/{account}/Messages.json")
 
         self.server = create_server(app, host="127.0.0.1", port=self.port, threads=4)
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,10 @@ from router.store import insert_ignore
 
 log = logging.getLogger(__name__)
 
-# A claim older than this is taken to belong to a worker that died mid-send.
-LEASE = timedelta(minutes=5)
+# A claim older than this is taken to belong to a worker that died mid-send. The sending worker renews it every
+# RENEW, so a slow send keeps its row and a killed worker's row is retried within seconds.
+LEASE = timedelta(seconds=20)
+RENEW = LEASE.total_seconds() / 3
 
 
 class TemporaryFailure(Exception):
@@ -59,6 +62,36 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
+class _Renewal:
+    """Keeps a claim fresh from a thread of its own while the send runs (own connection, own transactions)."""
+
+    def __init__(self, engine, row_id: int, worker: str, claimed_at: datetime) -> None:
+        self.engine, self.row_id, self.worker, self.claimed_at = engine, row_id, worker, claimed_at
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease-{row_id}", daemon=True)
+        self.started = time.monotonic()
+
+    def _run(self) -> None:
+        while not self.done.wait(RENEW):
+            at = self.claimed_at + timedelta(seconds=time.monotonic() - self.started)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(update(OutboxMessage).where(OutboxMessage.id == self.row_id,
+                                                             OutboxMessage.claimed_by == self.worker,
+                                                             OutboxMessage.status == "sending")
+                                 .values(claimed_at=at))
+            except Exception:  # noqa: BLE001 - a missed renewal only risks the documented resend
+                log.warning("outbox %s: lease renewal failed", self.row_id)
+
+    def __enter__(self) -> "_Renewal":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
 def _claim(session: Session, row_id: int, worker: str, now: datetime) -> bool:
     # Compare-and-set: only the worker whose UPDATE matched the old state owns the row.
     result = session.execute(
@@ -87,21 +120,27 @@ def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> No
 
 def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: datetime, *,
                 worker: Optional[str] = None, batch: int = 50, max_attempts: int = 8,
-                sms_policy: Optional[SmsPolicy] = None) -> int:
-    """Send what is due; returns how many were sent. Safe with any number of workers."""
+                sms_policy: Optional[SmsPolicy] = None, stopping: Callable[[], bool] = lambda: False) -> int:
+    """Send what is due; returns how many were sent. Safe with any number of workers.
+
+    `stopping` is asked between rows: a worker told to stop finishes the row in hand and leaves the rest.
+    """
     worker = worker or uuid.uuid4().hex[:12]
     started = time.monotonic()
     sent = 0
     with sessions() as session:
-        due = session.scalars(
-            select(OutboxMessage.id)
+        due = session.execute(
+            select(OutboxMessage.id, OutboxMessage.status)
             .where(or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
                        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - LEASE)))
             .order_by(OutboxMessage.id).limit(batch)).all()
-        for row_id in due:
+        for row_id, before in due:
+            if stopping():
+                break
             # The claim's time is when it is made, not when the tick began: a long batch must not shorten the
             # lease of its last rows.
-            if not _claim(session, row_id, worker, now + timedelta(seconds=time.monotonic() - started)):
+            claimed_at = now + timedelta(seconds=time.monotonic() - started)
+            if not _claim(session, row_id, worker, claimed_at):
                 continue
             row = session.get(OutboxMessage, row_id)
             assert row is not None
@@ -127,7 +166,17 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                         continue
                 if sender is None:
                     raise PermanentFailure(f"no sender for {row.kind}")
-                provider_id = sender.send(outgoing)  # type: ignore[attr-defined]
+                # A row taken over from a worker that died mid-send, or retried after an error, may have gone out
+                # already: a sender that can look (Twilio's message log) says so instead of sending it again.
+                earlier = None
+                if (before == "sending" or row.attempts > 1) and hasattr(sender, "already_sent"):
+                    earlier = sender.already_sent(outgoing, row.created_at)  # type: ignore[attr-defined]
+                if earlier:
+                    log.warning("outbox %s was delivered before (%s); not sent again", row.id, earlier)
+                    provider_id = earlier
+                else:
+                    with _Renewal(sessions.kw["bind"], row.id, worker, claimed_at):
+                        provider_id = sender.send(outgoing)  # type: ignore[attr-defined]
             except PermanentFailure as exc:
                 row.status, row.last_error = "dead", str(exc)[:500]
                 log.warning("outbox %s gave up: %s", row.id, type(exc).__name__)

@@ -1,6 +1,8 @@
 """Outbound SMS through Twilio's REST API, with errors sorted into retry and give up."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Optional
 
 from twilio.base.exceptions import TwilioRestException
@@ -10,6 +12,7 @@ from twilio.rest import Client
 from router.config import Settings
 from router.delivery.outbox import Outgoing, PermanentFailure, TemporaryFailure
 
+log = logging.getLogger(__name__)
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 
 
@@ -44,3 +47,15 @@ class TwilioSmsSender:
         except OSError as exc:
             raise TemporaryFailure(type(exc).__name__) from exc
         return str(message.sid)
+
+    def already_sent(self, out: Outgoing, since: datetime) -> Optional[str]:
+        """The SID of a message with this recipient and body sent since `since`, from Twilio's message log."""
+        try:
+            for message in self.client.messages.list(to=out.recipient, from_=self.settings.twilio_number,
+                                                     date_sent_after=since - timedelta(days=1), limit=100):
+                if message.body == out.body and message.status not in ("failed", "canceled"):
+                    return str(message.sid)
+        except (TwilioRestException, OSError) as exc:
+            # Cannot look: sending again is the documented at-least-once window, losing the text is not an option.
+            log.warning("twilio message log unavailable (%s); sending", type(exc).__name__)
+        return None

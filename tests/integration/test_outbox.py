@@ -73,10 +73,34 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_lease(sessions):
     queue(sessions)
     with sessions() as s:
         row = s.scalar(select(OutboxMessage))
-        row.status, row.claimed_at, row.claimed_by = "sending", NOW - timedelta(minutes=1), "dead-worker"
+        row.status, row.claimed_at, row.claimed_by = "sending", NOW - outbox.LEASE / 2, "dead-worker"
         s.commit()
     assert deliver_due(sessions, {"email": RecordingSender()}, NOW) == 0
+    # Seconds, not minutes: a killed worker's message is retried quickly.
+    assert outbox.LEASE <= timedelta(seconds=60)
     assert deliver_due(sessions, {"email": RecordingSender()}, NOW + outbox.LEASE) == 1
+
+
+def test_a_slow_send_renews_its_lease_so_no_other_worker_takes_the_row(sessions, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(outbox, "RENEW", 0.1)
+    queue(sessions)
+
+    class Slow(RecordingSender):
+        def send(self, out):
+            time.sleep(1.0)
+            return super().send(out)
+
+    first, second = Slow(), RecordingSender()
+    sending = threading.Thread(target=deliver_due, args=(sessions, {"email": first}, NOW))
+    sending.start()
+    time.sleep(0.7)
+    # Past the lease as first claimed, but not as renewed: the second worker leaves the row alone.
+    taken = deliver_due(sessions, {"email": second}, NOW + outbox.LEASE + timedelta(seconds=0.3))
+    sending.join()
+    assert (taken, len(first.sent), len(second.sent)) == (0, 1, 0)
 
 
 def test_email_goes_through_a_real_smtp_server_with_a_stable_message_id(sessions):

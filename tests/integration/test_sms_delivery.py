@@ -89,3 +89,41 @@ def test_automated_messages_respect_stop(sessions, sender, standin):
     deliver_due(sessions, {"sms": sender}, NOW)
     assert (row(sessions).status, row(sessions).last_error) == ("dead", "opted out")
     assert standin.received == []
+
+
+def test_a_text_twilio_accepted_but_whose_answer_was_lost_is_not_sent_twice(sessions, sender, standin):
+    """Twilio took the message, the answer never came back: the retry finds it in the message log."""
+    queue(sessions)
+    standin.drop_answers = 1
+    assert deliver_due(sessions, {"sms": sender}, NOW) == 0
+    assert (row(sessions).status, len(standin.received)) == ("pending", 1)
+    assert deliver_due(sessions, {"sms": sender}, NOW + timedelta(minutes=5)) == 1
+    r = row(sessions)
+    assert len(standin.received) == 1 and standin.list_calls == 1
+    assert (r.status, r.provider_id) == ("sent", standin.received[0]["_sid"])
+
+
+def test_a_row_left_by_a_worker_killed_mid_send_is_looked_up_before_it_is_sent(sessions, sender, standin):
+    queue(sessions, key="k-killed")
+    sender.send(_outgoing(sessions))  # the dead worker's send reached Twilio
+    with sessions() as s:
+        r = s.scalar(select(OutboxMessage))
+        r.status, r.claimed_at, r.claimed_by, r.attempts = "sending", NOW, "killed-worker", 1
+        s.commit()
+    assert deliver_due(sessions, {"sms": sender}, NOW + timedelta(minutes=1)) == 1
+    assert len(standin.received) == 1 and row(sessions).provider_id == standin.received[0]["_sid"]
+    # A different text to the same number is not mistaken for it.
+    queue(sessions, key="k-other")
+    with sessions() as s:
+        other = s.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k-other"))
+        other.body, other.status, other.claimed_at, other.attempts = "Toinen viesti", "sending", NOW, 1
+        s.commit()
+    assert deliver_due(sessions, {"sms": sender}, NOW + timedelta(minutes=1)) == 1
+    assert len(standin.received) == 2
+
+
+def _outgoing(sessions):
+    from router.delivery.outbox import Outgoing
+
+    r = row(sessions)
+    return Outgoing(r.id, r.idempotency_key, r.kind, r.recipient, r.subject, r.body, {})
