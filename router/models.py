@@ -148,6 +148,8 @@ class OutboxMessage(Base):
     last_error: Mapped[Optional[str]] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[Optional[datetime]]
+    # When the admins were told that this message failed (dead here, or failed/undelivered at Twilio).
+    alerted_at: Mapped[Optional[datetime]]
 
 
 class OptOut(Base):

@@ -11,8 +11,9 @@ import yaml
 from router import sanitize
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
-from router.models import CannedReply, Specialist
-from router.web import db, field
+from router.delivery import alerts
+from router.models import Case, CannedReply, Specialist
+from router.web import clock, db, field
 from router.web.auth import role_required
 from router.web.i18n import t
 
@@ -140,3 +141,23 @@ def delete_canned(reply_id: int):
         session.commit()
         flash(t("done"))
     return redirect(url_for("admin.canned"))
+
+
+@bp.get("/deliveries", endpoint="deliveries")
+@role_required("admin")
+def deliveries():
+    """Messages that did not reach their recipient: dead in the outbox, or failed/undelivered at Twilio."""
+    rows = alerts.failures(db())
+    refs = {c.id: c.ref for c in db().scalars(select(Case).where(Case.id.in_({r.case_id for r in rows if r.case_id})))}
+    return render_template("staff/deliveries.html", rows=rows, refs=refs)
+
+
+@bp.post("/deliveries/<int:row_id>/retry")
+@role_required("admin")
+def retry_delivery(row_id: int):
+    session = db()
+    if not alerts.retry(session, row_id, clock()):
+        abort(404)
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("admin.deliveries"))
