@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-impact bench-abuse clean
+.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-impact bench-abuse bench-load topology chaos clean
 
 setup:
 	@scripts/setup.sh
@@ -36,3 +36,18 @@ bench-impact: setup
 
 bench-abuse: setup
 	@.venv/bin/python -m bench.abuse
+
+# The production topology (3 web processes, internal API, 2 workers, 2 Rasa replicas on a PostgreSQL tracker store
+# with Redis locks, the action server) as local processes under scripts/supervise.py.
+topology: setup
+	@.venv/bin/python -m bench.topology
+
+# Faults injected into that topology while customers use it; a table of inputs, lost, duplicated, errors and
+# recovery. CHAOS_CUSTOMERS per experiment (make test runs a short version).
+CHAOS_CUSTOMERS ?= 10
+chaos: setup
+	@CHAOS_CUSTOMERS=$(CHAOS_CUSTOMERS) .venv/bin/python -m bench.chaos
+
+# Concurrent whole conversations (web and SMS) against the topology with one Rasa replica, and bare Rasa side by side.
+bench-load: setup
+	@.venv/bin/python -m bench.load

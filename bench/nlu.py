@@ -53,7 +53,8 @@ def main() -> None:
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         # /model/parse needs no action server, but endpoints.yml names one.
-        env = {**os.environ, "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook"}
+        env = {**os.environ, "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook",
+               "RASA_TRACKER_DB": os.path.join(tempfile.gettempdir(), f"luukku-bench-{port}.db")}
         proc = subprocess.Popen([str(RASA), "run", "--model", "models/current.tar.gz", "--enable-api", "--port",
                                  str(port), "-i", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -9,7 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from router import config as config_mod, sanitize
+from router import config as config_mod, logs, sanitize
 from router.channels.sms import SmsChannel
 from router.channels.voice import VoiceChannel
 from router.db import make_engine, make_sessionmaker
@@ -87,7 +87,7 @@ def _json_errors(app: Flask) -> None:
 
 def _base(settings: config_mod.Settings, rasa, clock) -> Flask:
     config_mod.require_safe(settings, "the router")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings.log_level, settings.log_format, "router")
     app = Flask(__name__)
     app.json = SafeJSONProvider(app)
     secure = settings.production or settings.public_base_url.startswith("https://")
@@ -117,6 +117,7 @@ def _base(settings: config_mod.Settings, rasa, clock) -> Flask:
 
     _security_headers(app, settings)
     _json_errors(app)
+    logs.init_app(app)
     return app
 
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from router import config as config_mod
+from router import config as config_mod, logs
 from router.db import make_engine, make_sessionmaker
 
 
@@ -26,7 +25,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=None)
-@click.option("--threads", type=int, default=8)
+@click.option("--threads", type=int, default=32, help="Customers who can wait for Rasa at once.")
 def web(host: str, port: int | None, threads: int) -> None:
     """Serve the public web app, and the internal API on INTERNAL_HOST:INTERNAL_PORT with its own threads."""
     import threading
@@ -55,7 +54,7 @@ def worker(once: bool) -> None:
 
     settings, sessions = _sessions()
     config_mod.require_safe(settings, "the worker")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings.log_level, settings.log_format, "worker")
     Worker(settings, sessions).run(once=once)
 
 

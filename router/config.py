@@ -73,6 +73,7 @@ class Settings:
     worker_interval: float = 2.0
     dev_pages: bool = True
     log_level: str = "INFO"
+    log_format: str = "json"  # json: one JSON object per line (structlog); text: readable lines for a terminal
     ratelimit_storage_uri: str = "memory://"
     proxy_count: int = 0
     rate_limit_chat: str = "20 per minute;300 per day"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: Rasa, the action server, the router web app and a worker on this machine, on embedded
-# defaults (SQLite, dry-run delivery). Ctrl-C stops them all.
+# defaults (SQLite, dry-run delivery). A process that dies is restarted (with a backoff) by scripts/supervise.py,
+# which says so on this terminal. Ctrl-C stops them all.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -15,11 +16,8 @@ export ROUTER_INTERNAL_URL="${ROUTER_INTERNAL_URL:-http://127.0.0.1:$INTERNAL_PO
 export INTERNAL_API_TOKEN="${INTERNAL_API_TOKEN:-dev-internal-token}"
 # Rasa's HTTP API always runs with a token; locally a fresh one each run.
 export RASA_TOKEN="${RASA_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}"
+export RASA_TRACKER_DB="${RASA_TRACKER_DB:-$root/var/rasa.db}"
 mkdir -p var/log
-
-pids=()
-cleanup() { trap - EXIT INT TERM; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
 
 bin/router db upgrade
 if ! bin/router directory count >/dev/null 2>&1; then
@@ -32,11 +30,14 @@ if bin/router users add admin@example.org --name "Kokeilu Admin" --role admin \
   admin_note="    Staff http://127.0.0.1:$port/staff/  admin@example.org / $DEV_ADMIN_PASSWORD (shown once)"
 fi
 
-.venv-bot/bin/rasa run actions --actions bot.actions --port "$actions_port" >var/log/actions.log 2>&1 & pids+=($!)
-.venv-bot/bin/rasa run --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-  --enable-api --auth-token "$RASA_TOKEN" --port "$rasa_port" --interface 127.0.0.1 >var/log/rasa.log 2>&1 & pids+=($!)
-bin/router web --port "$port" >var/log/web.log 2>&1 & pids+=($!)
-bin/router worker >var/log/worker.log 2>&1 & pids+=($!)
+.venv/bin/python scripts/supervise.py var/log \
+  "actions=.venv-bot/bin/rasa run actions --actions bot.actions --port $actions_port" \
+  "rasa=.venv-bot/bin/rasa run --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+--enable-api --auth-token $RASA_TOKEN --port $rasa_port --interface 127.0.0.1" \
+  "web=bin/router web --port $port" \
+  "worker=bin/router worker" &
+supervisor=$!
+trap 'kill -TERM $supervisor 2>/dev/null; wait $supervisor' INT TERM
 
 printf 'Waiting for Rasa to load the model'
 for _ in $(seq 1 120); do
@@ -54,5 +55,4 @@ $admin_note
     Logs  var/log/{web,worker,rasa,actions}.log
   Ctrl-C stops everything.
 MSG
-wait -n "${pids[@]}"
-echo "a process stopped; see var/log/" >&2
+wait $supervisor

@@ -65,7 +65,8 @@ class Stack:
         self._spawn("rasa", [str(BOT_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
                              "--credentials", "credentials.yml", "--enable-api", "--auth-token", RASA_TOKEN,
                              "--port", str(self.rasa_port), "-i", "127.0.0.1"],
-                    {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook"})
+                    {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+                     "RASA_TRACKER_DB": str(self.workdir / "rasa.db")})
         overrides = {"database_url": self.database_url, "rasa_url": self.rasa_url, "internal_api_token": TOKEN,
                      "rasa_token": RASA_TOKEN,
                      # Every simulated customer comes from 127.0.0.1, and new chats count against their address:

@@ -38,22 +38,28 @@ def test_compose_refuses_to_start_without_each_secret(missing):
 
 def test_compose_runs_production_settings_on_a_private_network():
     services = compose_config()["services"]
-    for name in ("web", "worker", "migrate", "rasa", "actions"):
+    for name in ("web", "internal", "worker-1", "worker-2", "migrate", "rasa-1", "rasa-2", "actions"):
         assert services[name]["environment"]["ENVIRONMENT"] == "production", name
-    assert services["actions"]["environment"]["ROUTER_INTERNAL_URL"] == "http://web:5001"
-    assert set(services["rasa"]["networks"]) == {"private"} and set(services["actions"]["networks"]) == {"private"}
-    assert "--auth-token" in " ".join(services["rasa"]["command"])
+    assert services["actions"]["environment"]["ROUTER_INTERNAL_URL"] == "http://internal:5001"
+    for name in ("rasa-1", "rasa-2", "actions", "internal"):
+        assert set(services[name]["networks"]) == {"private"}, name
+    for name in ("rasa-1", "rasa-2"):
+        assert "--auth-token" in " ".join(services[name]["command"])
+        assert "endpoints.production.yml" in " ".join(services[name]["command"])
     assert services["web"]["environment"]["RATELIMIT_STORAGE_URI"].startswith("redis://")
 
 
 def test_compose_validates_and_has_every_process_with_health_checks():
     services = compose_config()["services"]
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "rasa", "actions"}
-    for name in ("db", "redis", "web", "rasa", "actions"):
+    assert set(services) == {"db", "redis", "migrate", "web", "internal", "worker-1", "worker-2", "rasa-1", "rasa-2",
+                             "actions"}
+    for name in ("db", "redis", "web", "internal", "rasa-1", "rasa-2", "actions"):
         assert services[name]["healthcheck"]["test"], name
     # Only the router is published; Rasa's webhooks have no authentication.
     assert [s for s, v in services.items() if v.get("ports")] == ["web"]
-    assert services["web"]["environment"]["RASA_URL"] == "http://rasa:5005"
+    # Several web processes behind one port, and both Rasa replicas known to the router.
+    assert "gunicorn" in services["web"]["command"] and int(services["web"]["environment"]["WEB_PROCESSES"]) >= 2
+    assert services["web"]["environment"]["RASA_URL"] == "http://rasa-1:5005,http://rasa-2:5005"
 
 
 def test_every_setting_in_env_example_is_one_the_router_reads():
@@ -62,7 +68,8 @@ def test_every_setting_in_env_example_is_one_the_router_reads():
     from router.config import Settings
 
     known = {f.name.upper() for f in fields(Settings)} | {"POSTGRES_PASSWORD", "ACTION_ENDPOINT_URL",
-                                                          "ROUTER_INTERNAL_URL", "RASA_PORT", "ACTIONS_PORT"}
+                                                          "ROUTER_INTERNAL_URL", "RASA_PORT", "ACTIONS_PORT",
+                                                          "WEB_PROCESSES", "WEB_THREADS"}
     names = [line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
              if line and not line.startswith("#")]
     assert names and set(names) <= known

@@ -22,6 +22,11 @@ def _session_metadata(tracker: Tracker) -> Dict[str, Any]:
     return tracker.get_slot("session_started_metadata") or {}
 
 
+def _request_id(tracker: Tracker) -> Any:
+    """The router's id for this turn (X-Request-Id), passed in the message's metadata."""
+    return (tracker.latest_message.get("metadata") or {}).get("request_id")
+
+
 class ActionSessionStart(Action):
     """Start a session and keep the customer's language and channel for all of it."""
 
@@ -50,7 +55,8 @@ class ActionSetTopic(Action):
                   domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = intent if intent in TOPICS else "general"
-        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"})
+        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"},
+                                    _request_id(tracker))
         labels = {b["payload"].lstrip("/"): b["title"] for b in (menu or {}).get("buttons", [])}
         events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
         if tracker.get_slot("channel") in {"sms", "voice"}:
@@ -66,7 +72,8 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"})
+        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"},
+                                    _request_id(tracker))
         if not menu:
             dispatcher.utter_message(response="utter_default")
             return []
@@ -131,7 +138,7 @@ class ActionHandoff(Action):
             "contact": None if contact == KNOWN_BY_CHANNEL else contact,
             "company": None if company in (None, "-") else company,
             "consent": True,
-        })
+        }, _request_id(tracker))
         if not answer:
             dispatcher.utter_message(response="utter_handoff_failed")
         else:

@@ -29,15 +29,18 @@ if _problems:  # refuse at import, which is the action server's start
     raise SystemExit("the action server refuses to start (ENVIRONMENT=production): " + "; ".join(_problems))
 
 
-def _headers() -> Dict[str, str]:
-    return {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+def _headers(request_id: Optional[str] = None) -> Dict[str, str]:
+    headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    if request_id:  # the router's id for this turn, from the message's metadata: one turn, one id in every log
+        headers["X-Request-Id"] = str(request_id)[:64]
+    return headers
 
 
-async def _call(method: str, path: str, **kwargs: Any) -> Optional[Dict[str, Any]]:
+async def _call(method: str, path: str, request_id: Optional[str] = None, **kwargs: Any) -> Optional[Dict[str, Any]]:
     """One request to the router; None when it cannot be reached or refuses."""
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-            async with session.request(method, ROUTER_URL + path, headers=_headers(), **kwargs) as resp:
+            async with session.request(method, ROUTER_URL + path, headers=_headers(request_id), **kwargs) as resp:
                 if resp.status >= 400:
                     return None
                 return await resp.json()
@@ -45,11 +48,11 @@ async def _call(method: str, path: str, **kwargs: Any) -> Optional[Dict[str, Any
         return None
 
 
-async def post(path: str, payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+async def post(path: str, payload: Dict[str, Any], request_id: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """POST JSON to the router."""
-    return await _call("POST", path, json=payload)
+    return await _call("POST", path, request_id, json=payload)
 
 
-async def get(path: str, params: Dict[str, str]) -> Optional[Dict[str, Any]]:
+async def get(path: str, params: Dict[str, str], request_id: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """GET JSON from the router."""
-    return await _call("GET", path, params=params)
+    return await _call("GET", path, request_id, params=params)

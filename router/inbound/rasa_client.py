@@ -1,9 +1,11 @@
 """Rasa over HTTP: the REST channel for dialogue, /model/parse for one-shot classification."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol
 
 import requests
+import requests.adapters
 
 
 class RasaUnavailable(Exception):
@@ -17,38 +19,62 @@ class Rasa(Protocol):
 
 
 class RasaClient:
-    """The real client, with a connect and a read timeout on every call."""
+    """The real client, with a connect and a read timeout on every call.
+
+    `base_url` may list several Rasa replicas, comma-separated (they share the SQL tracker store and the Redis
+    lock store). A conversation goes to the replica its id hashes to, and to the next one when that one refuses
+    the connection: a refused connection never reached Rasa, so nothing is processed twice. A read timeout is not
+    retried elsewhere, since the replica may be working on the message; it waits for the worker instead.
+    """
 
     def __init__(self, base_url: str, timeout: float = 8.0, token: str = "") -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
+        self.base_url = self.base_urls[0]
         self.timeout = (min(2.0, timeout), timeout)
         self.http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=len(self.base_urls), pool_maxsize=64)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
         # Rasa's HTTP API (/model/parse, /status) runs with --auth-token; it takes the token as a query parameter.
         self.params = {"token": token} if token else {}
 
-    def _post(self, path: str, payload: dict[str, Any], timeout: float | None = None) -> Any:
-        try:
-            resp = self.http.post(self.base_url + path, json=payload, params=self.params,
-                                  timeout=(self.timeout[0], timeout or self.timeout[1]))
-            resp.raise_for_status()
-            return resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
+    def _order(self, key: str) -> list[str]:
+        first = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(self.base_urls)
+        return self.base_urls[first:] + self.base_urls[:first]
+
+    def _post(self, path: str, payload: dict[str, Any], timeout: float | None = None, key: str = "") -> Any:
+        for i, base in enumerate(self._order(key)):
+            try:
+                resp = self.http.post(base + path, json=payload, params=self.params,
+                                      timeout=(self.timeout[0], timeout or self.timeout[1]))
+                if resp.status_code in (502, 503) and i + 1 < len(self.base_urls):
+                    continue  # a replica still loading its model, or a proxy with no replica behind it
+                resp.raise_for_status()
+                return resp.json()
+            except requests.ConnectionError as exc:
+                if isinstance(exc, requests.ReadTimeout) or i + 1 == len(self.base_urls):
+                    raise RasaUnavailable(type(exc).__name__) from exc
+            except (requests.RequestException, ValueError) as exc:
+                raise RasaUnavailable(type(exc).__name__) from exc
+        raise RasaUnavailable("no replica answered")
 
     def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float | None = None) -> list[dict[str, Any]]:
         """One user message through the REST channel; the bot's replies."""
         replies = self._post("/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata},
-                             timeout)
+                             timeout, key=sender)
         return replies if isinstance(replies, list) else []
 
     def parse(self, text: str, timeout: float | None = None) -> dict[str, Any]:
         """Intent ranking for a text, without touching any conversation."""
-        return self._post("/model/parse", {"text": text}, timeout)
+        return self._post("/model/parse", {"text": text}, timeout, key=text)
 
     def ready(self) -> bool:
-        """True when Rasa runs with a loaded model."""
-        try:
-            resp = self.http.get(self.base_url + "/status", params=self.params, timeout=(1.0, 2.0))
-            return resp.ok and bool(resp.json().get("model_file"))
-        except (requests.RequestException, ValueError):
-            return False
+        """True when some replica runs with a loaded model."""
+        for base in self.base_urls:
+            try:
+                resp = self.http.get(base + "/status", params=self.params, timeout=(1.0, 2.0))
+                if resp.ok and bool(resp.json().get("model_file")):
+                    return True
+            except (requests.RequestException, ValueError):
+                continue
+        return False

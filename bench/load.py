@@ -1,0 +1,197 @@
+"""`make bench-load`: N concurrent whole conversations (web chat and SMS) on the production topology with one Rasa
+replica, and the same conversations sent straight to that Rasa in the same run, alternating, for the router's
+overhead. Prints turns/s, turn p50/p95/p99, blank replies, "kept" answers (fallbacks) and memory per process;
+the figures go to docs/performance.md.
+
+BENCH_CUSTOMERS concurrent customers (default 12), BENCH_SECONDS per phase (default 40), BENCH_ROUNDS pairs of
+phases (default 2).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.topology import Topology  # noqa: E402
+
+TWILIO_TOKEN = "bench-twilio-token"
+KEPT = ("Viestisi on tallessa", "Ditt meddelande är sparat", "Your message is saved")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def script(i: int) -> list[str]:
+    return ["Hei, tarvitsen rahoitusta koneeseen", f"Testi Asiakas {i}", f"asiakas{i}@example.org", "-", "/affirm"]
+
+
+class Phase:
+    """One timed phase: customers loop over whole conversations until the time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.until = time.monotonic() + seconds
+        self.latencies: list[float] = []
+        self.blank = self.kept = self.errors = 0
+        self.lock = threading.Lock()
+
+    def note(self, seconds: float, replies: list[str] | None) -> None:
+        with self.lock:
+            if replies is None:
+                self.errors += 1
+                return
+            self.latencies.append(seconds)
+            if not replies:
+                self.blank += 1
+            elif replies[0].startswith(KEPT):
+                self.kept += 1
+
+
+def web_customer(top: Topology, phase: Phase, n: int) -> None:
+    http = requests.Session()
+    i = 0
+    while time.monotonic() < phase.until:
+        session = None
+        for text in script(n * 1000 + i):
+            started = time.perf_counter()
+            try:
+                resp = http.post(top.url + "/api/chat", json={"session": session, "text": text}, timeout=30)
+                body = resp.json() if resp.status_code == 200 else None
+            except (requests.RequestException, ValueError):
+                body = None
+            phase.note(time.perf_counter() - started, None if body is None else
+                       [r["text"] for r in body.get("replies", [])])
+            if body is None:
+                break
+            session = body["session"]
+        i += 1
+
+
+def sms_customer(top: Topology, phase: Phase, n: int) -> None:
+    from twilio.request_validator import RequestValidator
+
+    validator, http = RequestValidator(TWILIO_TOKEN), requests.Session()
+    i = 0
+    while time.monotonic() < phase.until:
+        number = f"+35840{3000000 + n * 1000 + i:07d}"
+        for text in ["Hei, tarvitsen rahoitusta koneeseen", f"Testi Asiakas {n}", f"asiakas{n}@example.org", "-",
+                     "1"]:
+            params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "ACbench", "From": number,
+                      "To": "+358400000000", "Body": text, "NumMedia": "0"}
+            signature = validator.compute_signature(top.url + "/twilio/sms", params)
+            started = time.perf_counter()
+            try:
+                resp = http.post(top.url + "/twilio/sms", data=params, headers={"X-Twilio-Signature": signature},
+                                 timeout=30)
+                texts = [m.text or "" for m in ET.fromstring(resp.content).iter("Message")] \
+                    if resp.status_code == 200 else None
+            except (requests.RequestException, ET.ParseError):
+                texts = None
+            # An SMS answered through the outbox (past Twilio's budget) is not blank: it is counted as kept.
+            phase.note(time.perf_counter() - started, None if texts is None else (texts or [KEPT[0]]))
+        i += 1
+
+
+def bare_customer(top: Topology, phase: Phase, n: int) -> None:
+    """The same conversations straight to Rasa's REST channel (the action server still calls the router)."""
+    http = requests.Session()
+    i = 0
+    while time.monotonic() < phase.until:
+        sender = uuid.uuid4().hex
+        for text in script(n * 1000 + i):
+            started = time.perf_counter()
+            try:
+                resp = http.post(top.rasa_urls[0] + "/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": text, "metadata": {"language": "fi"}},
+                                 timeout=30)
+                replies = [r.get("text", "") for r in resp.json()] if resp.status_code == 200 else None
+            except (requests.RequestException, ValueError):
+                replies = None
+            phase.note(time.perf_counter() - started, replies)
+        i += 1
+
+
+def run_phase(top: Topology, target, customers: int, seconds: float, sms: int = 0) -> Phase:
+    phase = Phase(seconds)
+    threads = [threading.Thread(target=target, args=(top, phase, n)) for n in range(customers)]
+    threads += [threading.Thread(target=sms_customer, args=(top, phase, 100 + n)) for n in range(sms)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    phase.wall = time.monotonic() - started  # type: ignore[attr-defined]
+    return phase
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (gunicorn's processes, Rasa's), in MB."""
+    total = 0
+    pids = [pid]
+    while pids:
+        p = pids.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for child in Path(f"/proc/{p}/task/{p}/children").read_text().split():
+                pids.append(int(child))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 1024
+
+
+def report(name: str, phase: Phase) -> dict:
+    lat = [x * 1000 for x in phase.latencies]
+    row = {"phase": name, "turns": len(lat), "turns_per_s": len(lat) / phase.wall,  # type: ignore[attr-defined]
+           "p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95), "p99": percentile(lat, 0.99),
+           "blank": phase.blank, "kept": phase.kept, "errors": phase.errors}
+    print(f"  {name:<22} {row['turns']:5d} turns {row['turns_per_s']:6.1f}/s  p50 {row['p50']:6.0f} ms  "
+          f"p95 {row['p95']:6.0f} ms  p99 {row['p99']:6.0f} ms  blank {row['blank']}  kept {row['kept']}  "
+          f"errors {row['errors']}", flush=True)
+    return row
+
+
+def main() -> None:
+    customers = int(os.environ.get("BENCH_CUSTOMERS", "12"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "40"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
+    sms = max(1, customers // 4)
+    top = Topology(Path(tempfile.mkdtemp(prefix="luukku-load-")), rasa_replicas=1, name="luukku_bench_load",
+                   env={"TWILIO_ACCOUNT_SID": "ACbench", "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                        "TWILIO_NUMBER": "+358400000000", "RATE_LIMIT_CHAT": "100000 per minute",
+                        "RATE_LIMIT_CHAT_ADDRESS": "100000 per minute", "RATE_LIMIT_CHAT_POLL": "100000 per minute",
+                        "SMS_PER_NUMBER_PER_DAY": "1000", "SMS_HOURLY_BUDGET": "100000", "LOG_LEVEL": "WARNING"})
+    print(f"make bench-load: {customers} web customers (+{sms} SMS in the mixed phase), {seconds:.0f} s phases, "
+          f"{rounds} rounds; starting the topology (1 Rasa replica)...", flush=True)
+    top.start()
+    rows = []
+    try:
+        run_phase(top, web_customer, 2, 8)  # warm-up: models, connection pools
+        for r in range(rounds):
+            rows.append(report(f"bare Rasa #{r + 1}", run_phase(top, bare_customer, customers, seconds)))
+            rows.append(report(f"router, web #{r + 1}", run_phase(top, web_customer, customers, seconds)))
+        rows.append(report("router, web + SMS", run_phase(top, web_customer, customers, seconds, sms=sms)))
+        bare = [x["p50"] for x in rows if x["phase"].startswith("bare")]
+        routed = [x["p50"] for x in rows if x["phase"].startswith("router, web #")]
+        print(f"\n  router overhead over bare Rasa, p50: {statistics.median(routed) - statistics.median(bare):.0f} ms "
+              f"(median of {rounds} side-by-side pairs)")
+        print("  memory (RSS, MB):", ", ".join(f"{name} {rss_mb(top.pid(name)):.0f}" for name in top.commands()))
+    finally:
+        top.stop()
+
+
+if __name__ == "__main__":
+    main()

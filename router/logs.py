@@ -1,0 +1,79 @@
+"""Structured logs: one JSON object per line (structlog), with the request id that follows a turn through the
+router, Rasa's metadata, the action server's calls back and the worker.
+
+Log lines carry ids (request, conversation number, case reference, outbox row), never a customer's words,
+name, address or number: the databases hold those, the logs do not.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Optional
+
+import structlog
+from flask import Flask, Response, g, request
+
+REQUEST_ID = "X-Request-Id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def setup(level: str = "INFO", fmt: str = "json", process: str = "router") -> None:
+    """Route every stdlib logger through structlog's formatter: JSON lines (or plain text for a terminal)."""
+    def add_process(_logger, _name, event: dict) -> dict:
+        event.setdefault("process", process)
+        return event
+
+    shared = [structlog.contextvars.merge_contextvars, add_process, structlog.stdlib.add_log_level,
+              structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
+    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer])
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    handler.set_name("luukku")
+    root = logging.getLogger()
+    # Replace only our own handler (an app made twice, tests): other handlers (pytest's capture) stay.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "luukku"] + [handler]
+    root.setLevel(level)
+    structlog.configure(processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+                        logger_factory=structlog.stdlib.LoggerFactory(), cache_logger_on_first_use=True)
+
+
+def request_id() -> Optional[str]:
+    """The current request's id (None outside a request)."""
+    return structlog.contextvars.get_contextvars().get("request_id")
+
+
+def bind(**values: object) -> None:
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def init_app(app: Flask) -> None:
+    """Each request gets an id (the caller's X-Request-Id if it is a plain token), echoed back and logged."""
+    access = logging.getLogger("router.request")
+
+    @app.before_request
+    def _start() -> None:
+        given = request.headers.get(REQUEST_ID, "")
+        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(resp: Response) -> Response:
+        rid = request_id()
+        if rid:
+            resp.headers[REQUEST_ID] = rid
+        # The route's pattern, not the path: a path can hold a session id or a case reference.
+        access.info(
+            "%s %s %s %.0f ms", request.method, request.url_rule.rule if request.url_rule else "-",
+            resp.status_code, (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
+        return resp
+
+    @app.teardown_request
+    def _clear(_exc: Optional[BaseException]) -> None:
+        structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,71 @@
+"""`make run`'s supervisor restarts what dies and stops everything promptly; the Rasa client fails over."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from router.inbound.rasa_client import RasaClient, RasaUnavailable
+
+from ..conftest import ROOT
+from ..helpers import free_port
+
+
+def test_the_supervisor_restarts_a_dead_process_with_a_backoff_and_stops_all_on_sigterm(tmp_path):
+    marker = tmp_path / "starts"
+    flaky = f"sh -c 'echo x >> {marker}; exit 3'"
+    steady = "sleep 600"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "supervise.py"), str(tmp_path),
+                             f"flaky={flaky}", f"steady={steady}"], stdout=subprocess.PIPE, text=True)
+    time.sleep(4.5)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    out, _ = proc.communicate(timeout=20)
+    assert time.monotonic() - started < 5  # `sleep` took SIGTERM at once; nothing hangs
+    # Started, died, restarted after 1 s, then 2 s: a backoff, not a busy loop, and the steady one never restarted.
+    assert 2 <= len(marker.read_text().split()) <= 4
+    assert "flaky exited with 3; restarting in 1 s" in out and "restarting in 2 s" in out
+    assert out.count("steady started") == 1 and "stopped" in out
+
+
+class _Replica(BaseHTTPRequestHandler):
+    """Just enough of Rasa's REST channel: echoes the text, says which replica answered."""
+
+    name = "?"
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        answer = json.dumps([{"text": f"{self.name}: {body['message']}"}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def replica():
+    handler = type("B", (_Replica,), {"name": "b"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_refused_replica_fails_over_to_the_next_one(replica):
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: connection refused, so nothing was processed
+    client = RasaClient(f"{dead},{replica}", timeout=2)
+    answers = {client.send(f"conv-{i}", "hei", {})[0]["text"] for i in range(6)}
+    assert answers == {"b: hei"}  # every conversation answered, whichever replica it hashes to
+    with pytest.raises(RasaUnavailable):
+        RasaClient(dead, timeout=2).send("conv", "hei", {})
