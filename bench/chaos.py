@@ -39,7 +39,7 @@ SETTLE = 90.0  # how long an experiment may take to reach every outcome after it
 
 @dataclass
 class Customer:
-    """One web-chat intake and what the customer saw."""
+    """One web-chat intake that answers what the bot asks, and what the customer saw."""
 
     index: int
     session: str | None = None
@@ -48,30 +48,66 @@ class Customer:
     kept: int = 0
     done_at: float | None = None
     turns: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
 
     @property
     def script(self) -> list[str]:
-        contact = f"asiakas{self.index}@example.org" if self.index % 2 else f"040 100 {2000 + self.index:04d}"
-        return ["Hei, tarvitsen rahoitusta koneeseen", f"Testi Asiakas {self.index}", contact, "-", "/affirm"]
+        """The answers in the usual order (two-messages-at-once sends the name and contact together)."""
+        return [OPENING, self.name, self.contact, "-", "/affirm"]
+
+    @property
+    def name(self) -> str:
+        return f"Testi Asiakas {self.index}"
+
+    @property
+    def contact(self) -> str:
+        return f"asiakas{self.index}@example.org" if self.index % 2 else f"040 100 {2000 + self.index:04d}"
+
+    def answer(self, text_: str, buttons: list[dict]) -> str | None:
+        """What this customer says to the bot's latest words; None when the case is confirmed."""
+        payloads = [b.get("payload") for b in buttons]
+        if "on yhteydessä sinuun" in text_:
+            return None
+        if "/affirm" in payloads:
+            return "/affirm"
+        if "/funding" in payloads:
+            return "/funding"
+        if "nimesi" in text_:
+            return self.name
+        if "tavoittaa" in text_:
+            return self.contact
+        if "yrityksesi nimi" in text_:
+            return "-"
+        return "Tarvitsen rahoitusta yritykselleni"  # a clarifying question: say the need again
 
 
-def _answered_after(top: Topology, http: requests.Session, session: str, since: int, deadline: float) -> bool:
-    """Wait in the widget's thread for the bot's answer to a kept message."""
+OPENING = "Hei, tarvitsen rahoitusta koneeseen"
+
+
+def _answered_after(top: Topology, http: requests.Session, session: str, since: int,
+                    deadline: float) -> tuple[str, list] | None:
+    """Wait in the widget's thread for the bot's answer to a kept message; its text and buttons."""
     while time.monotonic() < deadline:
         try:
             rows = http.get(f"{top.url}/api/chat/{session}", params={"after": since}, timeout=10).json()["messages"]
-            if any(m["author"] == "bot" and not m["text"].startswith(KEPT) for m in rows):
-                return True
+            answers = [m for m in rows if m["author"] == "bot" and not m["text"].startswith(KEPT)]
+            if answers:
+                return answers[-1]["text"], answers[-1]["buttons"]
         except (requests.RequestException, ValueError, KeyError):
             pass
         time.sleep(0.5)
-    return False
+    return None
 
 
 def run_customer(top: Topology, c: Customer, deadline: float, pause: float = 0.0) -> None:
     http = requests.Session()
-    for text_ in c.script:
-        while time.monotonic() < deadline:
+    text_: str | None = OPENING
+    for _ in range(12):
+        if text_ is None:
+            c.done_at = time.monotonic()
+            return
+        reply: tuple[str, list] | None = None
+        while reply is None and time.monotonic() < deadline:
             started = time.perf_counter()
             try:
                 resp = http.post(top.url + "/api/chat", json={"session": c.session, "text": text_}, timeout=40)
@@ -82,6 +118,7 @@ def run_customer(top: Topology, c: Customer, deadline: float, pause: float = 0.0
             c.turns.append(time.perf_counter() - started)
             if resp.status_code != 200:
                 c.errors += 1  # the customer sees an error and sends the same text again
+                c.statuses[resp.status_code] += 1
                 time.sleep(1)
                 continue
             body = resp.json()
@@ -89,14 +126,19 @@ def run_customer(top: Topology, c: Customer, deadline: float, pause: float = 0.0
             replies = body.get("replies") or []
             if not replies:
                 c.blanks += 1
-            elif replies[0]["text"].startswith(KEPT):
+                return
+            if replies[0]["text"].startswith(KEPT):
                 c.kept += 1
                 newest = http.get(f"{top.url}/api/chat/{c.session}", timeout=10).json()["messages"]
-                if not _answered_after(top, http, c.session, newest[-1]["id"] if newest else 0, deadline):
+                reply = _answered_after(top, http, c.session, newest[-1]["id"] if newest else 0, deadline)
+                if reply is None:
                     return
-            break
+            else:
+                reply = replies[-1]["text"], replies[-1]["buttons"]
+        if reply is None:
+            return
+        text_ = c.answer(*reply)
         time.sleep(pause)
-    c.done_at = time.monotonic()
 
 
 @dataclass
@@ -127,7 +169,7 @@ class Chaos:
 
     def start(self) -> None:
         self.top.start()
-        self.db = create_engine(self.top.database_url)
+        self.db = create_engine(self.top.database_url, pool_pre_ping=True)
 
     def stop(self) -> None:
         self.top.stop()
@@ -186,6 +228,9 @@ class Chaos:
             + self.dead()
         duplicated = sum(n - 1 for n in cases.values() if n > 1) + self.duplicates_delivered()
         errors = sum(c.errors + c.blanks for c in people)
+        seen = sum((c.statuses for c in people), Counter())
+        if seen or any(c.blanks for c in people):
+            note = f"{note}; HTTP {dict(seen)}, blank {sum(c.blanks for c in people)}".lstrip("; ")
         finished = [c.done_at for c in people if c.done_at] + [settled]
         result = Result(name, len(people), lost, duplicated, errors, max(0.0, max(finished) - healed), note)
         self.results.append(result)
@@ -199,6 +244,15 @@ class Chaos:
                                note="the router fails over to rasa-2; the supervisor restarts rasa-1")
 
     def action_server_killed(self) -> Result:
+        def fault() -> None:  # killed, and killed again each time it comes back, for 10 s
+            until = time.monotonic() + 10
+            while time.monotonic() < until:
+                try:
+                    self.top.kill("actions")
+                except (ProcessLookupError, IndexError):
+                    pass
+                time.sleep(0.5)
+
         def heal() -> None:  # restarted by the supervisor; wait until it answers again
             while True:
                 try:
@@ -206,7 +260,7 @@ class Chaos:
                         return
                 except requests.RequestException:
                     time.sleep(0.3)
-        return self.experiment("action server killed (kill -9)", lambda: self.top.kill("actions"), heal,
+        return self.experiment("action server killed (kill -9) for 10 s", fault, heal, fault_after=3.0,
                                note="turns that needed an action wait and are replayed")
 
     def smtp_down(self) -> Result:
@@ -215,15 +269,21 @@ class Chaos:
 
         def heal() -> None:
             time.sleep(20)
+            from aiosmtpd.controller import Controller
+
+            # A stopped controller cannot start again: a new server on the same port, keeping what came before.
+            self.smtp.controller = Controller(self.smtp.collector, hostname="127.0.0.1", port=self.smtp.port)
             self.smtp.controller.start()
         return self.experiment("SMTP server down 20 s", fault, heal, fault_after=0.0)
 
     def twilio_errors(self) -> Result:
         def fault() -> None:
-            self.twilio.fail_next(429, 20429, times=3)
-            self.twilio.fail_next(500, 20500, times=3)
-            self.twilio.drop_answers = 2  # accepted, answer lost: the retry must find it in the message log
-        return self.experiment("Twilio 429 ×3, 500 ×3, 2 answers lost", fault, fault_after=0.0)
+            self.twilio.failing_until = time.monotonic() + 15
+            self.twilio.drop_answers = 2  # then accepted, answer lost: the retry must find it in the message log
+
+        def heal() -> None:
+            time.sleep(max(0.0, self.twilio.failing_until - time.monotonic()))
+        return self.experiment("Twilio 429/500 for 15 s, then 2 answers lost", fault, heal, fault_after=0.0)
 
     def worker_killed_mid_send(self) -> Result:
         def fault() -> None:
@@ -264,7 +324,7 @@ class Chaos:
             answers.append(r)
 
         for c in people:
-            c.session = http.post(self.top.url + "/api/chat", json={"session": None, "text": c.script[0]},
+            c.session = http.post(self.top.url + "/api/chat", json={"session": None, "text": OPENING},
                                   timeout=40).json()["session"]
         started = time.monotonic()
         threads = []

@@ -75,7 +75,10 @@ class Topology:
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                 "ROUTER_INTERNAL_URL": self.internal_url, "RASA_DB_HOST": "127.0.0.1",
                 "RASA_DB_NAME": f"{self.name}_rasa", "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "-",
-                "REDIS_HOST": "127.0.0.1", "WEB_PROCESSES": str(self.web_processes), **self.env}
+                "REDIS_HOST": "127.0.0.1", "WEB_PROCESSES": str(self.web_processes),
+                # Rasa's per-conversation lock in Redis outlives a killed replica by this many seconds (default
+                # 60); the router's own turn lock already keeps one turn at a time.
+                "TICKET_LOCK_LIFETIME": "10", **self.env}
 
     def commands(self) -> dict[str, str]:
         """name -> command line, as scripts/supervise.py takes them."""

@@ -69,7 +69,7 @@ class Settings:
     attachment_max_total_bytes: int = 20_000_000
     survey_delay_hours: float = 2.0
     impact_min_count: int = 5
-    outbox_max_attempts: int = 8
+    outbox_max_attempts: int = 12  # with the backoff: about 2.5 hours before a message is given up
     worker_interval: float = 2.0
     dev_pages: bool = True
     log_level: str = "INFO"

@@ -24,11 +24,17 @@ class TwilioStandIn:
         self.drop_answers = 0
         self.list_calls = 0
         self.delay = 0.0  # seconds between accepting a message and answering (a worker can be killed meanwhile)
+        self.failing_until = 0.0  # time.monotonic() until which every send is refused (429/500 in turn)
+        self.failing_count = 0
         app = Flask("twilio-standin")
 
         @app.post("/2010-04-01/Accounts/<account>/Messages.json")
         def create_message(account: str):
             with self.lock:
+                if time.monotonic() < self.failing_until:  # an outage: 429 and 500 in turn
+                    self.failing_count += 1
+                    status, code = ((429, 20429), (500, 20500))[self.failing_count % 2]
+                    return jsonify(code=code, message=f"stand-in outage {code}", status=status), status
                 if self.failures:
                     status, code = self.failures.popleft()
                     return jsonify(code=code, message=f"stand-in error {code}", status=status,

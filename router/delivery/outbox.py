@@ -58,8 +58,8 @@ def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str,
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … capped at an hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+    """5 s, 10 s, 20 s … capped at an hour: a brief outage heals in seconds, a long one is waited out for hours."""
+    return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
 
 
 class _Renewal:

@@ -199,6 +199,19 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         answered = False
     if outcome is not None:
         outcome["answered"] = answered
+    try:
+        _store_answer(session, conv, message_id, text, replies, answered, now)
+    except DBAPIError:
+        # The bot has taken this turn: its answer must be kept, so once more on a fresh connection.
+        session.rollback()
+        log.warning("storing the bot's answer failed for conversation %s; retrying once", conv.id)
+        _store_answer(session, conv, message_id, text, replies, answered, now)
+    return replies
+
+
+def _store_answer(session: Session, conv: Conversation, message_id: Optional[int], text: str, replies: list[Reply],
+                  answered: bool, now: Optional[datetime]) -> None:
+    """The bot's replies and the message's waiting mark, in one commit."""
     if message_id is not None:
         if answered:  # answered now, even if a deferred SMS answer had marked it as waiting meanwhile
             session.execute(update(Message).where(Message.id == message_id).values(awaiting_bot=False))
@@ -208,7 +221,6 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         record(session, conv, reply.text, direction="out", author="bot",
                payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
     session.commit()
-    return replies
 
 
 def _wait_for_bot(session: Session, message_id: int, text: str) -> None:

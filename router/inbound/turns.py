@@ -74,10 +74,12 @@ def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Hold:
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
         conn.commit()
     except DBAPIError as exc:
-        conn.rollback()
-        conn.close()
-        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: the connection is fine
+            conn.rollback()
+            conn.close()
             raise TurnBusy(key) from exc
+        conn.invalidate()  # a dropped connection: never back into the pool, and a rollback would fail too
+        conn.close()
         raise
     return Hold(conn=conn, key=number)
 

@@ -48,9 +48,10 @@ def test_a_temporary_failure_is_retried_later_with_backoff(sessions):
     queue(sessions)
     deliver_due(sessions, {"email": RecordingSender(TemporaryFailure("smtp 451"))}, NOW)
     row = rows(sessions)[0]
-    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, NOW + timedelta(seconds=30))
-    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + timedelta(seconds=10)) == 0
-    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + timedelta(seconds=31)) == 1
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, NOW + timedelta(seconds=5))
+    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + timedelta(seconds=3)) == 0
+    assert deliver_due(sessions, {"email": RecordingSender()}, NOW + timedelta(seconds=6)) == 1
+    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 12)] == [5, 10, 20, 3600]
 
 
 def test_a_permanent_failure_is_not_retried(sessions):
