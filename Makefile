@@ -14,7 +14,7 @@ test: setup
 	@scripts/test.sh
 
 test-fast: setup
-	@.venv/bin/python -m pytest -q -m "not stack and not browser"
+	@.venv/bin/python -m pytest -q -m "not stack and not browser and not chaos"
 
 # Generated requests against every operation of the OpenAPI document (positive and negative, every check) and
 # property tests over the channel parsers; FUZZ_EXAMPLES per operation and property (make test runs 25).

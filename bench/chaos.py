@@ -100,7 +100,11 @@ def _answered_after(top: Topology, http: requests.Session, session: str, since: 
 
 
 def run_customer(top: Topology, c: Customer, deadline: float, pause: float = 0.0) -> None:
-    http = requests.Session()
+    with requests.Session() as http:
+        _converse(top, http, c, deadline, pause)
+
+
+def _converse(top: Topology, http: requests.Session, c: Customer, deadline: float, pause: float) -> None:
     text_: str | None = OPENING
     for _ in range(12):
         if text_ is None:
@@ -166,12 +170,15 @@ class Chaos:
             "RATE_LIMIT_CHAT": "100000 per minute", "RATE_LIMIT_CHAT_ADDRESS": "100000 per minute",
             "RATE_LIMIT_CHAT_POLL": "100000 per minute", "RASA_TIMEOUT": "20", "RASA_GIVE_UP_MINUTES": "10"})
         self.results: list[Result] = []
+        self._closing: list[requests.Session] = []
 
     def start(self) -> None:
         self.top.start()
         self.db = create_engine(self.top.database_url, pool_pre_ping=True)
 
     def stop(self) -> None:
+        for http in self._closing:
+            http.close()
         self.top.stop()
         self.db.dispose()
         self.smtp.__exit__()
@@ -318,6 +325,7 @@ class Chaos:
         people = [Customer(90000 + i + sum(r.inputs for r in self.results)) for i in range(self.customers)]
         errors = out_of_order = 0
         http = requests.Session()
+        self._closing.append(http)
 
         def post(c: Customer, text_: str, answers: list) -> None:
             r = requests.post(self.top.url + "/api/chat", json={"session": c.session, "text": text_}, timeout=40)

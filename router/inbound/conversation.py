@@ -176,6 +176,8 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
     metadata = {"language": conv.language, "channel": conv.channel}
     if logs.request_id():  # the action server sends it back, so one turn reads as one story in the logs
         metadata["request_id"] = logs.request_id()
+    if message_id is not None:  # so a replay can tell a turn Rasa finished after the router stopped waiting
+        metadata["message_id"] = message_id
     waiting = session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True),
                                                       Message.id != (message_id or -1)).limit(1))
     try:

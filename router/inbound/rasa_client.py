@@ -68,6 +68,34 @@ class RasaClient:
         """Intent ranking for a text, without touching any conversation."""
         return self._post("/model/parse", {"text": text}, timeout, key=text)
 
+    def answered(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
+        """The bot's answer to a message Rasa already processed (the router gave up waiting), or None.
+
+        The router puts its message id in the metadata; Rasa keeps it on the user event in the tracker store,
+        which every replica shares.
+        """
+        for base in self._order(sender):
+            try:
+                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
+                                     timeout=(self.timeout[0], self.timeout[1]))
+                resp.raise_for_status()
+                events = resp.json().get("events") or []
+                break
+            except (requests.RequestException, ValueError):
+                continue
+        else:
+            raise RasaUnavailable("tracker unavailable")
+        for i, event in enumerate(events):
+            if event.get("event") == "user" and (event.get("metadata") or {}).get("message_id") == message_id:
+                answer = []
+                for later in events[i + 1:]:
+                    if later.get("event") == "user":
+                        break
+                    if later.get("event") == "bot" and later.get("text"):
+                        answer.append({"text": later["text"], "buttons": (later.get("data") or {}).get("buttons")})
+                return answer
+        return None
+
     def ready(self) -> bool:
         """True when some replica runs with a loaded model."""
         for base in self.base_urls:

@@ -63,7 +63,12 @@ def _replay_held(session: Session, rasa, conv: Conversation, now: datetime) -> i
     for message in waiting:
         text = (message.payload or {}).get("bot_text") or message.text
         try:
-            raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel})
+            # Rasa may have finished this turn after the router stopped waiting: its answer is used, the message
+            # is not sent twice (the tracker store is shared by every replica).
+            raw = rasa.answered(conv.public_id, message.id) if hasattr(rasa, "answered") else None
+            if not raw:
+                raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel,
+                                                       "message_id": message.id})
             if not _from_rasa(raw):
                 raise RasaUnavailable("the bot gave no answer")  # its action server is away: wait longer
         except RasaUnavailable:

@@ -22,11 +22,13 @@ def test_a_new_session_gets_a_random_id_and_the_bot_s_replies(client, rasa, sess
     sender, text, metadata = rasa.sent[0]
     # The turn's request id goes to Rasa (the action server sends it back), and to the client in a header.
     assert sender == body["session"] and metadata == {"language": "fi", "channel": "web",
-                                                      "request_id": resp.headers["X-Request-Id"]}
+                                                      "request_id": resp.headers["X-Request-Id"],
+                                                      "message_id": metadata["message_id"]}
     with sessions() as s:
         stored = s.scalars(select(Message).order_by(Message.id)).all()
         assert [(m.direction, m.author, m.text) for m in stored] == [
             ("in", "customer", "Hei, haluaisin perustaa kahvilan"), ("out", "bot", "Mikä on nimesi?")]
+        assert metadata["message_id"] == stored[0].id  # a replay can ask Rasa's tracker whether it took this turn
 
 
 def test_the_same_session_continues_the_conversation(client, rasa):

@@ -24,7 +24,8 @@ def count(sessions, model):
 def test_a_text_gets_the_bot_s_reply_as_twiml_and_is_stored_once(twilio, rasa, sessions):
     assert messages(twilio.sms(CUSTOMER, "tarvitsen rahoitusta", sid="SM1")) == ["Mikä on nimesi?"]
     sender, text, metadata = rasa.sent[0]
-    assert text == "tarvitsen rahoitusta" and metadata == {"language": "fi", "channel": "sms"}
+    assert text == "tarvitsen rahoitusta" and metadata == {"language": "fi", "channel": "sms",
+                                                           "message_id": metadata["message_id"]}
     assert CUSTOMER not in sender  # Rasa's conversation id is random, never the number
     assert messages(twilio.sms(CUSTOMER, "tarvitsen rahoitusta", sid="SM1")) == []  # Twilio's retry
     assert len(rasa.sent) == 1
