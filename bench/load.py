@@ -4,7 +4,7 @@ overhead. Prints turns/s, turn p50/p95/p99, blank replies, "kept" answers (fallb
 the figures go to docs/performance.md.
 
 BENCH_CUSTOMERS concurrent customers (default 12), BENCH_SECONDS per phase (default 40), BENCH_ROUNDS pairs of
-phases (default 2).
+phases (default 2), BENCH_RASA_WORKERS Sanic worker processes in the one Rasa replica (default 1).
 """
 from __future__ import annotations
 
@@ -173,9 +173,12 @@ def main() -> None:
                    env={"TWILIO_ACCOUNT_SID": "ACbench", "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                         "TWILIO_NUMBER": "+358400000000", "RATE_LIMIT_CHAT": "100000 per minute",
                         "RATE_LIMIT_CHAT_ADDRESS": "100000 per minute", "RATE_LIMIT_CHAT_POLL": "100000 per minute",
-                        "SMS_PER_NUMBER_PER_DAY": "1000", "SMS_HOURLY_BUDGET": "100000", "LOG_LEVEL": "WARNING"})
+                        "SMS_PER_NUMBER_PER_DAY": "1000", "SMS_HOURLY_BUDGET": "100000", "LOG_LEVEL": "WARNING",
+                        # Sanic worker processes inside the one Rasa replica (its lock store is Redis).
+                        "SANIC_WORKERS": os.environ.get("BENCH_RASA_WORKERS", "1")})
     print(f"make bench-load: {customers} web customers (+{sms} SMS in the mixed phase), {seconds:.0f} s phases, "
-          f"{rounds} rounds; starting the topology (1 Rasa replica)...", flush=True)
+          f"{rounds} rounds; starting the topology (1 Rasa replica, SANIC_WORKERS="
+          f"{os.environ.get('BENCH_RASA_WORKERS', '1')})...", flush=True)
     top.start()
     rows = []
     try:

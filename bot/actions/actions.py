@@ -129,7 +129,7 @@ class ActionHandoff(Action):
         # The key comes from the conversation and the form's content, so a retried action (or a retried request
         # to Rasa) finds the case the first attempt made instead of making a second one.
         content = "|".join(str(x or "") for x in (topic, tracker.get_slot("customer_name"), contact, company))
-        answer = await router_api.post("/internal/handoffs", {
+        request = {
             "conversation": tracker.sender_id,
             "idempotency_key": f"{tracker.sender_id}:{hashlib.sha256(content.encode()).hexdigest()[:16]}",
             "topic": topic,
@@ -138,9 +138,13 @@ class ActionHandoff(Action):
             "contact": None if contact == KNOWN_BY_CHANNEL else contact,
             "company": None if company in (None, "-") else company,
             "consent": True,
-        }, _request_id(tracker))
+        }
+        answer = await router_api.post("/internal/handoffs", request, _request_id(tracker))
         if not answer:
+            # The router was unreachable or slow: the request goes back with the answer, and the router makes
+            # the case itself (same key). Only a router that cannot do that either shows the apology.
             dispatcher.utter_message(response="utter_handoff_failed")
+            dispatcher.utter_message(json_message={"handoff": request})
         else:
             dispatcher.utter_message(text=answer["text"])
         return cleared

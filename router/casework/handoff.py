@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from typing import Optional
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from router import texts
@@ -163,3 +164,30 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
         enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
                 body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id,
                 headers={"automated": "1"})
+
+
+def from_bot(session: Session, settings: Settings, conv: Conversation, body: dict, now: datetime) -> HandoffResult:
+    """The bot's handoff request (the action server's, or the one it passed back when it could not reach us).
+
+    Commits. The same idempotency key twice gives the same case, also when two requests race.
+    """
+    email, phone = split_contact(body.get("contact"))
+    # On SMS, voice and email the channel already gave us the address; Rasa never saw it.
+    if conv.channel in ("sms", "voice") and not phone:
+        phone = conv.address
+    if conv.channel == "email" and not email:
+        email = conv.address
+    first = next((m.text for m in conv.messages if m.direction == "in"), "")
+    req = HandoffRequest(
+        idempotency_key=str(body["idempotency_key"])[:200], topic=str(body.get("topic") or "general"),
+        language=str(body.get("language") or conv.language), channel=conv.channel, conversation_id=conv.id,
+        customer_name=(body.get("customer_name") or None), email=email, phone=phone,
+        company=(body.get("company") or None), summary=first)
+    try:
+        result = hand_off(session, settings, req, now)
+        session.commit()
+    except IntegrityError:
+        # The same handoff raced in twice; the other request made the case, so answer with it.
+        session.rollback()
+        result = hand_off(session, settings, req, now)
+    return result

@@ -170,7 +170,8 @@ class SmsChannel:
                 replies = conversation.ask_bot(session, self.rasa, conv, text,
                                                timeout=max(self.settings.rasa_timeout, 20), now=now,
                                                message_id=message_id, outcome=outcome,
-                                               give_up_minutes=self.settings.rasa_give_up_minutes)
+                                               give_up_minutes=self.settings.rasa_give_up_minutes,
+                                               settings=self.settings)
                 with self._fate_lock:
                     late = self._fate.pop(message_id, None) == "late"
                     if not late:

@@ -131,7 +131,7 @@ def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider
             return store_replies(session, conv, decision.replies, now)
         text = decision.to_bot
     return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id,
-                   give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10)
+                   give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10, settings=settings)
 
 
 def store_replies(session: Session, conv: Conversation, replies: list[dict[str, Any]],
@@ -166,7 +166,7 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
 
 def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
             now: Optional[datetime] = None, message_id: Optional[int] = None,
-            outcome: Optional[dict] = None, give_up_minutes: int = 10) -> list[Reply]:
+            outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None) -> list[Reply]:
     """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
 
     When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
@@ -186,7 +186,7 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         with metrics.RASA_SECONDS.time():
             raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
                 rasa.send(conv.public_id, text, metadata)
-        replies = _from_rasa(raw)
+        replies = _from_rasa(complete_handoff(session, settings, conv, raw, now))
         if not replies:
             # Rasa answers 200 with nothing when a custom action failed (action server down or timed out) and
             # then forgets the turn: the message waits and is replayed, never a blank reply.
@@ -209,6 +209,28 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         log.warning("storing the bot's answer failed for conversation %s; retrying once", conv.id)
         _store_answer(session, conv, message_id, text, replies, answered, now)
     return replies
+
+
+def complete_handoff(session: Session, settings, conv: Conversation, raw: list[dict[str, Any]],
+                     now: Optional[datetime]) -> list[dict[str, Any]]:
+    """The action server could not reach the internal API and passed its handoff back: the router makes it.
+
+    Same idempotency key as the action's attempt, so one that did get through meanwhile gives the same case. The
+    customer hears the confirmation instead of "something went wrong".
+    """
+    wanted = [item["custom"]["handoff"] for item in raw
+              if isinstance(item.get("custom"), dict) and isinstance(item["custom"].get("handoff"), dict)]
+    if not wanted or settings is None or not wanted[-1].get("idempotency_key"):
+        return raw
+    from router.casework.handoff import HandoffError, from_bot
+
+    try:
+        result = from_bot(session, settings, conv, wanted[-1], now or utcnow())
+    except HandoffError:
+        session.rollback()
+        return raw
+    log.warning("the action server could not reach the internal API; the router made case %s", result.case.ref)
+    return [{"text": result.text}]
 
 
 def _store_answer(session: Session, conv: Conversation, message_id: Optional[int], text: str, replies: list[Reply],

@@ -13,7 +13,7 @@ from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
 from router.inbound.menu import numbered
-from router.inbound.conversation import _from_rasa
+from router.inbound.conversation import _from_rasa, complete_handoff
 from router.inbound.rasa_client import RasaUnavailable
 from router.models import Case, Conversation, Message
 
@@ -34,7 +34,7 @@ def replay(sessions: sessionmaker, settings: Settings, rasa, now: datetime) -> d
         with sessions() as session:
             conv = session.get(Conversation, conv_id)
             if up:
-                counts["replayed"] += _replay_conversation(session, rasa, conv, now)
+                counts["replayed"] += _replay_conversation(session, settings, rasa, conv, now)
             still = session.scalar(select(Message.id).where(Message.conversation_id == conv_id,
                                                             Message.awaiting_bot.is_(True)).limit(1))
             # Rasa away, or up but unable to answer (its action server away): a person takes over in time.
@@ -43,19 +43,19 @@ def replay(sessions: sessionmaker, settings: Settings, rasa, now: datetime) -> d
     return counts
 
 
-def _replay_conversation(session: Session, rasa, conv: Conversation, now: datetime) -> int:
+def _replay_conversation(session: Session, settings: Settings, rasa, conv: Conversation, now: datetime) -> int:
     """Replay under the conversation's turn; a message stays waiting until its answer is stored with it."""
     try:
         hold = turns.acquire(session.get_bind(), turns.key_for(conv.channel, conv.address, conv.public_id), wait=1)
     except turns.TurnBusy:
         return 0  # a web process or another worker has the turn; the next pass looks again
     try:
-        return _replay_held(session, rasa, conv, now)
+        return _replay_held(session, settings, rasa, conv, now)
     finally:
         hold.release()
 
 
-def _replay_held(session: Session, rasa, conv: Conversation, now: datetime) -> int:
+def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation, now: datetime) -> int:
     done = 0
     session.expire_all()
     waiting = session.scalars(select(Message).where(Message.conversation_id == conv.id,
@@ -69,6 +69,7 @@ def _replay_held(session: Session, rasa, conv: Conversation, now: datetime) -> i
             if not raw:
                 raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel,
                                                        "message_id": message.id})
+            raw = complete_handoff(session, settings, conv, raw, now)
             if not _from_rasa(raw):
                 raise RasaUnavailable("the bot gave no answer")  # its action server is away: wait longer
         except RasaUnavailable:

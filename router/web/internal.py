@@ -4,10 +4,9 @@ from __future__ import annotations
 import hmac
 
 from flask import Blueprint, abort, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
 from router.casework import directory
-from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
+from router.casework.handoff import HandoffError, from_bot
 from router.inbound import conversation, menu
 from router.models import utcnow
 from router.web import db, settings
@@ -37,25 +36,8 @@ def handoffs():
     conv = conversation.find(session, str(body["conversation"]))
     if conv is None:
         return jsonify(error="unknown conversation"), 404
-    email, phone = split_contact(body.get("contact"))
-    # On SMS, voice and email the channel already gave us the address; Rasa never saw it.
-    if conv.channel in ("sms", "voice") and not phone:
-        phone = conv.address
-    if conv.channel == "email" and not email:
-        email = conv.address
-    first = next((m.text for m in conv.messages if m.direction == "in"), "")
-    req = HandoffRequest(
-        idempotency_key=str(body["idempotency_key"])[:200], topic=str(body.get("topic") or "general"),
-        language=str(body.get("language") or conv.language), channel=conv.channel, conversation_id=conv.id,
-        customer_name=(body.get("customer_name") or None), email=email, phone=phone,
-        company=(body.get("company") or None), summary=first)
     try:
-        result = hand_off(session, settings(), req, utcnow())
-        session.commit()
-    except IntegrityError:
-        # The same handoff raced in twice; the other request made the case, so answer with it.
-        session.rollback()
-        result = hand_off(session, settings(), req, utcnow())
+        result = from_bot(session, settings(), conv, body, utcnow())
     except HandoffError as exc:
         session.rollback()
         return jsonify(error=str(exc)), 409

@@ -59,3 +59,22 @@ def test_a_turn_rasa_finished_anyway_is_answered_from_its_tracker_not_sent_twice
     assert replay.replay(live.sessions, live.settings, patient, utcnow())["replayed"] == 1
     assert _user_turns(live, public_id) == [OPENING]  # once
     _answer_stored(live, message_id)
+
+
+def test_a_handoff_the_action_server_could_not_deliver_is_made_by_the_router(live, monkeypatch):
+    """The internal API fails (500): the action passes its request back with its answer; one case, confirmed."""
+    from router.models import Case
+    from router.web import internal
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the internal API is down")
+
+    monkeypatch.setattr(internal, "from_bot", broken)
+    session, turns = live.conversation(OPENING, "Testi Asiakas", "asiakas@example.org", "-", "/affirm")
+    [done] = turns[-1]
+    assert done["text"].startswith("Matti Esimerkki, ") and "on yhteydessä sinuun" in done["text"]
+    monkeypatch.undo()
+    with live.sessions() as s:
+        [case] = s.scalars(select(Case)).all()
+        assert (case.topic, case.customer_name, case.customer_email) == ("funding", "Testi Asiakas",
+                                                                         "asiakas@example.org")
