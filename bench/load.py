@@ -3,7 +3,7 @@ replica, and the same conversations sent straight to that Rasa in the same run, 
 overhead. Prints turns/s, turn p50/p95/p99, blank replies, "kept" answers (fallbacks) and memory per process;
 the figures go to docs/performance.md.
 
-BENCH_CUSTOMERS concurrent customers (default 12), BENCH_SECONDS per phase (default 40), BENCH_ROUNDS pairs of
+BENCH_CUSTOMERS concurrent customers (default 10; 2 in the light-load pairs that measure the overhead), BENCH_SECONDS per phase (default 40), BENCH_ROUNDS pairs of
 phases (default 2), BENCH_RASA_WORKERS Sanic worker processes in the one Rasa replica (default 1).
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from bench.topology import Topology  # noqa: E402
 
 TWILIO_TOKEN = "bench-twilio-token"
+LIGHT = 2  # customers in the light-load pairs
 KEPT = ("Viestisi on tallessa", "Ditt meddelande är sparat", "Your message is saved")
 
 
@@ -165,7 +166,7 @@ def report(name: str, phase: Phase) -> dict:
 
 
 def main() -> None:
-    customers = int(os.environ.get("BENCH_CUSTOMERS", "12"))
+    customers = int(os.environ.get("BENCH_CUSTOMERS", "10"))
     seconds = float(os.environ.get("BENCH_SECONDS", "40"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     sms = max(1, customers // 4)
@@ -184,13 +185,17 @@ def main() -> None:
     try:
         run_phase(top, web_customer, 2, 8)  # warm-up: models, connection pools
         for r in range(rounds):
+            # Light load (Rasa not saturated) shows what the router adds to a turn; full load, what it sustains.
+            rows.append(report(f"bare Rasa, light #{r + 1}", run_phase(top, bare_customer, LIGHT, seconds / 2)))
+            rows.append(report(f"router, light #{r + 1}", run_phase(top, web_customer, LIGHT, seconds / 2)))
             rows.append(report(f"bare Rasa #{r + 1}", run_phase(top, bare_customer, customers, seconds)))
             rows.append(report(f"router, web #{r + 1}", run_phase(top, web_customer, customers, seconds)))
         rows.append(report("router, web + SMS", run_phase(top, web_customer, customers, seconds, sms=sms)))
-        bare = [x["p50"] for x in rows if x["phase"].startswith("bare")]
-        routed = [x["p50"] for x in rows if x["phase"].startswith("router, web #")]
-        print(f"\n  router overhead over bare Rasa, p50: {statistics.median(routed) - statistics.median(bare):.0f} ms "
-              f"(median of {rounds} side-by-side pairs)")
+        overhead = [routed["p50"] - bare["p50"] for bare, routed in zip(
+            [x for x in rows if x["phase"].startswith("bare Rasa, light")],
+            [x for x in rows if x["phase"].startswith("router, light")])]
+        print(f"\n  router overhead over bare Rasa at light load ({LIGHT} customers), p50: "
+              f"{statistics.median(overhead):.0f} ms (pairs: {', '.join(f'{o:.0f}' for o in overhead)} ms)")
         print("  memory (RSS, MB):", ", ".join(f"{name} {rss_mb(top.pid(name)):.0f}" for name in top.commands()))
     finally:
         top.stop()

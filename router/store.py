@@ -16,11 +16,12 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], returnin
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = pg_insert(model).values(**values).on_conflict_do_nothing()
+        stmt = pg_insert(model).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing()
+        stmt = sqlite_insert(model).on_conflict_do_nothing()
     else:  # pragma: no cover - other backends are not supported
-        stmt = insert(model).values(**values)
-    result = session.execute(stmt.returning(getattr(model, returning)))
+        stmt = insert(model)
+    # Values as parameters, not in the statement: one compiled statement per table, cached.
+    result = session.execute(stmt.returning(getattr(model, returning)), values)
     row = result.first()
     return row[0] if row else None

@@ -51,7 +51,6 @@ class Hold:
         conn, self.conn = self.conn, None
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-            conn.commit()
         except DBAPIError:
             # The connection is gone, and the lock with it; never hand a possibly locked connection back.
             conn.invalidate()
@@ -67,15 +66,20 @@ def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Hold:
             raise TurnBusy(key)
         return Hold(lock=lock)
     number = lock_key(key)
-    conn = engine.connect()
+    # Autocommit: the lock is the session's, not a transaction's, and no COMMIT round trips are needed.
+    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        # lock_timeout bounds the wait; set for this transaction only, the lock itself outlives it.
-        conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{int(wait * 1000)}ms"})
-        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
-        conn.commit()
+        # The usual case, nobody else has the turn: one round trip.
+        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar():
+            return Hold(conn=conn, key=number)
+        # lock_timeout bounds the wait (set for this connection's use only, reset before it goes back).
+        conn.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": f"{int(wait * 1000)}ms"})
+        try:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": number})
+        finally:
+            conn.execute(text("RESET lock_timeout"))
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: the connection is fine
-            conn.rollback()
             conn.close()
             raise TurnBusy(key) from exc
         conn.invalidate()  # a dropped connection: never back into the pool, and a rollback would fail too
