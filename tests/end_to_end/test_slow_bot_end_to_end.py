@@ -1,8 +1,13 @@
 """When the router stops waiting for Rasa, the turn is replayed exactly once, on the real Rasa.
 
-Rasa (Sanic) cancels a turn whose client went away, so usually the replay sends it again; if Rasa did finish the
-turn (the race at the timeout's edge), the replay finds it in the shared tracker store and uses that answer.
+A small proxy between the router and Rasa makes the timing certain: it either never passes the message on (Rasa
+never saw it: the replay sends it) or passes it on and answers too late (Rasa finished the turn: the replay finds
+it in the shared tracker store and uses that answer, the bot never gets the message twice).
 """
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import requests
 from sqlalchemy import select
@@ -18,16 +23,43 @@ OPENING = "Hei, tarvitsen rahoitusta koneeseen"
 ASK_NAME = "Ohjaan sinut oikealle asiantuntijalle. Mikä on nimesi?"
 
 
-def _gave_up(live):
+def _slow_proxy(rasa_url: str, forward: bool) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if forward:  # Rasa takes the turn to the end, whatever happens to our caller
+                requests.post(rasa_url + self.path, data=body, headers={"Content-Type": "application/json"},
+                              timeout=30)
+            time.sleep(1.0)  # the caller gave up long ago
+            self.send_response(504)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _gave_up(live, forward: bool):
     """A message the router stopped waiting for: kept, marked as waiting."""
-    impatient = RasaClient(live.rasa_url, timeout=0.05, token=RASA_TOKEN)
-    with live.sessions() as s:
-        conv = conversation.start(s, channel="web")
-        s.commit()
-        [kept] = conversation.converse(s, impatient, conv, OPENING, settings=live.settings)
-        message_id = s.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.direction == "in"))
-        assert kept.text.startswith("Viestisi on tallessa")
-        return conv.public_id, message_id
+    proxy = _slow_proxy(live.rasa_url, forward)
+    try:
+        impatient = RasaClient(f"http://127.0.0.1:{proxy.server_address[1]}", timeout=0.3, token=RASA_TOKEN)
+        with live.sessions() as s:
+            conv = conversation.start(s, channel="web")
+            s.commit()
+            [kept] = conversation.converse(s, impatient, conv, OPENING, settings=live.settings)
+            message_id = s.scalar(select(Message.id).where(Message.conversation_id == conv.id,
+                                                           Message.direction == "in"))
+            assert kept.text.startswith("Viestisi on tallessa")
+            public_id = conv.public_id
+        time.sleep(1.2)  # the proxy is done (and, forwarding, Rasa has finished the turn)
+        return public_id, message_id
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
 
 
 def _user_turns(live, public_id):
@@ -43,21 +75,21 @@ def _answer_stored(live, message_id):
         assert s.scalar(select(Message.awaiting_bot).where(Message.id == message_id)) is False
 
 
-def test_a_turn_rasa_dropped_when_the_router_gave_up_is_replayed_once(live):
+def test_a_turn_rasa_never_saw_is_replayed_once(live):
     patient = RasaClient(live.rasa_url, timeout=20, token=RASA_TOKEN)
-    public_id, message_id = _gave_up(live)
-    assert patient.answered(public_id, message_id) is None  # Rasa cancelled the turn with its client
+    public_id, message_id = _gave_up(live, forward=False)
+    assert patient.answered(public_id, message_id) is None
     assert replay.replay(live.sessions, live.settings, patient, utcnow())["replayed"] == 1
     assert _user_turns(live, public_id) == [OPENING]
     _answer_stored(live, message_id)
 
 
-def test_a_turn_rasa_finished_anyway_is_answered_from_its_tracker_not_sent_twice(live):
+def test_a_turn_rasa_finished_after_the_router_gave_up_is_answered_from_its_tracker(live):
     patient = RasaClient(live.rasa_url, timeout=20, token=RASA_TOKEN)
-    public_id, message_id = _gave_up(live)
-    patient.send(public_id, OPENING, {"language": "fi", "channel": "web", "message_id": message_id})  # the race
+    public_id, message_id = _gave_up(live, forward=True)
+    assert patient.answered(public_id, message_id)  # Rasa has the turn, with the router's message id
     assert replay.replay(live.sessions, live.settings, patient, utcnow())["replayed"] == 1
-    assert _user_turns(live, public_id) == [OPENING]  # once
+    assert _user_turns(live, public_id) == [OPENING]  # once: not sent to the bot again
     _answer_stored(live, message_id)
 
 
