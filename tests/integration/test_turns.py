@@ -116,50 +116,50 @@ def test_a_late_sms_answer_is_durable_while_it_is_waited_for(twilio, rasa, sessi
     assert len(rasa.sent) == sent
 
 
+@pytest.fixture
+def dropping_app(database_url, sessions, rasa):
+    """An app whose connection PostgreSQL kills in the middle of storing a message, `times` times (a real fault)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def make(times: int):
+        app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
+        engine = app.extensions["luukku"]["engine"]
+        killer = make_engine(database_url)
+        killed: list[int] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _drop(conn, cursor, statement, *args):  # noqa: ANN001
+            if statement.startswith("INSERT INTO messages") and len(killed) < times:
+                killed.append(conn.connection.dbapi_connection.info.backend_pid)
+                with killer.begin() as k:
+                    k.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed[-1]})
+
+        try:
+            yield app.test_client(), killed
+        finally:
+            engine.dispose()
+            killer.dispose()
+
+    return make
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_a_connection_dropped_while_storing_is_retried_and_the_message_kept_once(database_url, sessions, rasa):
+def test_a_connection_dropped_while_storing_is_retried_and_the_message_kept_once(dropping_app, sessions):
     """The database server kills the connection in the middle of the INSERT: JSON, stored once, answered."""
-    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
-    engine = app.extensions["luukku"]["engine"]
-    killer = make_engine(database_url)
-    killed = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _drop(conn, cursor, statement, *args):  # noqa: ANN001
-        if statement.startswith("INSERT INTO messages") and not killed:
-            killed.append(conn.connection.dbapi_connection.info.backend_pid)
-            with killer.begin() as k:
-                k.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed[0]})
-
-    try:
-        resp = app.test_client().post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
-        assert killed and resp.status_code == 200 and resp.is_json
-        assert resp.get_json()["replies"][0]["text"] == "Mikä on nimesi?"
-        with sessions() as s:
-            assert s.scalars(select(Message.text).where(Message.direction == "in")).all() == ["Tarvitsen rahoitusta"]
-    finally:
-        engine.dispose()
-        killer.dispose()
+    with dropping_app(times=1) as (client, killed):
+        resp = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
+    assert killed and resp.status_code == 200 and resp.is_json
+    assert resp.get_json()["replies"][0]["text"] == "Mikä on nimesi?"
+    with sessions() as s:
+        assert s.scalars(select(Message.text).where(Message.direction == "in")).all() == ["Tarvitsen rahoitusta"]
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_a_database_that_stays_down_gets_a_json_error_never_html(database_url, sessions, rasa):
-    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
-    engine = app.extensions["luukku"]["engine"]
-    killer = make_engine(database_url)
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _drop(conn, cursor, statement, *args):  # noqa: ANN001
-        if statement.startswith("INSERT INTO messages"):
-            with killer.begin() as k:
-                k.execute(text("SELECT pg_terminate_backend(:p)"),
-                          {"p": conn.connection.dbapi_connection.info.backend_pid})
-
-    try:
-        resp = app.test_client().post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
-        assert resp.status_code == 503 and resp.is_json and "send it again" in resp.get_json()["error"]
-    finally:
-        engine.dispose()
-        killer.dispose()
+def test_a_database_that_stays_down_gets_a_json_error_never_html(dropping_app):
+    with dropping_app(times=100) as (client, killed):
+        resp = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
+    assert len(killed) == 2  # the first attempt and the one retry
+    assert resp.status_code == 503 and resp.is_json and "send it again" in resp.get_json()["error"]
