@@ -1,10 +1,12 @@
 """`make bench-load`: N concurrent whole conversations (web chat and SMS) on the production topology with one Rasa
-replica, and the same conversations sent straight to that Rasa in the same run, alternating, for the router's
-overhead. Prints turns/s, turn p50/p95/p99, blank replies, "kept" answers (fallbacks) and memory per process;
-the figures go to docs/performance.md.
+replica, and the same conversations sent straight to that Rasa in the same run, for the router's overhead: at light
+load each customer alternates one conversation straight to Rasa with one through the router, side by side, and the
+overhead is reported overall and by step of the intake. Prints turns/s, turn p50/p95/p99, blank replies, "kept"
+answers (fallbacks) and memory per process; the figures go to docs/performance.md.
 
-BENCH_CUSTOMERS concurrent customers (default 10; 2 in the light-load pairs that measure the overhead), BENCH_SECONDS per phase (default 40), BENCH_ROUNDS pairs of
-phases (default 2), BENCH_RASA_WORKERS Sanic worker processes in the one Rasa replica (default 1).
+BENCH_CUSTOMERS concurrent customers (default 10; 2 in the light-load phases that measure the overhead),
+BENCH_SECONDS per phase (default 40), BENCH_ROUNDS rounds of phases (default 2), BENCH_RASA_WORKERS Sanic worker
+processes in the one Rasa replica (default 1).
 """
 from __future__ import annotations
 
@@ -45,38 +47,45 @@ class Phase:
     def __init__(self, seconds: float) -> None:
         self.until = time.monotonic() + seconds
         self.latencies: list[float] = []
+        self.by_step: dict[int, list[float]] = {}  # the same step of the script through both paths, compared
         self.blank = self.kept = self.errors = 0
         self.lock = threading.Lock()
 
-    def note(self, seconds: float, replies: list[str] | None) -> None:
+    def note(self, seconds: float, replies: list[str] | None, step: int = -1) -> None:
         with self.lock:
             if replies is None:
                 self.errors += 1
                 return
             self.latencies.append(seconds)
+            self.by_step.setdefault(step, []).append(seconds)
             if not replies:
                 self.blank += 1
             elif replies[0].startswith(KEPT):
                 self.kept += 1
 
 
+def web_conversation(top: Topology, phase: Phase, http: requests.Session, number: int) -> None:
+    """One whole intake through the router's chat API."""
+    session = None
+    for step, text in enumerate(script(number)):
+        started = time.perf_counter()
+        try:
+            resp = http.post(top.url + "/api/chat", json={"session": session, "text": text}, timeout=30)
+            body = resp.json() if resp.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            body = None
+        phase.note(time.perf_counter() - started, None if body is None else
+                   [r["text"] for r in body.get("replies", [])], step)
+        if body is None:
+            break
+        session = body["session"]
+
+
 def web_customer(top: Topology, phase: Phase, n: int) -> None:
     http = requests.Session()
     i = 0
     while time.monotonic() < phase.until:
-        session = None
-        for text in script(n * 1000 + i):
-            started = time.perf_counter()
-            try:
-                resp = http.post(top.url + "/api/chat", json={"session": session, "text": text}, timeout=30)
-                body = resp.json() if resp.status_code == 200 else None
-            except (requests.RequestException, ValueError):
-                body = None
-            phase.note(time.perf_counter() - started, None if body is None else
-                       [r["text"] for r in body.get("replies", [])])
-            if body is None:
-                break
-            session = body["session"]
+        web_conversation(top, phase, http, n * 1000 + i)
         i += 1
 
 
@@ -105,23 +114,50 @@ def sms_customer(top: Topology, phase: Phase, n: int) -> None:
         i += 1
 
 
+def bare_conversation(top: Topology, phase: Phase, http: requests.Session, number: int) -> None:
+    """The same intake straight to Rasa's REST channel (the action server still calls the router)."""
+    sender = uuid.uuid4().hex
+    for step, text in enumerate(script(number)):
+        started = time.perf_counter()
+        try:
+            resp = http.post(top.rasa_urls[0] + "/webhooks/rest/webhook",
+                             json={"sender": sender, "message": text, "metadata": {"language": "fi"}}, timeout=30)
+            replies = [r.get("text", "") for r in resp.json()] if resp.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            replies = None
+        phase.note(time.perf_counter() - started, replies, step)
+
+
 def bare_customer(top: Topology, phase: Phase, n: int) -> None:
-    """The same conversations straight to Rasa's REST channel (the action server still calls the router)."""
     http = requests.Session()
     i = 0
     while time.monotonic() < phase.until:
-        sender = uuid.uuid4().hex
-        for text in script(n * 1000 + i):
-            started = time.perf_counter()
-            try:
-                resp = http.post(top.rasa_urls[0] + "/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": text, "metadata": {"language": "fi"}},
-                                 timeout=30)
-                replies = [r.get("text", "") for r in resp.json()] if resp.status_code == 200 else None
-            except (requests.RequestException, ValueError):
-                replies = None
-            phase.note(time.perf_counter() - started, replies)
+        bare_conversation(top, phase, http, n * 1000 + i)
         i += 1
+
+
+def run_paired(top: Topology, customers: int, seconds: float) -> tuple[Phase, Phase]:
+    """Light load, side by side: each customer alternates a conversation straight to Rasa with one through the
+    router, so both see the same machine (a noisy neighbour, Rasa's caches) at the same moments."""
+    bare, routed = Phase(seconds), Phase(seconds)
+
+    def customer(n: int) -> None:
+        http = requests.Session()
+        i = 0
+        while time.monotonic() < bare.until:
+            first, second = ((bare_conversation, bare), (web_conversation, routed))[::1 if (n + i) % 2 else -1]
+            first[0](top, first[1], http, n * 1000 + i)
+            second[0](top, second[1], http, n * 1000 + i)
+            i += 1
+
+    threads = [threading.Thread(target=customer, args=(n,)) for n in range(customers)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bare.wall = routed.wall = time.monotonic() - started  # type: ignore[attr-defined]
+    return bare, routed
 
 
 def run_phase(top: Topology, target, customers: int, seconds: float, sms: int = 0) -> Phase:
@@ -181,13 +217,15 @@ def main() -> None:
           f"{rounds} rounds; starting the topology (1 Rasa replica, SANIC_WORKERS="
           f"{os.environ.get('BENCH_RASA_WORKERS', '1')})...", flush=True)
     top.start()
-    rows = []
+    rows, paired = [], []
     try:
         run_phase(top, web_customer, 2, 8)  # warm-up: models, connection pools
         for r in range(rounds):
             # Light load (Rasa not saturated) shows what the router adds to a turn; full load, what it sustains.
-            rows.append(report(f"bare Rasa, light #{r + 1}", run_phase(top, bare_customer, LIGHT, seconds / 2)))
-            rows.append(report(f"router, light #{r + 1}", run_phase(top, web_customer, LIGHT, seconds / 2)))
+            bare, routed = run_paired(top, LIGHT, seconds)
+            paired.append((bare, routed))
+            rows.append(report(f"bare Rasa, light #{r + 1}", bare))
+            rows.append(report(f"router, light #{r + 1}", routed))
             rows.append(report(f"bare Rasa #{r + 1}", run_phase(top, bare_customer, customers, seconds)))
             rows.append(report(f"router, web #{r + 1}", run_phase(top, web_customer, customers, seconds)))
         rows.append(report("router, web + SMS", run_phase(top, web_customer, customers, seconds, sms=sms)))
@@ -196,6 +234,16 @@ def main() -> None:
             [x for x in rows if x["phase"].startswith("router, light")])]
         print(f"\n  router overhead over bare Rasa at light load ({LIGHT} customers), p50: "
               f"{statistics.median(overhead):.0f} ms (pairs: {', '.join(f'{o:.0f}' for o in overhead)} ms)")
+        # The same step of the script, both ways: the first message starts a conversation, the last one is the
+        # handoff, whose case the router's internal API makes while Rasa waits.
+        steps = {}
+        for bare, routed in paired:
+            for step in sorted(bare.by_step):
+                if routed.by_step.get(step):
+                    steps.setdefault(step, []).append(statistics.median(routed.by_step[step]) -
+                                                      statistics.median(bare.by_step[step]))
+        print("  by step of the conversation, p50 difference: " + ", ".join(
+            f"{step + 1}: {statistics.median(d) * 1000:.0f} ms" for step, d in sorted(steps.items())))
         print("  memory (RSS, MB):", ", ".join(f"{name} {rss_mb(top.pid(name)):.0f}" for name in top.commands()))
     finally:
         top.stop()

@@ -109,7 +109,7 @@ class SmsChannel:
             if stored is None:
                 return []
             session.execute(update(Message).where(Message.id == stored).values(awaiting_bot=True))
-            return self._system(session, conv, texts.say("bot_busy", conv.language))
+            return self._system(session, conv, now, texts.say("bot_busy", conv.language))
 
     def _store_and_route(self, sms: InboundSms, now: datetime, hold) -> tuple[bool, object]:
         """(False, texts) when answered here; (True, (future, …)) when the bot's thread now owns the turn."""
@@ -126,27 +126,27 @@ class SmsChannel:
                           email=self.settings.service_email)
             if word in STOP:
                 insert_ignore(session, OptOut, {"phone": sms.sender, "opted_out_at": now}, returning="phone")
-                return False, self._system(session, conv, texts.say("sms_stopped", language, **values))
+                return False, self._system(session, conv, now, texts.say("sms_stopped", language, **values))
             if word in START:
                 session.execute(delete(OptOut).where(OptOut.phone == sms.sender))
-                return False, self._system(session, conv, texts.say("sms_started", language, **values))
+                return False, self._system(session, conv, now, texts.say("sms_started", language, **values))
             if word in HELP:
-                return False, self._system(session, conv, texts.say("sms_help", language, **values))
+                return False, self._system(session, conv, now, texts.say("sms_help", language, **values))
             if not body:
-                return False, self._system(session, conv, texts.say("sms_media_only", conv.language))
+                return False, self._system(session, conv, now, texts.say("sms_media_only", conv.language))
             waiting = survey.awaiting_sms_answer(session, sms.sender, now)
             score, comment = survey.parse_score(body) if waiting is not None else (None, None)
             if waiting is not None and score is not None:
                 # A survey answer is a text that reads as a score; anything else is a new message for the case
                 # or the bot, never a comment by accident.
                 survey.record(session, self.settings, waiting, score, comment, now)
-                return False, self._system(session, conv, texts.say("survey_thanks_sms", waiting.case.language,
+                return False, self._system(session, conv, now, texts.say("survey_thanks_sms", waiting.case.language,
                                                                     **values))
             buttons = conversation.last_buttons(session, conv)
             # Only ASCII digits: "²".isdigit() is true, but int("²") is an error.
             if word.isascii() and word.isdigit() and 1 <= int(word) <= len(buttons):
                 body = buttons[int(word) - 1]["payload"]
-            decision = inbound.decide(session, self.settings, self.rasa, conv, session.get(Message, stored), body,
+            decision = inbound.decide(session, self.settings, self.rasa, conv, stored, body,
                                       now)
             if decision.to_bot is None:
                 return False, [numbered(r, conv.language)
@@ -156,8 +156,8 @@ class SmsChannel:
         future = self.pool.submit(self._ask, conv_id, body, now, stored, sms, hold)
         return True, (future, conv_id, stored, language)
 
-    def _system(self, session: Session, conv: Conversation, text: str) -> list[str]:
-        conversation.record(session, conv, text, direction="out", author="system", now=conv.last_message_at)
+    def _system(self, session: Session, conv: Conversation, now: datetime, text: str) -> list[str]:
+        conversation.record(session, conv, text, direction="out", author="system", now=now)
         session.commit()
         return [text]
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from router import logs, metrics, texts
+from router.db import statement_at_a_time
 from router.casework import directory
 from router.inbound import keywords, language as lang_mod, turns
 from router.inbound.rasa_client import RasaUnavailable
@@ -48,6 +49,7 @@ def start(session: Session, channel: str, language: str = "fi", address: Optiona
                         created_at=now, last_message_at=now)
     session.add(conv)
     session.flush()
+    conv.fresh = True  # no message yet: its first one sets the language, and it has no case or backlog to look up
     return conv
 
 
@@ -88,6 +90,10 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
     (router/inbound/turns.py). A message that cannot get the turn in time is stored to wait for the worker.
     Returns None when the message was a duplicate delivery (already stored and answered).
     """
+    if getattr(conv, "fresh", False) and conv.channel == "web":
+        # Its id is not yet known to anyone but this request: no other turn can exist to wait for.
+        return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout, settings=settings,
+                         now=now)
     key = turns.key_for(conv.channel, conv.address, conv.public_id)
     try:
         hold = turns.acquire(session.get_bind(), key)
@@ -119,19 +125,30 @@ def _shown(session: Session, conv: Conversation, text: str) -> str:
 
 def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str],
               timeout: Optional[float], settings, now: Optional[datetime]) -> Optional[list[Reply]]:
+    from router.inbound import receive as inbound
+
+    # What the message is for is read in the transaction that stores it (the turn is ours, so it cannot change
+    # meanwhile): one commit before Rasa is asked, and no transaction left open while it thinks.
+    case, behind = (None, False) if getattr(conv, "fresh", False) else inbound.on_arrival(session, conv)
+    if settings is None:  # no casework (tests of the bot path alone)
+        case = None
     message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)
     if message_id is None:
         return None
-    if settings is not None:
-        from router.inbound import receive as inbound
-
-        decision = inbound.decide(session, settings, rasa, conv, session.get(Message, message_id), text,
-                                  now or utcnow())
+    if case is not None:
+        decision = inbound.decide(session, settings, rasa, conv, message_id, text, now or utcnow(), case=case)
         if decision.to_bot is None:
             return store_replies(session, conv, decision.replies, now)
         text = decision.to_bot
-    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id,
+        behind = _behind(session, conv, message_id)
+    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id, behind=behind,
                    give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10, settings=settings)
+
+
+def _behind(session: Session, conv: Conversation, message_id: Optional[int] = None) -> bool:
+    """Whether another message of this conversation still waits for the bot (this one must wait behind it)."""
+    return session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True),
+                                                   Message.id != (message_id or -1)).limit(1)) is not None
 
 
 def store_replies(session: Session, conv: Conversation, replies: list[dict[str, Any]],
@@ -149,8 +166,9 @@ def store_replies(session: Session, conv: Conversation, replies: list[dict[str, 
 def receive(session: Session, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
             now: Optional[datetime] = None) -> Optional[int]:
     """Store an inbound message and commit (persist first); None for a duplicate delivery."""
-    if not conv.messages and conv.channel != "voice":
+    if getattr(conv, "fresh", False) and conv.channel != "voice":
         conv.language = lang_mod.detect(text, default=conv.language)
+        conv.fresh = False
     try:
         message_id = record(session, conv, text, direction="in", author="customer", provider_id=provider_id,
                             now=now)
@@ -166,22 +184,23 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
 
 def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
             now: Optional[datetime] = None, message_id: Optional[int] = None,
-            outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None) -> list[Reply]:
+            outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None,
+            behind: Optional[bool] = None) -> list[Reply]:
     """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
 
     When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
     (router/inbound/replay.py); the customer hears that it is kept and who helps meanwhile. A message behind one
-    that waits waits too, so the bot never sees a conversation out of order.
+    that waits waits too, so the bot never sees a conversation out of order (`behind`: the caller already looked).
     """
     metadata = {"language": conv.language, "channel": conv.channel}
     if logs.request_id():  # the action server sends it back, so one turn reads as one story in the logs
         metadata["request_id"] = logs.request_id()
     if message_id is not None:  # so a replay can tell a turn Rasa finished after the router stopped waiting
         metadata["message_id"] = message_id
-    waiting = session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True),
-                                                      Message.id != (message_id or -1)).limit(1))
+    if behind is None:
+        behind = _behind(session, conv, message_id)
     try:
-        if waiting is not None:
+        if behind:
             raise RasaUnavailable("an earlier message of this conversation is still waiting for the bot")
         with metrics.RASA_SECONDS.time():
             raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
@@ -236,11 +255,12 @@ def complete_handoff(session: Session, settings, conv: Conversation, raw: list[d
 def _store_answer(session: Session, conv: Conversation, message_id: Optional[int], text: str, replies: list[Reply],
                   answered: bool, now: Optional[datetime]) -> None:
     """The bot's replies and the message's waiting mark, in one commit."""
-    if message_id is not None:
-        if answered:  # answered now, even if a deferred SMS answer had marked it as waiting meanwhile
-            session.execute(update(Message).where(Message.id == message_id).values(awaiting_bot=False))
-        else:
-            _wait_for_bot(session, message_id, text)
+    if answered and len(replies) == 1:  # the usual answer is one INSERT: a transaction of its own needs no BEGIN
+        statement_at_a_time(session)
+    # An answered message needs no update: nothing marks it waiting while its turn is held, except the SMS
+    # webhook past Twilio's budget, and the SMS bot thread clears that mark itself (router/channels/sms.py).
+    if message_id is not None and not answered:
+        _wait_for_bot(session, message_id, text)
     for reply in replies:
         record(session, conv, reply.text, direction="out", author="bot",
                payload={"buttons": reply.buttons} if reply.buttons else None, now=now)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from router import texts
@@ -51,6 +51,18 @@ def open_case(session: Session, conv: Conversation) -> Optional[Case]:
     return case
 
 
+def on_arrival(session: Session, conv: Conversation) -> tuple[Optional[Case], bool]:
+    """The conversation's open case, and whether an earlier message still waits for the bot, in one round trip."""
+    case_id = (select(Case.id).where(Case.conversation_id == conv.id, Case.status.in_(OPEN))
+               .order_by(Case.id.desc()).limit(1).scalar_subquery())
+    waiting = exists().where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True))
+    found, behind = session.execute(select(case_id, waiting)).one()
+    case = session.get(Case, found) if found is not None else None
+    if case is None and conv.channel in ("sms", "voice") and conv.address:
+        case = open_case_for_number(session, conv.address)
+    return case, bool(behind)
+
+
 def open_case_for_number(session: Session, number: str) -> Optional[Case]:
     """The newest open case whose conversation came from this phone number on SMS or voice (Twilio-signed)."""
     return session.scalar(
@@ -67,12 +79,16 @@ def _pending_question(session: Session, conv: Conversation) -> Optional[Message]
     return session.get(Message, pending_id) if pending_id else None
 
 
-def decide(session: Session, settings: Settings, rasa, conv: Conversation, message: Message, text: str,
-           now: datetime) -> Decision:
-    """Route a stored customer message (`text` is what the bot would get: a clicked button's payload)."""
-    case = open_case(session, conv)
+def decide(session: Session, settings: Settings, rasa, conv: Conversation, message_id: int, text: str,
+           now: datetime, case: Optional[Case] = None) -> Decision:
+    """Route a stored customer message (`text` is what the bot would get: a clicked button's payload).
+
+    `case`: the conversation's open case when the caller has already looked it up.
+    """
+    case = case or open_case(session, conv)
     if case is None:
         return Decision(to_bot=text)
+    message = session.get(Message, message_id)
     pending = _pending_question(session, conv)
     if pending is not None and text == NEW_MATTER:
         return Decision(to_bot=pending.text)

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from router import openapi as api_doc, sanitize
-from router.inbound import conversation
+from router.db import statement_at_a_time
+from router.inbound import conversation, language
 from router.models import Message
 from router.web import clock, db, rasa, settings
 
@@ -42,8 +43,10 @@ def chat():
     for attempt in (1, 2):
         try:
             try:
+                statement_at_a_time(session)
                 if session_id is None:
-                    conv = conversation.start(session, channel="web")
+                    # The language from the first message, so the new row is written once.
+                    conv = conversation.start(session, channel="web", language=language.detect(text))
                 else:
                     conv = _live(session_id)
                     if conv is None:

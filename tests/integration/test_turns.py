@@ -163,3 +163,33 @@ def test_a_database_that_stays_down_gets_a_json_error_never_html(dropping_app):
         resp = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
     assert len(killed) == 2  # the first attempt and the one retry
     assert resp.status_code == 503 and resp.is_json and "send it again" in resp.get_json()["error"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(database_url, rasa, sessions, monkeypatch,
+                                                                       caplog):
+    """PostgreSQL restarted (every backend killed) while the web process was idle: the next turn never sees it."""
+    from router import db
+
+    monkeypatch.setattr(db, "IDLE_PING", 0.05)
+    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
+    engine, killer = app.extensions["luukku"]["engine"], make_engine(database_url)
+    try:
+        client = app.test_client()
+        first = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"}).get_json()
+        pids = [c.dbapi_connection.info.backend_pid for c in list(engine.pool._pool.queue)]
+        assert pids  # the turn's connections went back to the pool
+        with killer.begin() as k:
+            for pid in pids:
+                k.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        time.sleep(0.1)
+        resp = client.post("/api/chat", json={"session": first["session"], "text": "Maija Meikäläinen"})
+        assert resp.status_code == 200 and resp.get_json()["replies"][0]["text"] == "Mikä on nimesi?"
+        assert "not stored" not in caplog.text  # replaced on checkout, not caught by the retry
+    finally:
+        engine.dispose()
+        killer.dispose()
+    with sessions() as s:
+        assert s.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all() == [
+            "Tarvitsen rahoitusta", "Maija Meikäläinen"]
