@@ -1,10 +1,10 @@
 """Custom actions: language for the session, topic, clarification, contact form checks, handoff."""
 import hashlib
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ActionExecutionRejected, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -13,7 +13,8 @@ from . import router_api
 TOPICS = {"founding", "funding", "recruitment", "internationalisation", "plots", "general"}
 LANGUAGES = {"fi", "sv", "en"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NO_COMPANY = {"-", "ei", "ei ole", "ei vielä", "no", "none", "nej", "inget", "ingen", "skip"}
+NO_COMPANY = {"-", "ei", "ei ole", "ei vielä", "ei yritystä", "ei vielä yritystä", "no", "none", "no company",
+              "no company yet", "nej", "inget", "ingen", "inget företag", "inget företag ännu", "skip"}
 # On SMS the router already knows the customer's number; Rasa never sees it.
 KNOWN_BY_CHANNEL = "(channel)"
 
@@ -81,31 +82,121 @@ class ActionClarify(Action):
         return []
 
 
+# A name: one to five words of letters, joined by spaces, hyphens, apostrophes or periods ("Anna-Liisa
+# O'Neill", "J. Virtanen"); never digits, question marks, commas, "@" or a link.
+NAME = re.compile(r"^[^\W\d_]+(?:(?:[ '’.-]|\. )[^\W\d_]+)*\.?$")
+# A topic named this confidently inside the form is the customer correcting the topic, not answering.
+TOPIC_CONFIDENCE = 0.8
+# "Wrong topic" said this confidently leaves the form for the topic menu (the button is 1.0); below it, the
+# message is checked as an answer like any other.
+CORRECTION_CONFIDENCE = 0.6
+
+
+def plausible_name(text: str) -> bool:
+    """Whether a message typed at the name question reads as a person's name."""
+    return 1 <= len(text.split()) <= 5 and len(text) <= 80 and bool(NAME.match(text))
+
+
+def plausible_company(text: str) -> bool:
+    """Whether a message typed at the company question can be a company's name (not a question or a link)."""
+    return 0 < len(text) <= 120 and "?" not in text and "://" not in text and len(text.split()) <= 8
+
+
+def _intent(tracker: Tracker) -> tuple:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def _topic_said(tracker: Tracker) -> Any:
+    """The topic the customer's message names confidently, if it does (the topic menu's buttons included)."""
+    name, confidence = _intent(tracker)
+    text = str(tracker.latest_message.get("text") or "")
+    # A topic is said in words (or clicked: "/plots"); a bare number or address is an answer, whatever NLU thinks.
+    said = text.startswith("/") or len(re.findall(r"[^\W\d_]{2,}", text)) >= 2
+    return name if said and name in TOPICS and confidence >= TOPIC_CONFIDENCE else None
+
+
+async def _new_topic(tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Dict[Text, Any]]:
+    """The slots for a topic the customer named inside the form: {} for the same topic, None when none was named."""
+    name = _topic_said(tracker)
+    if name is None:
+        return None
+    if name == tracker.get_slot("topic"):
+        return {}  # the topic again (or the menu's button that brought the form back): the question is repeated
+    menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"},
+                                _request_id(tracker))
+    labels = {b["payload"].lstrip("/"): b["title"] for b in (menu or {}).get("buttons", [])}
+    label = labels.get(name, name)
+    dispatcher.utter_message(response="utter_topic_switched", topic_label=label)
+    return {"topic": name, "topic_label": label}
+
+
 class ValidateContactForm(FormValidationAction):
-    """Check the contact details before the handoff."""
+    """Check each answer of the contact form; a correction, a question or another topic is never stored as one."""
 
     def name(self) -> Text:
         return "validate_contact_form"
 
-    def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        name = " ".join(str(value or "").split())[:120]
-        return {"customer_name": name or None}
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent, confidence = _intent(tracker)
+        asked = tracker.get_slot("requested_slot")
+        answer = " ".join(str(tracker.latest_message.get("text") or "").split())
+        plausible = asked == "customer_name" and plausible_name(answer)
+        if intent == "change_topic" and (confidence >= CORRECTION_CONFIDENCE or
+                                         (confidence >= 0.45 and not plausible)):
+            # Rejected, the form asks nothing more: the rule for a correction shows the topics. The words were
+            # already taken as the answer to the question asked; they are not kept.
+            return ([SlotSet(asked, None)] if asked else []) + [ActionExecutionRejected("contact_form")]
+        return await super().run(dispatcher, tracker, domain)
 
-    def validate_contact(self, value: Any, dispatcher: CollectingDispatcher,
-                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        name = " ".join(str(value or "").split())
+        topic = _topic_said(tracker)
+        if plausible_name(name) and (topic is None or topic == tracker.get_slot("topic")):
+            return {"customer_name": name}
+        switched = await _new_topic(tracker, dispatcher)
+        if switched is None:
+            dispatcher.utter_message(response="utter_invalid_name")
+        return {"customer_name": None, **(switched or {})}
+
+    async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = str(value or "").strip()
         if text == KNOWN_BY_CHANNEL or EMAIL.match(text):
             return {"contact": text}
         if len(re.sub(r"\D", "", text)) >= 7 and re.fullmatch(r"[+\d\s()-]{7,20}", text):
             return {"contact": text}
-        dispatcher.utter_message(response="utter_invalid_contact")
-        return {"contact": None}
+        switched = await _new_topic(tracker, dispatcher)
+        if switched is None:
+            dispatcher.utter_message(response="utter_invalid_contact")
+        return {"contact": None, **(switched or {})}
 
-    def validate_company(self, value: Any, dispatcher: CollectingDispatcher,
-                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        text = " ".join(str(value or "").split())[:200]
-        return {"company": "-" if text.lower() in NO_COMPANY or not text else text}
+    async def validate_company(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = " ".join(str(value or "").split())
+        intent, _ = _intent(tracker)
+        if intent == "deny" or text.lower().strip(" .!") in NO_COMPANY:  # the "no company yet" button is /deny
+            return {"company": "-"}
+        # A company's name can read like a topic ("Rekrytointipalvelu Oy"): only a sentence or a button switches it.
+        sentence = text.startswith("/") or len(text.split()) >= 3
+        switched = await _new_topic(tracker, dispatcher) if sentence else None
+        if switched is not None:
+            return {"company": None, **switched}
+        if not plausible_company(text):
+            dispatcher.utter_message(response="utter_invalid_company")
+            return {"company": None}
+        return {"company": text}
+
+    async def validate_consent(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        intent, _ = _intent(tracker)
+        if intent in ("affirm", "deny"):
+            return {"consent": intent == "affirm"}
+        switched = await _new_topic(tracker, dispatcher)
+        if switched is None:
+            dispatcher.utter_message(response="utter_invalid_consent")
+        return {"consent": None, **(switched or {})}
 
 
 FORM_SLOTS = ["customer_name", "contact", "company", "consent", "topic", "topic_label"]

@@ -88,3 +88,74 @@ def test_the_language_stays_for_the_conversation(live):
     _, turns = live.conversation("Hello, I need premises", "Anna Svensson", "anna@example.org", "nej", "/affirm")
     assert turns[0][0]["text"] == ASK_NAME["en"]
     assert turns[4][0]["text"].startswith("Olli Oletus, location specialist, will contact you")
+
+
+ASK_CONTACT = {"fi": "Miten asiantuntija tavoittaa sinut?", "sv": "Hur når experten dig?",
+               "en": "How can the specialist reach you?"}
+
+
+def handed_over(live):
+    with live.sessions() as s:
+        return [(c.topic, c.customer_name, c.company) for c in s.scalars(select(Case))]
+
+
+def texts(replies):
+    return [r["text"] for r in replies]
+
+
+@pytest.mark.parametrize("language, opening, question, name", [
+    ("fi", "tarvitsen rahoitusta", "Mitä sää huomenna?", "Testi Asiakas"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "Hur blir vädret i morgon?", "Anna Svensson"),
+    ("en", "we need a loan to buy a new machine", "What is the weather like tomorrow?", "Alex Example"),
+])
+def test_a_question_typed_at_the_name_question_is_never_the_name(live, language, opening, question, name):
+    session, turns = live.conversation(opening, question)
+    said = texts(turns[1])
+    assert not any(t.startswith(ASK_CONTACT[language]) for t in said)  # the form did not move on
+    assert said[-1] == ASK_NAME[language]  # the name is asked again
+    assert live.chat(name, session)["replies"][0]["text"].startswith(ASK_CONTACT[language])
+    live.chat("asiakas@example.org", session)
+    live.chat("/deny", session)  # the "no company yet" button
+    live.chat("/affirm", session)
+    assert handed_over(live) == [("funding", name, None)]
+
+
+@pytest.mark.parametrize("language, opening, wrong, label", [
+    ("fi", "tarvitsen rahoitusta", "Väärä aihe", "Tontit ja toimitilat"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "Förlåt, det gäller något annat", "Tomter och lokaler"),
+    ("en", "we need a loan to buy a new machine", "Sorry, that is not what I meant", "Plots and premises"),
+])
+def test_a_correction_typed_at_the_name_question_opens_the_topics(live, language, opening, wrong, label):
+    session, turns = live.conversation(opening, wrong)
+    menu = turns[1][-1]
+    assert "/plots" in [b["payload"] for b in menu["buttons"]]  # the topic menu, not the next question
+    assert live.chat("/plots", session)["replies"][-1]["text"] == ASK_NAME[language]
+    live.chat("Testi Asiakas", session)
+    live.chat("asiakas@example.org", session)
+    consent = live.chat("Esimerkki Oy", session)["replies"][-1]
+    assert label in consent["text"]
+    live.chat("/affirm", session)
+    assert handed_over(live) == [("plots", "Testi Asiakas", "Esimerkki Oy")]
+
+
+@pytest.mark.parametrize("language, opening, yes", [
+    ("fi", "tarvitsen rahoitusta", "Kyllä"), ("sv", "vi behöver ett lån för att köpa en ny maskin", "Ja"),
+    ("en", "we need a loan to buy a new machine", "Yes"),
+])
+def test_a_phone_number_typed_at_the_consent_question_answers_nothing(live, language, opening, yes):
+    session, turns = live.conversation(opening, "Testi Asiakas", "asiakas@example.org")
+    company = turns[2][-1]
+    assert [b["payload"] for b in company["buttons"]] == ["/deny"]  # "no company yet" is a button, not a hyphen
+    assert "-" not in company["text"]
+    consent = live.chat("/deny", session)["replies"][-1]
+    again = live.chat("040 123 4567", session)["replies"]
+    assert again[-1]["text"] == consent["text"]  # the same question, the same topic
+    assert len(again) == 2 and again[0]["text"] != consent["text"]  # with a word on what to answer
+    live.chat(yes, session)
+    assert handed_over(live) == [("funding", "Testi Asiakas", None)]
+
+
+def test_a_topic_clicked_inside_the_form_switches_the_topic_and_says_so(live):
+    session, _ = live.conversation("tarvitsen rahoitusta")
+    replies = texts(live.chat("/recruitment", session)["replies"])
+    assert replies == ["Selvä, asiasi koskee aihetta: Rekrytointi.", ASK_NAME["fi"]]
