@@ -27,7 +27,9 @@ BODIES: dict[str, dict[str, Any]] = {
                 "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}, "spam": {"type": "boolean"}}},
     "chat": {"type": "object", "required": ["text"], "additionalProperties": False,
              "properties": {"session": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64},
-                            "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": NONBLANK}}},
+                            "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": NONBLANK},
+                            # The widget's language switch: the customer's explicit choice.
+                            "language": {"type": "string", "enum": ["fi", "sv", "en"], "nullable": True}}},
 }
 
 

@@ -1,6 +1,11 @@
 """What the service says, in fi, sv and en. SMS texts stay in the GSM-7 alphabet (a test guards it)."""
 from __future__ import annotations
 
+# Said in English (with a line in Finnish and Swedish) to a language the service does not serve.
+UNSERVED = ("Sorry, I can only help in Finnish, Swedish or English. Please write in one of them: tell me in a"
+              " few words what your business needs. (Palvelemme suomeksi, ruotsiksi ja englanniksi. Vi betjänar"
+              " på finska, svenska och engelska.)")
+
 TEXTS: dict[str, dict[str, str]] = {
     "handoff_confirmed": {
         "fi": "{name}, {title}, on yhteydessä sinuun viimeistään {date}. Asiasi viite on {ref}.",
@@ -36,6 +41,8 @@ TEXTS: dict[str, dict[str, str]] = {
               " and within {minutes} minutes at the latest a specialist will take your matter. {name}, {title},"
               " helps with {topic}: {email}, {phone}.",
     },
+    # Said in English to a message in a language the service does not serve (router/inbound/language.py).
+    "unserved_language": {"fi": UNSERVED, "sv": UNSERVED, "en": UNSERVED},
     "bot_busy": {
         "fi": "Viestisi on tallessa. Avustaja käsittelee vielä edellistä viestiäsi; vastaus tulee tähän hetken"
               " kuluttua.",

@@ -60,6 +60,10 @@ model="$cache/models/$model_key.tar.gz"
 if [ ! -f "$model" ]; then
   log "training the Rasa model ($model_key)"
   mkdir -p "$cache/models"
+  # A link left to a removed model breaks Rasa's command line; and Rasa's training cache (.rasa/) can hand a
+  # component another node's files when the pipeline's order changed, so every training starts without it.
+  [ -e models/current.tar.gz ] || rm -f models/current.tar.gz
+  rm -rf .rasa
   .venv-bot/bin/rasa train --quiet --data bot/data --config config.yml --domain domain.yml \
     --out "$cache/models" --fixed-model-name "partial-$model_key" >"$cache/models/train-$model_key.log" 2>&1 \
     || { tail -30 "$cache/models/train-$model_key.log" >&2; exit 1; }

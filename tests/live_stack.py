@@ -90,10 +90,14 @@ class Stack:
         self.twilio = TwilioWebhooks(
             lambda path, data, headers: requests.post(self.router_url + path, data=data, headers=headers, timeout=30),
             self.router_url, TWILIO_TOKEN)
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{self.actions_port}/health"), 120, what="action server")
-        wait_until(lambda: requests.get(self.rasa_url + "/status", params={"token": RASA_TOKEN},
-                                        timeout=2).json().get("model_file"), 180,
-                   what="rasa")
+        try:
+            wait_until(lambda: http_ok(f"http://127.0.0.1:{self.actions_port}/health"), 120, what="action server")
+            wait_until(lambda: requests.get(self.rasa_url + "/status", params={"token": RASA_TOKEN},
+                                            timeout=2).json().get("model_file"), 180,
+                       what="rasa")
+        except BaseException:
+            self.stop()  # a stack that never came up leaves no Rasa or action server behind
+            raise
         return self
 
     def stop(self) -> None:

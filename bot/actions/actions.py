@@ -1,6 +1,7 @@
 """Custom actions: language for the session, topic, clarification, contact form checks, handoff."""
 import hashlib
 import re
+import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -56,9 +57,7 @@ class ActionSetTopic(Action):
                   domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = intent if intent in TOPICS else "general"
-        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"},
-                                    _request_id(tracker))
-        labels = {b["payload"].lstrip("/"): b["title"] for b in (menu or {}).get("buttons", [])}
+        labels = await _labels(tracker.get_slot("language") or "fi", _request_id(tracker))
         events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
         if tracker.get_slot("channel") in {"sms", "voice"}:
             events.append(SlotSet("contact", KNOWN_BY_CHANNEL))
@@ -116,6 +115,22 @@ def _topic_said(tracker: Tracker) -> Any:
     return name if said and name in TOPICS and confidence >= TOPIC_CONFIDENCE else None
 
 
+_LABELS: Dict[str, tuple] = {}  # language -> (fetched at, {topic: label}); the directory is edited rarely
+LABELS_TTL = 60.0
+
+
+async def _labels(language: str, request_id: Any) -> Dict[str, str]:
+    """The topics' labels in a language, from the router's menu (cached for a minute)."""
+    fetched = _LABELS.get(language)
+    if fetched and time.monotonic() - fetched[0] < LABELS_TTL:
+        return fetched[1]
+    menu = await router_api.get("/internal/menu", {"language": language}, request_id)
+    labels = {b["payload"].lstrip("/"): b["title"] for b in (menu or {}).get("buttons", [])}
+    if labels:
+        _LABELS[language] = (time.monotonic(), labels)
+    return labels
+
+
 async def _new_topic(tracker: Tracker, dispatcher: CollectingDispatcher) -> Optional[Dict[Text, Any]]:
     """The slots for a topic the customer named inside the form: {} for the same topic, None when none was named."""
     name = _topic_said(tracker)
@@ -123,10 +138,7 @@ async def _new_topic(tracker: Tracker, dispatcher: CollectingDispatcher) -> Opti
         return None
     if name == tracker.get_slot("topic"):
         return {}  # the topic again (or the menu's button that brought the form back): the question is repeated
-    menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"},
-                                _request_id(tracker))
-    labels = {b["payload"].lstrip("/"): b["title"] for b in (menu or {}).get("buttons", [])}
-    label = labels.get(name, name)
+    label = (await _labels(tracker.get_slot("language") or "fi", _request_id(tracker))).get(name, name)
     dispatcher.utter_message(response="utter_topic_switched", topic_label=label)
     return {"topic": name, "topic_label": label}
 
@@ -147,7 +159,16 @@ class ValidateContactForm(FormValidationAction):
             # Rejected, the form asks nothing more: the rule for a correction shows the topics. The words were
             # already taken as the answer to the question asked; they are not kept.
             return ([SlotSet(asked, None)] if asked else []) + [ActionExecutionRejected("contact_form")]
-        return await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)
+        # The customer may have changed language since the topic was named: the consent question names it in
+        # the language it is asked in.
+        topic = next((e["value"] for e in reversed(events) if e.get("event") == "slot" and e.get("name") == "topic"),
+                     tracker.get_slot("topic"))
+        if topic:
+            label = (await _labels(tracker.get_slot("language") or "fi", _request_id(tracker))).get(topic)
+            if label and label != tracker.get_slot("topic_label"):
+                events.append(SlotSet("topic_label", label))
+        return events
 
     async def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:

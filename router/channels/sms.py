@@ -152,6 +152,8 @@ class SmsChannel:
                 return False, [numbered(r, conv.language)
                                for r in conversation.store_replies(session, conv, decision.replies, now)]
             body = decision.to_bot
+            if conversation.unserved_language(conv, body):
+                return False, self._system(session, conv, now, texts.say("unserved_language", "en"))
             conv_id, language = conv.id, conv.language
         future = self.pool.submit(self._ask, conv_id, body, now, stored, sms, hold)
         return True, (future, conv_id, stored, language)

@@ -141,8 +141,19 @@ def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider
             return store_replies(session, conv, decision.replies, now)
         text = decision.to_bot
         behind = _behind(session, conv, message_id)
+    if unserved_language(conv, text):
+        return store_replies(session, conv, [{"text": texts.say("unserved_language", "en")}], now)
     return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id, behind=behind,
                    give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10, settings=settings)
+
+
+def unserved_language(conv: Conversation, text: str) -> bool:
+    """A message for the bot in a language the service does not serve: the answer is in English, says which
+    languages are served, and the conversation goes on in English."""
+    if lang_mod.identify(text) != "other":
+        return False
+    conv.language = "en"
+    return True
 
 
 def _behind(session: Session, conv: Conversation, message_id: Optional[int] = None) -> bool:
@@ -166,8 +177,10 @@ def store_replies(session: Session, conv: Conversation, replies: list[dict[str, 
 def receive(session: Session, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
             now: Optional[datetime] = None) -> Optional[int]:
     """Store an inbound message and commit (persist first); None for a duplicate delivery."""
-    if getattr(conv, "fresh", False) and conv.channel != "voice":
-        conv.language = lang_mod.detect(text, default=conv.language)
+    if conv.channel != "voice":  # a call's language is chosen from its menu
+        # The first message's short-text guess never overrides a language the customer chose on the page.
+        first = getattr(conv, "fresh", False) and not getattr(conv, "chosen_language", False)
+        conv.language = lang_mod.follow(text, conv.language, first=first)
         conv.fresh = False
     try:
         message_id = record(session, conv, text, direction="in", author="customer", provider_id=provider_id,

@@ -1,7 +1,16 @@
-"""Which of fi, sv, en a customer writes in: a small pure heuristic, good for one message or many."""
+"""Which of fi, sv, en a customer writes in, message by message.
+
+lingua-language-detector (its models ship in the wheel: nothing is downloaded) decides for substantial messages,
+among the served languages and the neighbours' most likely to reach a Finnish city (so that German is recognised
+as German, not as the closest of fi, sv and en). Short answers ("ok", "1", a name) keep the language; the first
+message of a conversation falls back to a small word-list heuristic that knows the greetings.
+"""
 from __future__ import annotations
 
+import functools
 import re
+import threading
+from typing import Optional
 
 _WORD = re.compile(r"[a-zåäö]+")
 _MARKERS = {
@@ -39,3 +48,53 @@ def detect(text: str, default: str = "fi") -> str:
     scores["fi"] += 0.3 * sum(1 for w in words if w.endswith(("ssa", "ssä", "sta", "stä", "lle", "ksi", "ista")))
     best = max(scores, key=lambda k: scores[k])
     return best if scores[best] > 0 else default
+
+
+SERVED = {"FINNISH": "fi", "SWEDISH": "sv", "ENGLISH": "en"}
+# Languages recognised in order to say which ones are served, rather than to guess fi, sv or en for them.
+OTHERS = ("GERMAN", "FRENCH", "SPANISH", "ESTONIAN", "RUSSIAN", "ITALIAN", "POLISH", "DUTCH", "UKRAINIAN")
+SUBSTANTIAL_WORDS = 3
+_detector = None
+_detector_lock = threading.Lock()
+
+
+def _lingua():
+    global _detector
+    with _detector_lock:
+        if _detector is None:
+            from lingua import Language, LanguageDetectorBuilder
+
+            _detector = LanguageDetectorBuilder.from_languages(
+                *(getattr(Language, name) for name in (*SERVED, *OTHERS))).build()
+    return _detector
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 1]
+
+
+@functools.lru_cache(maxsize=1024)  # the inbound path asks twice about one message: to switch, and to answer
+def identify(text: str) -> Optional[str]:
+    """"fi", "sv", "en", "other" for a substantial message in a language not served, or None when unsure."""
+    if text.startswith("/") or len(text.split()) < SUBSTANTIAL_WORDS or len(_words(text)) < 2:
+        return None
+    ranked = _lingua().compute_language_confidence_values(text)
+    if not ranked:
+        return None
+    best = ranked[0]
+    code = SERVED.get(best.language.name)
+    if code is None:
+        return "other" if best.value >= 0.8 else None
+    # A confident model, or a leading one that the word list agrees with ("I have a question": en 0.38, fr 0.28).
+    runner_up = ranked[1].value if len(ranked) > 1 else 0.0
+    if best.value >= 0.8 or (best.value - runner_up >= 0.08 and detect(text, default="") == code):
+        return code
+    return None
+
+
+def follow(text: str, current: str, first: bool = False) -> str:
+    """The conversation's language after this message: switched when the customer switched, else kept."""
+    found = identify(text)
+    if found in ("fi", "sv", "en"):
+        return found
+    return detect(text, default=current) if first else current

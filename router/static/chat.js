@@ -7,6 +7,9 @@
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-input");
   var key = "luukku-session";
+  // The page's language (its switch, or the browser's preference): the bot answers in it until the customer
+  // writes in another one.
+  var language = document.documentElement.lang;
   var lastId = 0;
   var timer = null;
   var polling = false;
@@ -90,7 +93,7 @@
     fetch("/api/chat", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({session: session(), text: text})
+      body: JSON.stringify({session: session(), text: text, language: language})
     }).then(function (resp) {
       return resp.json().then(function (body) { return {status: resp.status, body: body}; });
     }).then(function (r) {
@@ -102,8 +105,7 @@
         return;
       }
       if (r.status === 429) {
-        add("bot", "Liian monta viestiä lyhyessä ajassa: odota hetki. / För många meddelanden, vänta lite. / " +
-            "Too many messages in a short time: please wait a moment.");
+        add("bot", log.dataset.busy);
         return;
       }
       if (r.body.error) { add("bot", r.body.error); return; }
@@ -111,7 +113,7 @@
       pending.remove();
       return poll();
     }).catch(function () {
-      add("bot", "Yhteys katkesi. Yritä uudelleen. / Connection lost, please try again.");
+      add("bot", log.dataset.offline);
     }).finally(function () { form.removeAttribute("aria-busy"); schedule(); });
   }
 

@@ -44,13 +44,18 @@ def chat():
         try:
             try:
                 statement_at_a_time(session)
+                chosen = body.get("language")  # the widget's language switch, an explicit choice
                 if session_id is None:
                     # The language from the first message, so the new row is written once.
-                    conv = conversation.start(session, channel="web", language=language.detect(text))
+                    conv = conversation.start(session, channel="web",
+                                              language=chosen or language.follow(text, "fi", first=True))
                 else:
                     conv = _live(session_id)
                     if conv is None:
                         return _error(404, "unknown session; start a new one with session null")
+                    if chosen and chosen != conv.language:
+                        conv.language = chosen
+                conv.chosen_language = bool(chosen)
             except DBAPIError as exc:
                 raise conversation.NotStored() from exc
             # Past storing, a database error is not retried here: the message would be stored twice.

@@ -17,7 +17,7 @@ def say(page, text):
 
 
 def test_a_visitor_chats_from_the_page_to_a_named_specialist(live, page):
-    page.goto(live.router_url + "/")
+    page.goto(live.router_url + "/?lang=fi")
     expect(page.locator("h1")).to_have_text("Yksi luukku yrittäjälle")
     say(page, "Hei, haluaisin perustaa kahvilan")
     bot = page.locator(".msg-bot p")
@@ -26,7 +26,7 @@ def test_a_visitor_chats_from_the_page_to_a_named_specialist(live, page):
     expect(bot).to_have_count(2)
     say(page, "maija.m@example.org")
     expect(bot).to_have_count(3)
-    say(page, "-")
+    page.get_by_role("button", name="Ei vielä yritystä").click()
     page.get_by_role("button", name="Kyllä").click()
     expect(bot.last).to_contain_text("Maija Esimerkki, yritysneuvoja, on yhteydessä sinuun viimeistään")
     REPORTS.mkdir(exist_ok=True)
@@ -51,7 +51,7 @@ def test_the_thread_survives_a_reload_and_the_specialist_s_reply_appears(live, p
 
     from router import users
 
-    page.goto(live.router_url + "/")
+    page.goto(live.router_url + "/?lang=fi")
     bot = page.locator(".msg-bot p")
     say(page, "Hei, haluaisin perustaa kahvilan")
     expect(bot.last).to_have_text("Ohjaan sinut oikealle asiantuntijalle. Mikä on nimesi?")
@@ -76,3 +76,14 @@ def test_the_thread_survives_a_reload_and_the_specialist_s_reply_appears(live, p
     expect(staff.locator("p")).to_have_text("Hei Kaisa, soitan huomenna.", timeout=15000)  # polled in
     expect(staff.locator(".msg-name")).to_have_text("Maija Esimerkki")
     page.screenshot(path=str(REPORTS / "chat-thread.png"), full_page=True)
+
+
+def test_the_page_and_the_bot_speak_the_language_the_visitor_chose(live, page):
+    page.goto(live.router_url + "/?lang=fi")
+    page.get_by_role("link", name="På svenska").click()
+    assert page.locator("html").get_attribute("lang") == "sv"
+    expect(page.locator("h1")).to_have_text("En lucka för företagare")
+    expect(page.get_by_role("button", name="Skicka")).to_be_visible()
+    say(page, "Hei")  # a Finnish-looking greeting: the page's Swedish, the visitor's choice, wins
+    expect(page.locator(".msg-bot p").last).to_have_text(
+        "Hej! Jag är Luukkus assistent. Berätta med egna ord vad ditt företag behöver, så hittar jag rätt expert åt dig.")

@@ -159,3 +159,50 @@ def test_a_topic_clicked_inside_the_form_switches_the_topic_and_says_so(live):
     session, _ = live.conversation("tarvitsen rahoitusta")
     replies = texts(live.chat("/recruitment", session)["replies"])
     assert replies == ["Selvä, asiasi koskee aihetta: Rekrytointi.", ASK_NAME["fi"]]
+
+
+def test_the_language_follows_the_customer_who_switches(live):
+    session, turns = live.conversation("Hei", "Sorry, I don't speak Finnish. Can you help me get funding in English?")
+    assert turns[1][-1]["text"] == ASK_NAME["en"]
+    assert live.chat("Alex Example", session)["replies"][-1]["text"].startswith(ASK_CONTACT["en"])
+    # Swedish in the middle of the form: the next question is in Swedish, and so is the confirmation.
+    replies = live.chat("Förlåt, jag skriver hellre på svenska", session)["replies"]
+    assert replies[-1]["text"].startswith(ASK_CONTACT["sv"])
+    live.chat("alex@example.org", session)
+    assert live.chat("/deny", session)["replies"][-1]["text"].startswith("Ditt ärende: Finansiering.")
+    assert live.chat("Ja", session)["replies"][0]["text"].startswith("Matti Esimerkki, ")
+    with live.sessions() as s:
+        assert [(c.topic, c.language) for c in s.scalars(select(Case))] == [("funding", "sv")]
+
+
+@pytest.mark.parametrize("text", ["Guten Tag, ich möchte in Ihrer Stadt eine Firma gründen",
+                                  "Bonjour, je voudrais créer une entreprise ici"])
+def test_a_language_not_served_gets_an_english_answer_naming_the_languages(live, text):
+    session, turns = live.conversation(text)
+    assert turns[0][0]["text"].startswith("Sorry, I can only help in Finnish, Swedish or English.")
+    assert cases(live) == []
+    assert live.chat("I want to start a company", session)["replies"][-1]["text"] == ASK_NAME["en"]
+
+
+OUT_OF_SCOPE = {"fi": "Valitettavasti en osaa auttaa siinä.", "sv": "Det kan jag tyvärr inte hjälpa med.",
+                "en": "I am afraid I cannot help with that."}
+MENU = {"fi": "Mitä asiasi koskee? Valitse aihe:", "sv": "Vad gäller ditt ärende? Välj ett ämne:",
+        "en": "What is your matter about? Choose a topic:"}
+
+
+@pytest.mark.parametrize("language, text", [("fi", "Millainen sää on huomenna?"),
+                                            ("sv", "Vem vann fotbollsmatchen i går?"),
+                                            ("en", "What's the weather like tomorrow?")])
+def test_an_off_topic_message_hears_what_the_service_does_and_makes_no_case(live, language, text):
+    _, turns = live.conversation(text)
+    assert turns[0][0]["text"].startswith(OUT_OF_SCOPE[language])
+    assert cases(live) == []
+
+
+@pytest.mark.parametrize("language, text", [("fi", "Minulla olisi kysymys"), ("sv", "Jag har en fråga"),
+                                            ("en", "I have a question")])
+def test_a_vague_message_gets_the_topics_to_choose_from(live, language, text):
+    session, turns = live.conversation(text)
+    assert turns[0][0]["text"] == MENU[language]
+    assert live.chat("/plots", session)["replies"][-1]["text"] == ASK_NAME[language]
+    assert cases(live) == []

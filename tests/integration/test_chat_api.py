@@ -132,3 +132,37 @@ def test_a_caller_s_request_id_is_kept_and_a_bad_one_replaced(client):
     assert resp.headers["X-Request-Id"] == "lb-123.abc"
     resp = post(client, {"session": None, "text": "Hei"}, headers={"X-Request-Id": "x ; drop"})
     assert resp.headers["X-Request-Id"] != "x ; drop" and len(resp.headers["X-Request-Id"]) == 32
+
+
+def test_the_widget_s_language_choice_is_kept_until_the_customer_writes_in_another(client, rasa, sessions):
+    first = post(client, {"session": None, "text": "Hei", "language": "sv"}).get_json()
+    post(client, {"session": first["session"], "text": "ok", "language": "sv"})
+    post(client, {"session": first["session"], "text": "Sorry, could we continue in English please?",
+                  "language": "sv"})
+    assert [m["language"] for _, _, m in rasa.sent] == ["sv", "sv", "en"]
+    with sessions() as s:
+        assert s.scalar(select(Conversation.language)) == "en"
+
+
+def test_a_language_choice_outside_fi_sv_en_is_refused(client, rasa):
+    resp = post(client, {"session": None, "text": "Hallo", "language": "de"})
+    assert resp.status_code == 400 and "language" in resp.get_json()["error"]
+    assert rasa.sent == []
+
+
+def test_a_language_not_served_gets_an_english_answer_and_the_bot_is_not_asked(client, rasa, sessions):
+    body = post(client, {"session": None, "text": "Guten Tag, ich möchte hier eine Firma gründen"}).get_json()
+    assert body["replies"][0]["text"].startswith("Sorry, I can only help in Finnish, Swedish or English.")
+    assert rasa.sent == []
+    with sessions() as s:
+        assert s.scalar(select(Conversation.language)) == "en"
+        assert s.scalars(select(Message.author).order_by(Message.id)).all() == ["customer", "system"]
+
+
+def test_the_home_page_is_in_the_visitor_s_language(client):
+    for lang, heading, send in (("fi", "Yksi luukku yrittäjälle", "Lähetä"), ("sv", "En lucka för företagare", "Skicka"),
+                                ("en", "One door for businesses", "Send")):
+        page = client.get(f"/?lang={lang}").get_data(as_text=True)
+        assert f'<html lang="{lang}">' in page and heading in page and f">{send}</button>" in page
+    page = client.get("/", headers={"Accept-Language": "sv-FI,sv;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="sv">' in page

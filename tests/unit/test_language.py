@@ -1,0 +1,37 @@
+"""The language follows the customer message by message; short answers keep it; others are recognised."""
+import pytest
+
+from router.inbound import language
+
+
+@pytest.mark.parametrize("text, current, expected", [
+    ("Sorry, I don't speak Finnish. Can you help me in English?", "fi", "en"),
+    ("Förlåt, jag skriver hellre på svenska", "en", "sv"),
+    ("Haluaisin perustaa yrityksen Tampereelle", "sv", "fi"),
+    ("Jag har en fråga", "fi", "sv"),
+    ("I have a question", "sv", "en"),
+    # Short answers, names, addresses and buttons keep the language they were asked in.
+    ("ok", "sv", "sv"), ("1", "en", "en"), ("Anna Svensson", "fi", "fi"), ("Testi Asiakas", "en", "en"),
+    ("asiakas@example.org", "sv", "sv"), ("040 123 4567", "en", "en"), ("/affirm", "sv", "sv"),
+])
+def test_the_language_switches_only_on_a_substantial_message(text, current, expected):
+    assert language.follow(text, current) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("Hei", "fi"), ("Hej", "sv"), ("Hi there", "en"),
+                                            ("moi, miten perustan yrityksen", "fi")])
+def test_the_first_message_sets_the_language_even_when_short(text, expected):
+    assert language.follow(text, "fi", first=True) == expected
+
+
+@pytest.mark.parametrize("text", ["Guten Tag, ich möchte eine Firma gründen",
+                                  "Bonjour, je voudrais créer une entreprise",
+                                  "Tere, ma tahaksin ettevõtet asutada"])
+def test_a_language_not_served_is_recognised_as_such(text):
+    assert language.identify(text) == "other"
+    assert language.follow(text, "sv") == "sv"  # the caller answers it in English
+
+
+@pytest.mark.parametrize("text", ["ok", "Anna Svensson", "/deny", "040 123 4567"])
+def test_short_answers_are_never_taken_for_another_language(text):
+    assert language.identify(text) is None
