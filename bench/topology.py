@@ -74,7 +74,8 @@ class Topology:
                 "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/3", "WORKER_INTERVAL": "1",
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                 "ROUTER_INTERNAL_URL": self.internal_url, "RASA_DB_HOST": "127.0.0.1",
-                "RASA_DB_NAME": f"{self.name}_rasa", "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "-",
+                "RASA_DB_NAME": f"{self.name}_rasa",
+                "RASA_TRACKER_URL": PG_ADMIN.rsplit("/", 1)[0] + f"/{self.name}_rasa", "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "-",
                 "REDIS_HOST": "127.0.0.1", "WEB_PROCESSES": str(self.web_processes),
                 # Rasa's per-conversation lock in Redis outlives a killed replica by this many seconds (default
                 # 60); the router's own turn lock already keeps one turn at a time.

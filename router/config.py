@@ -33,6 +33,9 @@ class Settings:
     rasa_timeout: float = 8.0
     rasa_token: str = ""
     rasa_give_up_minutes: float = 10.0
+    # Rasa's SQL tracker store (SQLAlchemy URL): where a refused consent's typed answers are removed from the
+    # bot's events. `make run` keeps it in var/rasa.db; compose in PostgreSQL's `rasa` database.
+    rasa_tracker_url: str = f"sqlite:///{ROOT / 'var' / 'rasa.db'}"
     internal_api_token: str = "dev-internal-token"
     internal_host: str = "127.0.0.1"
     internal_port: int = 5001

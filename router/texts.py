@@ -43,6 +43,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # Said in English to a message in a language the service does not serve (router/inbound/language.py).
     "unserved_language": {"fi": UNSERVED, "sv": UNSERVED, "en": UNSERVED},
+    # After a refused consent: the public way to reach the service desk.
+    "service_desk": {
+        "fi": "Palveluneuvonta auttaa myös suoraan: puhelin {phone}, sähköposti {email}.",
+        "sv": "Kundtjänsten hjälper också direkt: telefon {phone}, e-post {email}.",
+        "en": "The service desk also helps directly: phone {phone}, email {email}.",
+    },
     "bot_busy": {
         "fi": "Viestisi on tallessa. Avustaja käsittelee vielä edellistä viestiäsi; vastaus tulee tähän hetken"
               " kuluttua.",

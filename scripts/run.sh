@@ -17,6 +17,7 @@ export INTERNAL_API_TOKEN="${INTERNAL_API_TOKEN:-dev-internal-token}"
 # Rasa's HTTP API always runs with a token; locally a fresh one each run.
 export RASA_TOKEN="${RASA_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}"
 export RASA_TRACKER_DB="${RASA_TRACKER_DB:-$root/var/rasa.db}"
+export RASA_TRACKER_URL="${RASA_TRACKER_URL:-sqlite:///$RASA_TRACKER_DB}"  # the router removes refused details there
 mkdir -p var/log
 
 bin/router db upgrade

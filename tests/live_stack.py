@@ -76,7 +76,8 @@ class Stack:
                      "smtp_host": "127.0.0.1", "smtp_port": self.smtp.port, "smtp_security": "none",
                      "public_base_url": self.router_url, "rasa_timeout": 20.0, "twilio_account_sid": "ACstack",
                      "twilio_auth_token": TWILIO_TOKEN, "twilio_number": "+358400000000",
-                     "twilio_api_base_url": self.twilio_api.base_url, **self.extra}
+                     "twilio_api_base_url": self.twilio_api.base_url,
+                     "rasa_tracker_url": f"sqlite:///{self.workdir / 'rasa.db'}", **self.extra}
         self.settings = config.load(overrides)
         self.app = create_app(overrides, clock=lambda: self.clock_now or utcnow())
         self.sessions = self.app.extensions["luukku"]["sessions"]

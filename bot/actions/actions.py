@@ -234,6 +234,10 @@ class ActionHandoff(Action):
         cleared = [SlotSet(slot, None) for slot in FORM_SLOTS]
         if not tracker.get_slot("consent"):
             dispatcher.utter_message(response="utter_no_consent")
+            # The router removes what the customer typed into these slots from its transcript and from Rasa's
+            # tracker store (the answer above says so), and gives the service desk's public contact details. Only
+            # the slots' names travel: the values would be one more copy.
+            dispatcher.utter_message(json_message={"forget": ["customer_name", "contact", "company"]})
             return cleared
         company = tracker.get_slot("company")
         contact = tracker.get_slot("contact")

@@ -15,6 +15,7 @@ from router import logs, metrics, texts
 from router.db import statement_at_a_time
 from router.casework import directory
 from router.inbound import keywords, language as lang_mod, turns
+from router.inbound.consent import forget_refused
 from router.inbound.rasa_client import RasaUnavailable
 from router.messages import record  # noqa: F401 - the channels store through conversation.record
 from router.models import Conversation, Message, utcnow
@@ -218,7 +219,8 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         with metrics.RASA_SECONDS.time():
             raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
                 rasa.send(conv.public_id, text, metadata)
-        replies = _from_rasa(complete_handoff(session, settings, conv, raw, now))
+        replies = _from_rasa(forget_refused(session, settings, rasa, conv, complete_handoff(session, settings, conv,
+                                                                                            raw, now)))
         if not replies:
             # Rasa answers 200 with nothing when a custom action failed (action server down or timed out) and
             # then forgets the turn: the message waits and is replayed, never a blank reply.

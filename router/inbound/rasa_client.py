@@ -15,6 +15,23 @@ class RasaUnavailable(Exception):
 class Rasa(Protocol):
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]: ...
     def parse(self, text: str) -> dict[str, Any]: ...
+    def typed_into(self, sender: str, slots: list[str]) -> set[str]:
+        """Every text value these slots held in the conversation (from the tracker's slot events)."""
+        resp = None
+        for base in self._order(sender):
+            try:
+                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
+                                     timeout=self.timeout)
+                resp.raise_for_status()
+                events = resp.json().get("events") or []
+                break
+            except (requests.RequestException, ValueError):
+                continue
+        else:
+            raise RasaUnavailable("tracker unavailable")
+        return {e["value"] for e in events if e.get("event") == "slot" and e.get("name") in slots
+                and isinstance(e.get("value"), str) and e["value"].strip()}
+
     def ready(self) -> bool: ...
 
 
@@ -95,6 +112,45 @@ class RasaClient:
                         answer.append({"text": later["text"], "buttons": (later.get("data") or {}).get("buttons")})
                 return answer
         return None
+
+    def forget(self, sender: str, values: list[str], replacement: str) -> None:
+        """Replace these typed values in the conversation's tracker (user messages and slots) in every replica's
+        shared store: Rasa's `PUT /conversations/{id}/tracker/events` rewrites the events."""
+        base = self._order(sender)[0]
+        try:
+            resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
+                                 timeout=self.timeout)
+            resp.raise_for_status()
+            events = resp.json().get("events") or []
+            for event in events:
+                if event.get("event") == "user" and event.get("text") in values:
+                    event["text"] = replacement
+                    if isinstance(event.get("parse_data"), dict):
+                        event["parse_data"]["text"] = replacement
+                elif event.get("event") == "slot" and event.get("value") in values:
+                    event["value"] = None
+            resp = self.http.put(f"{base}/conversations/{sender}/tracker/events", json=events, params=self.params,
+                                 timeout=self.timeout)
+            resp.raise_for_status()
+        except (requests.RequestException, ValueError) as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+
+    def typed_into(self, sender: str, slots: list[str]) -> set[str]:
+        """Every text value these slots held in the conversation (from the tracker's slot events)."""
+        resp = None
+        for base in self._order(sender):
+            try:
+                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
+                                     timeout=self.timeout)
+                resp.raise_for_status()
+                events = resp.json().get("events") or []
+                break
+            except (requests.RequestException, ValueError):
+                continue
+        else:
+            raise RasaUnavailable("tracker unavailable")
+        return {e["value"] for e in events if e.get("event") == "slot" and e.get("name") in slots
+                and isinstance(e.get("value"), str) and e["value"].strip()}
 
     def ready(self) -> bool:
         """True when some replica runs with a loaded model."""

@@ -13,6 +13,7 @@ from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
 from router.inbound.menu import numbered
+from router.inbound.consent import forget_refused
 from router.inbound.conversation import _from_rasa, complete_handoff
 from router.inbound.rasa_client import RasaUnavailable
 from router.models import Case, Conversation, Message
@@ -69,7 +70,7 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
             if not raw:
                 raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel,
                                                        "message_id": message.id})
-            raw = complete_handoff(session, settings, conv, raw, now)
+            raw = forget_refused(session, settings, rasa, conv, complete_handoff(session, settings, conv, raw, now))
             if not _from_rasa(raw):
                 raise RasaUnavailable("the bot gave no answer")  # its action server is away: wait longer
         except RasaUnavailable:

@@ -206,3 +206,29 @@ def test_a_vague_message_gets_the_topics_to_choose_from(live, language, text):
     assert turns[0][0]["text"] == MENU[language]
     assert live.chat("/plots", session)["replies"][-1]["text"] == ASK_NAME[language]
     assert cases(live) == []
+
+
+@pytest.mark.parametrize("language, opening, no, said", [
+    ("fi", "tarvitsen rahoitusta", "Ei", "kirjoittamasi nimi ja yhteystiedot on poistettu"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "Nej", "kontaktuppgifterna du skrev är borttagna"),
+    ("en", "we need a loan to buy a new machine", "No", "contact details you typed have been removed"),
+])
+def test_a_refused_consent_removes_what_was_typed_and_says_so_truthfully(live, language, opening, no, said):
+    import requests
+
+    from router.models import Conversation, Message
+    from tests.live_stack import RASA_TOKEN
+
+    session, _ = live.conversation(opening, "Kaisa Kieltäytyjä", "kaisa.k@example.org", "Kieltäytyjä Oy")
+    replies = texts(live.chat(no, session)["replies"])
+    assert said in replies[0] and live.settings.service_phone in replies[1]
+    assert cases(live) == []
+    with live.sessions() as s:
+        conv = s.scalar(select(Conversation).where(Conversation.public_id == session))
+        stored = s.scalars(select(Message.text).where(Message.conversation_id == conv.id)).all()
+    tracker = requests.get(f"{live.rasa_url}/conversations/{session}/tracker", params={"token": RASA_TOKEN},
+                           timeout=10).json()
+    for typed in ("Kaisa Kieltäytyjä", "kaisa.k@example.org", "Kieltäytyjä Oy"):
+        assert not any(typed in text for text in stored)
+        assert typed not in str(tracker["events"]) and typed not in str(tracker["slots"])
+    assert opening in stored  # what the matter was about is not contact data
