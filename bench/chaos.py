@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.topology import Topology  # noqa: E402
+from bench.topology import Topology, person  # noqa: E402
 from router.models import Case, Conversation, Message, OutboxMessage  # noqa: E402
 from tests.helpers import SmtpServer  # noqa: E402
 from tests.twilio_standin import TwilioStandIn  # noqa: E402
@@ -57,7 +57,7 @@ class Customer:
 
     @property
     def name(self) -> str:
-        return f"Testi Asiakas {self.index}"
+        return person(self.index)
 
     @property
     def contact(self) -> str:

@@ -25,7 +25,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.topology import Topology  # noqa: E402
+from bench.topology import Topology, person  # noqa: E402
 
 TWILIO_TOKEN = "bench-twilio-token"
 LIGHT = 2  # customers in the light-load pairs
@@ -38,7 +38,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def script(i: int) -> list[str]:
-    return ["Hei, tarvitsen rahoitusta koneeseen", f"Testi Asiakas {i}", f"asiakas{i}@example.org", "-", "/affirm"]
+    return ["Hei, tarvitsen rahoitusta koneeseen", person(i), f"asiakas{i}@example.org", "-", "/affirm"]
 
 
 class Phase:
@@ -96,7 +96,7 @@ def sms_customer(top: Topology, phase: Phase, n: int) -> None:
     i = 0
     while time.monotonic() < phase.until:
         number = f"+35840{3000000 + n * 1000 + i:07d}"
-        for text in ["Hei, tarvitsen rahoitusta koneeseen", f"Testi Asiakas {n}", f"asiakas{n}@example.org", "-",
+        for text in ["Hei, tarvitsen rahoitusta koneeseen", person(n), f"asiakas{n}@example.org", "-",
                      "1"]:
             params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "ACbench", "From": number,
                       "To": "+358400000000", "Body": text, "NumMedia": "0"}

@@ -27,6 +27,16 @@ BOT = ROOT / ".venv-bot" / "bin"
 VENV = ROOT / ".venv" / "bin"
 
 
+def person(i: int) -> str:
+    """A unique fictional customer name for number i, in letters only (the form refuses digits in a name)."""
+    letters = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return f"Testi Asiakas{letters}"
+
+
 def free_port() -> int:
     import socket
 

@@ -83,7 +83,9 @@ def test_an_invalid_contact_is_asked_again(live):
 
 def test_no_consent_no_case(live):
     _, turns = live.conversation("tarvitsen toimitilan", "Olli Asiakas", "olli@example.org", "-", "/deny")
-    assert texts(turns[4]) == ["Selvä, emme tallentaneet yhteystietojasi. Voit myös soittaa tai kirjoittaa meille suoraan."]
+    assert texts(turns[4]) == [
+        "Selvä. Asiaasi ei välitetty eteenpäin, ja kirjoittamasi nimi ja yhteystiedot on poistettu tästä keskustelusta.",
+        "Palveluneuvonta auttaa myös suoraan: puhelin +358 40 000 0000, sähköposti luukku@example.org."]
     with live.sessions() as s:
         assert s.scalars(select(Case)).all() == []
 
