@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-impact bench-abuse bench-load topology chaos clean
+.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-sib200 bench-impact bench-abuse bench-load topology chaos clean
 
 setup:
 	@scripts/setup.sh
@@ -27,6 +27,10 @@ evaluate: setup
 
 bench-nlu: setup
 	@.venv/bin/python -m bench.nlu
+
+# The NLU pipeline on the public SIB-200 topic benchmark (fi, sv, en; SIB200_DIR); reports/sib200.json.
+bench-sib200: setup
+	@.venv-bot/bin/python -m bench.sib200
 
 clean:
 	rm -rf var models .rasa results .pytest_cache

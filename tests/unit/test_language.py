@@ -35,3 +35,21 @@ def test_a_language_not_served_is_recognised_as_such(text):
 @pytest.mark.parametrize("text", ["ok", "Anna Svensson", "/deny", "040 123 4567"])
 def test_short_answers_are_never_taken_for_another_language(text):
     assert language.identify(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [("Hello, I need premises", "en"), ("we need a loan to buy a new machine", "en"),
+                                            ("vi behöver ett lån för att köpa en ny maskin", "sv"),
+                                            ("tarvitsemme lainaa uuden koneen hankintaan", "fi")])
+def test_short_sentences_in_a_served_language_are_never_taken_for_another(text, expected):
+    assert language.identify(text) == expected
+
+
+def test_no_held_out_message_is_taken_for_the_wrong_language_or_for_one_not_served():
+    """216 real-looking messages in fi, sv and en (bot/heldout): unsure is allowed, wrong never."""
+    from bot.evaluation.metrics import read_heldout
+
+    examples = read_heldout()
+    wrong = [(e.language, language.identify(e.text), e.text) for e in examples
+             if language.identify(e.text) not in (None, e.language)]
+    assert len(examples) >= 200 and wrong == []
+    assert sum(language.identify(e.text) == e.language for e in examples) >= 0.75 * len(examples)
