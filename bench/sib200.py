@@ -18,6 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+# Rasa logs every parse at debug level otherwise; read when Rasa is first imported.
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {"fin": "fi", "swe": "sv", "eng": "en"}
 TARGET = 0.85
