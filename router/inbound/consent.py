@@ -1,5 +1,4 @@
-"""A customer who refuses consent: what they typed into the contact form is removed, and they get the desk's
-public contact details instead."""
+"""A refused consent: what the customer typed into the form is removed, and the desk's public contacts given."""
 from __future__ import annotations
 
 import logging

@@ -88,13 +88,14 @@ def test_a_slow_bot_gets_an_empty_twiml_at_once_and_the_reply_goes_through_the_o
     original = rasa.send
 
     def slow(*args, **kwargs):
-        time.sleep(3)
+        time.sleep(5)
         return original(*args, **kwargs)
 
     rasa.send = slow
     started = time.monotonic()
     assert messages(twilio.sms(CUSTOMER, "hei", sid="SMslow")) == []
-    assert time.monotonic() - started < 2.9
+    # The budget is 2 s; well before the bot's 5 s, with room for a busy machine (a CI run once took 3.06 s).
+    assert time.monotonic() - started < 4.0
     deadline = time.monotonic() + 10
     while count(sessions, OutboxMessage) == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
