@@ -15,23 +15,6 @@ class RasaUnavailable(Exception):
 class Rasa(Protocol):
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]: ...
     def parse(self, text: str) -> dict[str, Any]: ...
-    def typed_into(self, sender: str, slots: list[str]) -> set[str]:
-        """Every text value these slots held in the conversation (from the tracker's slot events)."""
-        resp = None
-        for base in self._order(sender):
-            try:
-                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
-                                     timeout=self.timeout)
-                resp.raise_for_status()
-                events = resp.json().get("events") or []
-                break
-            except (requests.RequestException, ValueError):
-                continue
-        else:
-            raise RasaUnavailable("tracker unavailable")
-        return {e["value"] for e in events if e.get("event") == "slot" and e.get("name") in slots
-                and isinstance(e.get("value"), str) and e["value"].strip()}
-
     def ready(self) -> bool: ...
 
 
@@ -85,23 +68,25 @@ class RasaClient:
         """Intent ranking for a text, without touching any conversation."""
         return self._post("/model/parse", {"text": text}, timeout, key=text)
 
+    def _events(self, sender: str) -> list[dict[str, Any]]:
+        """The conversation's events from the tracker store every replica shares (the first replica that answers)."""
+        for base in self._order(sender):
+            try:
+                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
+                                     timeout=self.timeout)
+                resp.raise_for_status()
+                return resp.json().get("events") or []
+            except (requests.RequestException, ValueError):
+                continue
+        raise RasaUnavailable("tracker unavailable")
+
     def answered(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
         """The bot's answer to a message Rasa already processed (the router gave up waiting), or None.
 
         The router puts its message id in the metadata; Rasa keeps it on the user event in the tracker store,
         which every replica shares.
         """
-        for base in self._order(sender):
-            try:
-                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
-                                     timeout=(self.timeout[0], self.timeout[1]))
-                resp.raise_for_status()
-                events = resp.json().get("events") or []
-                break
-            except (requests.RequestException, ValueError):
-                continue
-        else:
-            raise RasaUnavailable("tracker unavailable")
+        events = self._events(sender)
         for i, event in enumerate(events):
             if event.get("event") == "user" and (event.get("metadata") or {}).get("message_id") == message_id:
                 answer = []
@@ -113,43 +98,9 @@ class RasaClient:
                 return answer
         return None
 
-    def forget(self, sender: str, values: list[str], replacement: str) -> None:
-        """Replace these typed values in the conversation's tracker (user messages and slots) in every replica's
-        shared store: Rasa's `PUT /conversations/{id}/tracker/events` rewrites the events."""
-        base = self._order(sender)[0]
-        try:
-            resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
-                                 timeout=self.timeout)
-            resp.raise_for_status()
-            events = resp.json().get("events") or []
-            for event in events:
-                if event.get("event") == "user" and event.get("text") in values:
-                    event["text"] = replacement
-                    if isinstance(event.get("parse_data"), dict):
-                        event["parse_data"]["text"] = replacement
-                elif event.get("event") == "slot" and event.get("value") in values:
-                    event["value"] = None
-            resp = self.http.put(f"{base}/conversations/{sender}/tracker/events", json=events, params=self.params,
-                                 timeout=self.timeout)
-            resp.raise_for_status()
-        except (requests.RequestException, ValueError) as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
-
     def typed_into(self, sender: str, slots: list[str]) -> set[str]:
         """Every text value these slots held in the conversation (from the tracker's slot events)."""
-        resp = None
-        for base in self._order(sender):
-            try:
-                resp = self.http.get(f"{base}/conversations/{sender}/tracker", params=self.params,
-                                     timeout=self.timeout)
-                resp.raise_for_status()
-                events = resp.json().get("events") or []
-                break
-            except (requests.RequestException, ValueError):
-                continue
-        else:
-            raise RasaUnavailable("tracker unavailable")
-        return {e["value"] for e in events if e.get("event") == "slot" and e.get("name") in slots
+        return {e["value"] for e in self._events(sender) if e.get("event") == "slot" and e.get("name") in slots
                 and isinstance(e.get("value"), str) and e["value"].strip()}
 
     def ready(self) -> bool:
