@@ -14,9 +14,17 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
+def normalise_case(text: str) -> str:
+    """Shouted text in lower case: the n-grams lower-case everything, the embedding reads capitals as other words."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.7 * len(letters):
+        return text.lower()
+    return text
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class E5Featurizer(DenseFeaturizer, GraphComponent):
-    """Adds a scaled e5 sentence embedding next to the character n-grams.
+    """Adds an e5 sentence embedding next to the character n-grams.
 
     The embedding carries meaning across paraphrases and languages ("labour shortage" ~ "työvoimapula"),
     the n-grams carry spelling and Finnish morphology; the linear classifier weighs both.
@@ -24,8 +32,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Scale puts the unit-length embedding on a footing with the count features (chosen by CV).
-        return {**DenseFeaturizer.get_default_config(), "scale": 20.0, "batch_size": 64}
+        # Scale 1: unit-length vectors; a classifier over both views in one matrix may need them larger.
+        return {**DenseFeaturizer.get_default_config(), "scale": 1.0, "batch_size": 64}
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -54,7 +62,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         todo = [m for m in messages if m.get(TEXT)]
         if not todo:
             return
-        vectors = self._embed([m.get(TEXT) for m in todo])
+        vectors = self._embed([normalise_case(m.get(TEXT)) for m in todo])
         for message, vector in zip(todo, vectors):
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
 
