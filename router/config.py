@@ -47,6 +47,9 @@ class Settings:
     service_name: str = "Luukku"
     service_email: str = "luukku@example.org"
     service_phone: str = "+358 40 000 0000"
+    # What the assistant says about the agency itself until an admin words it (router/inbound/faq.py).
+    service_address: str = "Esimerkkikatu 1, 00100 Kaupunki"
+    service_hours: str = "9–16"
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""

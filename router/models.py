@@ -280,6 +280,18 @@ class CannedReply(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FaqAnswer(Base):
+    """An admin's wording of one answer about the agency itself (hours, address, ...) in one language."""
+
+    __tablename__ = "faq_answers"
+    __table_args__ = (UniqueConstraint("key", "language"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CaseEvent(Base):
     """What happened to a case, in order: the case's own log beside the message transcript."""
 

@@ -1,11 +1,12 @@
-"""Custom actions: language for the session, topic, clarification, contact form checks, handoff."""
+"""Custom actions: language for the session, topic, clarification, answers about the agency, contact form, handoff."""
 import hashlib
 import re
 import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecuted, ActionExecutionRejected, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import (ActionExecuted, ActionExecutionRejected, EventType, FollowupAction, SessionStarted,
+                             SlotSet)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -47,6 +48,30 @@ class ActionSessionStart(Action):
         return events
 
 
+TWO_TOPICS = {
+    "fi": "Viestissäsi on useampi asia: {topics}. Mikä hoidetaan ensin? Muista voit kertoa sen jälkeen.",
+    "sv": "Ditt meddelande gäller flera saker: {topics}. Vilken tar vi först? De andra kan du berätta om efteråt.",
+    "en": "Your message is about more than one thing: {topics}. Which shall we take first? You can tell me about"
+          " the others afterwards.",
+}
+
+
+async def two_topics(tracker: Tracker, dispatcher: CollectingDispatcher, language: str) -> bool:
+    """Whether the message asks for two or more topics; if so the customer is asked which goes first."""
+    text = str(tracker.latest_message.get("text") or "")
+    if text.startswith("/") or len(text.split()) < 4:
+        return False  # a button, or too short to hold two requests
+    # The router classifies each joined part alone ("rahoitusta ja työntekijöitä").
+    named = ((await router_api.post("/internal/topics", {"text": text}, _request_id(tracker))) or {}).get("topics")
+    if not isinstance(named, list) or len(named) < 2:
+        return False
+    labels = await _labels(language, _request_id(tracker))
+    titles = [labels.get(t, t) for t in named]
+    dispatcher.utter_message(text=TWO_TOPICS.get(language, TWO_TOPICS["fi"]).format(topics=", ".join(titles)),
+                             buttons=[{"title": title, "payload": f"/{t}"} for t, title in zip(named, titles)])
+    return True
+
+
 class ActionSetTopic(Action):
     """Remember the topic the customer asked about; on SMS or voice the contact is already known."""
 
@@ -57,7 +82,11 @@ class ActionSetTopic(Action):
                   domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = intent if intent in TOPICS else "general"
-        labels = await _labels(tracker.get_slot("language") or "fi", _request_id(tracker))
+        language = tracker.get_slot("language") or "fi"
+        labels = await _labels(language, _request_id(tracker))
+        if await two_topics(tracker, dispatcher, language):
+            # The customer chooses which matter goes first (the form waits); the others they can tell afterwards.
+            return [FollowupAction("action_listen")]
         events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
         if tracker.get_slot("channel") in {"sms", "voice"}:
             events.append(SlotSet("contact", KNOWN_BY_CHANNEL))
@@ -72,12 +101,33 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        menu = await router_api.get("/internal/menu", {"language": tracker.get_slot("language") or "fi"},
-                                    _request_id(tracker))
+        language = tracker.get_slot("language") or "fi"
+        if await two_topics(tracker, dispatcher, language):
+            return []  # unsure because the message asks for two things: the customer picks from those
+        menu = await router_api.get("/internal/menu", {"language": language}, _request_id(tracker))
         if not menu:
             dispatcher.utter_message(response="utter_default")
             return []
         dispatcher.utter_message(text=menu["text"], buttons=menu["buttons"])
+        return []
+
+
+class ActionFaqAnswer(Action):
+    """Answer a question about the agency itself from the router's admin-edited answers; no case is made."""
+
+    def name(self) -> Text:
+        return "action_faq_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        intent, _ = _intent(tracker)
+        key = str(intent or "")[len("faq_"):]
+        answer = await router_api.get(f"/internal/faq/{key}", {"language": tracker.get_slot("language") or "fi"},
+                                      _request_id(tracker))
+        if not answer:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        dispatcher.utter_message(text=answer["text"], buttons=answer["buttons"])
         return []
 
 
@@ -112,6 +162,10 @@ def _topic_said(tracker: Tracker) -> Any:
     text = str(tracker.latest_message.get("text") or "")
     # A topic is said in words (or clicked: "/plots"); a bare number or address is an answer, whatever NLU thinks.
     said = text.startswith("/") or len(re.findall(r"[^\W\d_]{2,}", text)) >= 2
+    # "General" typed is no topic named: an apology, a remark, a change of language ("Förlåt, jag skriver hellre
+    # på svenska") reads as general; only the menu's button asks for the service desk.
+    if name == "general" and not text.startswith("/"):
+        return None
     return name if said and name in TOPICS and confidence >= TOPIC_CONFIDENCE else None
 
 

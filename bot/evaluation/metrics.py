@@ -10,7 +10,10 @@ from typing import Iterable
 ROUTING = ("founding", "funding", "recruitment", "internationalisation", "plots", "general")
 ASK = "nlu_fallback"  # the bot asks which topic is meant
 HELDOUT = Path(__file__).resolve().parent.parent / "heldout"
-TARGETS = {"accuracy": 0.95, "accuracy_per_language": 0.92, "macro_f1": 0.94}
+# The targets `make evaluate` checks (issue 13); CI keeps the floor, just under what is measured today, so a
+# change that loses routing accuracy fails the build (docs/nlu.md).
+TARGETS = {"accuracy": 0.97, "accuracy_per_language": 0.95, "macro_f1": 0.96}
+FLOOR = {"accuracy": 0.96, "accuracy_per_language": 0.94, "macro_f1": 0.96}
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,14 @@ def macro_f1(gold: list[str], predicted: list[str], labels: Iterable[str] = ROUT
     return sum(scores) / len(scores) if scores else 0.0
 
 
+def routed(intent: str) -> str:
+    """Where an intent takes the customer: a question about the agency (faq_*) is the service desk's answer."""
+    return "general" if intent.startswith("faq_") else intent
+
+
 def summarise(examples: list[Example], predicted: list[str]) -> dict:
     """Accuracy and macro-F1 overall and per language, how often the bot asks, and the errors."""
+    predicted = [routed(p) for p in predicted]
     def block(pairs: list[tuple[Example, str]]) -> dict:
         gold = [e.intent for e, _ in pairs]
         pred = [p for _, p in pairs]
@@ -73,15 +82,15 @@ def summarise(examples: list[Example], predicted: list[str]) -> dict:
     }
 
 
-def below_targets(summary: dict) -> list[str]:
+def below_targets(summary: dict, targets: dict = TARGETS) -> list[str]:
     """The targets a summary misses, in words; empty when all are met."""
     misses = []
     overall = summary["overall"]
-    if overall["accuracy"] < TARGETS["accuracy"]:
-        misses.append(f"accuracy {overall['accuracy']} < {TARGETS['accuracy']}")
-    if overall["macro_f1"] < TARGETS["macro_f1"]:
-        misses.append(f"macro-F1 {overall['macro_f1']} < {TARGETS['macro_f1']}")
+    if overall["accuracy"] < targets["accuracy"]:
+        misses.append(f"accuracy {overall['accuracy']} < {targets['accuracy']}")
+    if overall["macro_f1"] < targets["macro_f1"]:
+        misses.append(f"macro-F1 {overall['macro_f1']} < {targets['macro_f1']}")
     for lang, block in summary["languages"].items():
-        if block["accuracy"] < TARGETS["accuracy_per_language"]:
-            misses.append(f"{lang} accuracy {block['accuracy']} < {TARGETS['accuracy_per_language']}")
+        if block["accuracy"] < targets["accuracy_per_language"]:
+            misses.append(f"{lang} accuracy {block['accuracy']} < {targets['accuracy_per_language']}")
     return misses

@@ -1,6 +1,7 @@
 """One classification path for every channel: Rasa's intent ranking, the keyword classifier when Rasa is away."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional
 
@@ -39,8 +40,30 @@ def classify(text: str, rasa, topics: Iterable[str], lang: Optional[str] = None,
         guess = keywords.classify(text)
         topic = guess.topic if guess.topic in known else "general"
         return Classification(topic, guess.confidence, lang, "fallback")
-    ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") in known]
-    if not ranking:
+    scores: dict[str, float] = {}
+    for r in parsed.get("intent_ranking") or []:
+        # A question about the agency itself (faq_*) is the general service desk's matter.
+        name = "general" if str(r.get("name", "")).startswith("faq_") else r.get("name")
+        if name in known:
+            scores[name] = scores.get(name, 0.0) + float(r.get("confidence", 0.0))
+    if not scores:
         return Classification("general", 0.0, lang, "rasa")
-    best = max(ranking, key=lambda r: r.get("confidence", 0.0))
-    return Classification(best["name"], round(float(best.get("confidence", 0.0)), 4), lang, "rasa")
+    best = max(scores, key=scores.get)
+    return Classification(best, round(min(scores[best], 1.0), 4), lang, "rasa")
+
+
+# Words that join two requests in one message ("rahoitusta ja työntekijöitä", "finansiering och anställda").
+JOINERS = re.compile(r"\b(?:ja|sekä|och|samt|and|as well as|plus)\b|[+&;]", re.IGNORECASE)
+
+
+def topics_in(text: str, rasa, topics: Iterable[str], timeout: Optional[float] = None) -> list[str]:
+    """The service topics a message asks for, in the order it names them: each joined part classified alone."""
+    parts = [p.strip(" ,.!?") for p in JOINERS.split(text) if len(p.split()) >= 2]
+    if len(parts) < 2:
+        return []  # one request: the message's own classification stands
+    found: list[str] = []
+    for part in parts:
+        result = classify(part, rasa, topics, lang="-", timeout=timeout)
+        if result.confident and result.topic not in found:
+            found.append(result.topic)
+    return found

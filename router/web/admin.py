@@ -12,8 +12,9 @@ from router import sanitize
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
 from router.delivery import alerts
+from router.inbound import faq
 from router.models import Case, CannedReply, Specialist
-from router.web import clock, db, field
+from router.web import clock, db, field, settings
 from router.web.auth import role_required
 from router.web.i18n import t
 
@@ -141,6 +142,22 @@ def delete_canned(reply_id: int):
         session.commit()
         flash(t("done"))
     return redirect(url_for("admin.canned"))
+
+
+@bp.route("/faq", methods=["GET", "POST"])
+@role_required("admin")
+def faq_page():
+    """The assistant's answers about the agency itself, per language; an empty text restores the default."""
+    session = db()
+    if request.method == "POST":
+        try:
+            faq.reword(session, field("key"), field("language"), field("text", limit=2000))
+        except KeyError:
+            abort(400)
+        session.commit()
+        flash(t("done"))
+        return redirect(url_for("admin.faq_page"))
+    return render_template("staff/faq.html", rows=faq.answers(session, settings()))
 
 
 @bp.get("/deliveries", endpoint="deliveries")

@@ -49,6 +49,16 @@ STAFF = {
     "open_list": ("Avoimet", "Open"), "waiting_list": ("Työn alla", "In progress"),
     "resolved_list": ("Ratkaistut", "Resolved"), "no_resolved": ("Ei ratkaistuja asioita.", "No resolved cases."),
     "download": ("Lataa", "Download"), "canned": ("Valmis vastaus", "Canned reply"), "use": ("Käytä", "Use"),
+    "faq": ("Avustajan vastaukset", "Assistant's answers"),
+    "faq_help": ("Avustaja vastaa näillä teksteillä kysymyksiin palvelusta itsestään, eikä asiasta synny"
+                 " asiaa; vastauksen alla on aina painike, jolla asiakas pääsee ihmiselle. Tyhjä teksti palauttaa"
+                 " oletuksen (asetukset SERVICE_*).",
+                 "The assistant answers questions about the service itself with these texts, and no case is"
+                 " made; under each answer a button takes the customer to a person. An empty text restores the"
+                 " default (the SERVICE_* settings)."),
+    "faq_hours": ("Aukioloajat", "Opening hours"), "faq_address": ("Osoite", "Address"),
+    "faq_about": ("Mikä palvelu on", "What the service is"), "faq_contact": ("Yhteystiedot", "Contact"),
+    "edited": ("muokattu", "edited"),
     "canned_replies": ("Valmiit vastaukset", "Canned replies"), "title": ("Otsikko", "Title"),
     "text": ("Teksti", "Text"), "add": ("Lisää", "Add"), "delete": ("Poista", "Delete"),
     "placeholders": ("Paikkamerkit: {name} = asiantuntijan nimi, {ref} = viite, {customer} = asiakkaan nimi",

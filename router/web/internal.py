@@ -7,9 +7,9 @@ from flask import Blueprint, abort, jsonify, request
 
 from router.casework import directory
 from router.casework.handoff import HandoffError, from_bot
-from router.inbound import conversation, menu
+from router.inbound import classification, conversation, faq, menu
 from router.models import utcnow
-from router.web import db, settings
+from router.web import db, rasa, settings
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")
 
@@ -25,6 +25,26 @@ def _check_token():
 def topic_menu():
     language = request.args.get("language", "fi")
     return jsonify(menu.web(directory.topic_labels(db()), language))
+
+
+@bp.get("/faq/<key>")
+def faq_answer(key: str):
+    """The answer about the agency the bot recognised (faq_<key>), in the conversation's language."""
+    try:
+        return jsonify(faq.answer(db(), settings(), key, request.args.get("language")))
+    except KeyError:
+        return jsonify(error=f"unknown answer {key!r}; known: {', '.join(faq.KEYS)}"), 404
+
+
+@bp.post("/topics")
+def topics_named():
+    """The service topics one message asks for, each joined part classified alone (two topics in one message)."""
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return jsonify(error="text is required"), 400
+    known = [t.key for t in directory.topic_labels(db())]
+    return jsonify(topics=classification.topics_in(text[:4000], rasa(), known, timeout=2.0))
 
 
 @bp.post("/handoffs")

@@ -232,3 +232,32 @@ def test_a_refused_consent_removes_what_was_typed_and_says_so_truthfully(live, l
         assert not any(typed in text for text in stored)
         assert typed not in str(tracker["events"]) and typed not in str(tracker["slots"])
     assert opening in stored  # what the matter was about is not contact data
+
+
+@pytest.mark.parametrize("language, text, said, person", [
+    ("fi", "Milloin olette auki?", "arkisin klo", "Haluan puhua ihmisen kanssa"),
+    ("sv", "Var ligger ert kontor?", "besöksadress", "Jag vill tala med en människa"),
+    ("en", "What is your phone number?", "by phone", "I'd like to talk to a person"),
+])
+def test_a_question_about_the_agency_is_answered_without_a_case_and_a_person_is_offered(
+        live, language, text, said, person):
+    session, turns = live.conversation(text)
+    answer = turns[0][0]
+    assert said in answer["text"] and "{" not in answer["text"]
+    assert answer["buttons"] == [{"title": person, "payload": "/general"}]
+    assert cases(live) == []
+    # The customer who wants a person gets the service desk's contact form.
+    assert live.chat("/general", session)["replies"][-1]["text"] == ASK_NAME[language]
+
+
+@pytest.mark.parametrize("language, text, first, second", [
+    ("fi", "Tarvitsisimme rahoitusta uuteen koneeseen ja lisäksi kaksi uutta työntekijää", "/funding", "/recruitment"),
+    ("sv", "Vi behöver finansiering för en ny maskin och dessutom två nya anställda", "/funding", "/recruitment"),
+    ("en", "We need funding for a new machine and also two new employees", "/funding", "/recruitment"),
+])
+def test_two_topics_in_one_message_let_the_customer_choose_which_goes_first(live, language, text, first, second):
+    session, turns = live.conversation(text)
+    question = turns[0][0]
+    assert sorted(b["payload"] for b in question["buttons"]) == sorted([first, second])
+    assert cases(live) == []
+    assert live.chat(second, session)["replies"][-1]["text"] == ASK_NAME[language]

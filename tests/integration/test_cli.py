@@ -60,7 +60,14 @@ def test_the_worker_stops_within_seconds_of_sigterm_every_time(database_url, ses
     for _ in range(5):
         proc = subprocess.Popen([str(ROOT / "bin" / "router"), "worker"], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)  # running its ticks
+        # Wait for "started" (its handlers are installed by then; the import alone can take 2 s on a busy
+        # machine), then let it run its ticks.
+        startup = ""
+        while "started" not in startup:
+            line = proc.stderr.readline()
+            assert line, f"the worker exited before starting: {startup}"
+            startup += line
+        time.sleep(0.5)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)

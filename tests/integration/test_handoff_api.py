@@ -82,3 +82,21 @@ def test_the_topic_menu_lists_the_directory_s_topics_with_the_desk_last(client, 
     assert menu["buttons"][0] == {"title": "Att grunda företag", "payload": "/founding"}
     assert menu["buttons"][-1]["payload"] == "/general"
     assert len(menu["buttons"]) == 6
+
+
+def test_answers_about_the_agency_come_from_the_settings_until_an_admin_words_them(internal, sessions):
+    from router.inbound import faq
+
+    body = internal.get("/internal/faq/hours?language=sv", headers=AUTH).get_json()
+    assert body["language"] == "sv" and body["key"] == "hours"
+    assert "Kundtjänsten" in body["text"] and "{" not in body["text"]
+    assert body["buttons"] == [{"title": "Jag vill tala med en människa", "payload": "/general"}]
+    with sessions() as s:
+        faq.reword(s, "hours", "sv", "Vi har öppet må–fr 8–17.")
+        s.commit()
+    assert internal.get("/internal/faq/hours?language=sv", headers=AUTH).get_json()["text"] == "Vi har öppet må–fr 8–17."
+    # Other languages keep their default; an unknown language falls back to Finnish; unknown keys are 404.
+    assert "open" in internal.get("/internal/faq/hours?language=en", headers=AUTH).get_json()["text"]
+    assert internal.get("/internal/faq/hours?language=de", headers=AUTH).get_json()["language"] == "fi"
+    assert internal.get("/internal/faq/parking?language=fi", headers=AUTH).status_code == 404
+    assert internal.get("/internal/faq/hours?language=fi").status_code == 401

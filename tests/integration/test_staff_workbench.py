@@ -108,3 +108,22 @@ def test_every_staff_email_says_what_happened_to_whom_by_when_with_the_contact_d
         assert "anna@example.org" in staff_mail.body and "+358401234567" in staff_mail.body
         assert "ke 2.12.2026" in staff_mail.body and "UTC" not in staff_mail.body
     assert taken.subject == f"[{ref}] Sanna Testinen on aloittanut asiasi käsittelyn"
+
+
+def test_an_admin_words_the_assistant_s_answers_about_the_agency_and_an_empty_text_restores_the_default(
+        signed_in, sessions):
+    from router.models import FaqAnswer
+
+    admin = signed_in("admin")
+    page = admin.get("/staff/admin/faq").get_data(as_text=True)
+    assert page.count("<textarea") == 12  # four answers in three languages
+    resp = admin.post_form("/staff/admin/faq", "/staff/admin/faq",
+                           {"key": "address", "language": "en", "text": "Example Street 2, 00100 City"})
+    assert resp.status_code == 302
+    assert "Example Street 2, 00100 City" in admin.get("/staff/admin/faq").get_data(as_text=True)
+    admin.post_form("/staff/admin/faq", "/staff/admin/faq", {"key": "address", "language": "en", "text": " "})
+    with sessions() as s:
+        assert s.scalars(select(FaqAnswer)).all() == []
+    assert admin.post_form("/staff/admin/faq", "/staff/admin/faq",
+                           {"key": "weather", "language": "en", "text": "x"}).status_code == 400
+    assert signed_in("maija").get("/staff/admin/faq").status_code == 403
