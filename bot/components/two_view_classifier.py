@@ -78,17 +78,22 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
                                   random_state=self.config["random_state"])
 
     @staticmethod
-    def _views(messages: List[Message]) -> Tuple[Any, np.ndarray]:
-        """(sparse n-gram sentence features, dense embedding sentence features) for each message."""
+    def _views(messages: List[Message]) -> Tuple[Any, np.ndarray, List[Message]]:
+        """(sparse n-gram sentence features, dense embedding sentence features, the messages that have both)."""
         from scipy.sparse import csr_matrix, vstack
 
-        sparse, dense = [], []
+        sparse, dense, kept = [], [], []
         for message in messages:
-            s = message.get_sparse_features(TEXT)[1]
-            d = message.get_dense_features(TEXT)[1]
+            # Rasa combines the featurizers' outputs on every call: once per message.
+            s, d = message.get_sparse_features(TEXT)[1], message.get_dense_features(TEXT)[1]
+            if s is None or d is None:
+                continue  # no text, so no features: nothing to classify
             sparse.append(csr_matrix(s.features))
             dense.append(np.asarray(d.features, dtype=np.float32).reshape(1, -1))
-        return vstack(sparse).tocsr(), np.vstack(dense)
+            kept.append(message)
+        if not kept:
+            return None, np.zeros((0, 0)), []
+        return vstack(sparse).tocsr(), np.vstack(dense), kept
 
     def _log_probabilities(self, ngrams, embedding, x_sparse, x_dense) -> Tuple[np.ndarray, np.ndarray]:
         floor = 1e-9  # a zero probability would make the product undefined
@@ -100,9 +105,9 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
         from sklearn.model_selection import StratifiedKFold
 
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        x_sparse, x_dense, examples = self._views(examples)
         if not examples:
             return self._resource
-        x_sparse, x_dense = self._views(examples)
         labels = np.array([e.get(INTENT) for e in examples])
         self.classes, gold = np.unique(labels, return_inverse=True)
         weight = float(self.config["embedding_weight"])
@@ -125,11 +130,11 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Set the intent and the ranking from the calibrated product of both views."""
-        # Messages without text (and so without features) are left alone.
-        texts = [m for m in messages if m.get_sparse_features(TEXT)[1] and m.get_dense_features(TEXT)[1]]
-        if self.ngrams is None or not texts:
+        if self.ngrams is None or not messages:
             return messages
-        x_sparse, x_dense = self._views(texts)
+        x_sparse, x_dense, texts = self._views(messages)
+        if not texts:
+            return messages
         log_n, log_e = self._log_probabilities(self.ngrams, self.embedding, x_sparse, x_dense)
         probabilities = combine(log_n, log_e, float(self.config["embedding_weight"]), self.temperature)
         length = int(self.config["ranking_length"])

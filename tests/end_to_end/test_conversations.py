@@ -261,3 +261,13 @@ def test_two_topics_in_one_message_let_the_customer_choose_which_goes_first(live
     assert sorted(b["payload"] for b in question["buttons"]) == sorted([first, second])
     assert cases(live) == []
     assert live.chat(second, session)["replies"][-1]["text"] == ASK_NAME[language]
+
+
+@pytest.mark.parametrize("language, text", [
+    ("fi", "Olen työtön ja haluaisin ryhtyä yrittäjäksi, voiko starttirahaa saada"),
+    ("sv", "Jag är arbetslös och vill bli företagare, kan jag få startpeng"),
+    ("en", "I am unemployed and want to become an entrepreneur, can I get start-up money"),
+])
+def test_one_request_with_its_context_joined_by_and_is_not_two_topics(live, language, text):
+    _, turns = live.conversation(text)
+    assert turns[0][-1]["text"] == ASK_NAME[language]

@@ -61,3 +61,35 @@ def test_classification_uses_the_best_topic_in_rasa_s_ranking():
 def test_classification_falls_back_to_keywords_when_rasa_is_down():
     result = classify("tarvitsen rahoitusta", DownRasa(), ["funding"])
     assert (result.topic, result.source, result.language) == ("funding", "fallback", "fi")
+
+
+class PartsRasa:
+    """Rasa's ranking for a few exact texts (the whole message and its joined parts)."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = answers, []
+
+    def parse(self, text, timeout=None):
+        self.asked.append(text)
+        return {"intent_ranking": [{"name": n, "confidence": c} for n, c in self.answers[text]]}
+
+
+def test_each_joined_part_sure_of_its_own_topic_makes_two_topics_and_faq_counts_as_general():
+    from router.inbound.classification import topics_in
+
+    rasa = PartsRasa({"rahoitusta koneeseen ja kaksi työntekijää": [("funding", 0.5), ("recruitment", 0.5)],
+                      "rahoitusta koneeseen": [("funding", 0.97)], "kaksi työntekijää": [("recruitment", 0.95)]})
+    assert topics_in("rahoitusta koneeseen ja kaksi työntekijää", rasa, TOPICS) == ["funding", "recruitment"]
+    # No joining word: no extra classification at all.
+    assert topics_in("rahoitusta koneeseen kahdelle", rasa, TOPICS) == [] and len(rasa.asked) == 3
+    # A message sure of one topic as a whole has one request; a part unsure of its topic is no request.
+    sure = PartsRasa({"olen työtön ja haluan yrittäjäksi": [("founding", 0.995)]})
+    assert topics_in("olen työtön ja haluan yrittäjäksi", sure, TOPICS) == []
+    unsure = PartsRasa({"uusi tontti ja vähän muuta": [("plots", 0.6)], "uusi tontti": [("plots", 0.99)],
+                        "vähän muuta": [("funding", 0.7)]})
+    assert topics_in("uusi tontti ja vähän muuta", unsure, TOPICS) == [] and "vähän muuta" in unsure.asked
+    faq = PartsRasa({"missä olette ja milloin": [("faq_address", 0.6), ("faq_hours", 0.4)]})
+    assert classify("missä olette ja milloin", faq, TOPICS).as_dict()["topic"] == "general"
+
+
+TOPICS = ["founding", "funding", "recruitment", "internationalisation", "plots"]
