@@ -83,10 +83,10 @@ class ActionSetTopic(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = intent if intent in TOPICS else "general"
         language = tracker.get_slot("language") or "fi"
-        labels = await _labels(language, _request_id(tracker))
         if await two_topics(tracker, dispatcher, language):
             # The customer chooses which matter goes first (the form waits); the others they can tell afterwards.
             return [FollowupAction("action_listen")]
+        labels = await _labels(language, _request_id(tracker))
         events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
         if tracker.get_slot("channel") in {"sms", "voice"}:
             events.append(SlotSet("contact", KNOWN_BY_CHANNEL))
