@@ -114,9 +114,30 @@ def sms_customer(top: Topology, phase: Phase, n: int) -> None:
         i += 1
 
 
-def bare_conversation(top: Topology, phase: Phase, http: requests.Session, number: int) -> None:
-    """The same intake straight to Rasa's REST channel (the action server still calls the router)."""
+_ENGINES: dict[str, object] = {}
+
+
+def register(top: Topology) -> str:
+    """A web conversation known to the router but never sent through it: a sender id for straight-to-Rasa turns.
+
+    So that the bare path's handoff makes a real case through the internal API, as the routed one does, and the
+    comparison shows what the public router adds rather than the case being made (or refused) on one side only.
+    """
+    from sqlalchemy import create_engine, text
+
+    engine = _ENGINES.get(top.database_url) or _ENGINES.setdefault(top.database_url, create_engine(top.database_url))
     sender = uuid.uuid4().hex
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("INSERT INTO conversations (public_id, channel, language, created_at, last_message_at) "
+                          "VALUES (:p, 'web', 'fi', now() at time zone 'utc', now() at time zone 'utc')"),
+                     {"p": sender})
+    return sender
+
+
+def bare_conversation(top: Topology, phase: Phase, http: requests.Session, number: int) -> None:
+    """The same intake straight to Rasa's REST channel (the action server still calls the router's internal API,
+    which makes the case for the conversation registered here)."""
+    sender = register(top)
     for step, text in enumerate(script(number)):
         started = time.perf_counter()
         try:

@@ -60,7 +60,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,  # type: ignore[method-assign]
                                 x_host=settings.proxy_count)
-    limiter = Limiter(key_func=address, app=app, storage_uri=settings.ratelimit_storage_uri, headers_enabled=True,
+    limiter = Limiter(key_func=address, app=app, storage_uri=settings.ratelimit_storage_uri, headers_enabled=False,
                       strategy="moving-window", key_prefix="luukku")
     for endpoint, setting, key, methods, failures_only in LIMITS:
         if endpoint not in app.view_functions:
