@@ -236,3 +236,62 @@ def impact_rebuild() -> None:
     with sessions() as session:
         rows = impact.rebuild(session, settings.timezone)
     click.echo(f"wrote {rows} rollup rows")
+
+
+@main.group()
+def privacy() -> None:
+    """A person's data: what is held about them (export) and erasure."""
+
+
+def _subject(phone: str | None, email: str | None):
+    from router.privacy import NoSubject, Subject
+
+    try:
+        return Subject.of(phone, email)
+    except NoSubject as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@privacy.command("export")
+@click.option("--phone", help="The person's phone number (040 123 4567 or +358401234567).")
+@click.option("--email", help="The person's email address.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("var/privacy"),
+              show_default=True, help="Folder for the JSON file and the readable text report.")
+def privacy_export(phone: str | None, email: str | None, out: Path) -> None:
+    """Write everything held about one person as JSON and as a readable text report."""
+    from router import privacy as privacy_mod
+    from router.models import utcnow
+
+    subject = _subject(phone, email)
+    _, sessions = _sessions()
+    now = utcnow()
+    with sessions() as session:
+        data = privacy_mod.export(session, subject, now)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"privacy-export-{now:%Y%m%d-%H%M%S}"
+    stem.with_suffix(".json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    stem.with_suffix(".txt").write_text(privacy_mod.report(data), encoding="utf-8")
+    found = privacy_mod.counts(data)
+    click.echo(", ".join(f"{k} {v}" for k, v in found.items()))
+    click.echo(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.txt')}")
+
+
+@privacy.command("erase")
+@click.option("--phone", help="The person's phone number.")
+@click.option("--email", help="The person's email address.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_erase(phone: str | None, email: str | None, yes: bool) -> None:
+    """Remove one person's words and identifiers everywhere (Rasa's tracker store too); counts stay."""
+    from router import privacy as privacy_mod
+    from router.models import utcnow
+
+    subject = _subject(phone, email)
+    settings, sessions = _sessions()
+    with sessions() as session:
+        held = privacy_mod.find(session, subject)
+        click.echo(f"found: cases {len(held.cases)}, conversations {len(held.conversations)}, calls "
+                   f"{len(held.calls)}, surveys {len(held.surveys)}, messages sent {len(held.outbox)}")
+        if not yes and not click.confirm("Erase this person's data? This cannot be undone", default=False):
+            raise click.Abort()
+        done = privacy_mod.erase(session, settings, subject, utcnow())
+    click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in done.items()))

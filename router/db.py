@@ -24,6 +24,8 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed, so a purge or an erasure leaves nothing readable behind.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine

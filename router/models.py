@@ -371,3 +371,18 @@ class Story(Base):
     body: Mapped[str] = mapped_column(Text)
     published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did or saw what, when: appended, never edited through the app (router/audit.py)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    # The user's email at the time, or "cli" for the command line; a user may later be renamed or removed.
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    case_ref: Mapped[Optional[str]] = mapped_column(String(20), index=True)
+    # Counts and ids only: never what was read or removed (an erasure's record must not hold the person).
+    detail: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)

@@ -1,7 +1,8 @@
-"""Rasa's SQL tracker store, seen from the router: only to take a customer's typed words out of the bot's events.
+"""Rasa's SQL tracker store, seen from the router: to take a customer's words out of the bot's events.
 
 Rasa has no API that deletes or rewrites stored events (replacing a tracker appends to an SQL store), so the
-router edits the `events` rows of one conversation directly: the user messages' text and the slots' values.
+router edits the `events` rows directly: a refused consent's typed values (`redact`), and every event of a
+conversation that is erased or past its retention time (`forget`).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import threading
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 _ENGINES: dict[str, Engine] = {}
@@ -48,3 +49,32 @@ def redact(url: str, sender: str, values: list[str], replacement: str) -> int:
                              {"d": json.dumps(event, ensure_ascii=False), "i": row_id})
                 changed += 1
     return changed
+
+
+def forget(url: str, senders: list[str]) -> int:
+    """Delete every stored event of these conversations (an erasure or the retention purge); how many went.
+
+    A tracker store that was never written (no `events` table yet) holds nothing to forget.
+    """
+    if not senders:
+        return 0
+    engine = _engine(url)
+    removed = 0
+    with engine.begin() as conn:
+        if not inspect(conn).has_table("events"):
+            return 0
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")  # the freed pages are zeroed, not left readable
+        for start in range(0, len(senders), 500):
+            removed += conn.execute(text("DELETE FROM events WHERE sender_id IN :s").bindparams(
+                bindparam("s", expanding=True)), {"s": senders[start:start + 500]}).rowcount or 0
+    return removed
+
+
+def compact(url: str) -> None:
+    """Rewrite the tracker store's table so deleted events leave no readable copy in its files."""
+    engine = _engine(url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not inspect(conn).has_table("events"):
+            return
+        conn.exec_driver_sql("VACUUM" if engine.dialect.name == "sqlite" else "VACUUM FULL events")
