@@ -295,3 +295,24 @@ def privacy_erase(phone: str | None, email: str | None, yes: bool) -> None:
             raise click.Abort()
         done = privacy_mod.erase(session, settings, subject, utcnow())
     click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+
+
+@main.group("retention")
+def retention_group() -> None:
+    """Personal data past its retention time (RETAIN_* settings); the worker purges daily by itself."""
+
+
+@retention_group.command("run")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Purge as if it were this day (UTC midnight); default now.")
+@click.option("--dry-run", is_flag=True, help="Only count what is due; change nothing.")
+def retention_run(as_of, dry_run: bool) -> None:
+    """Remove what is past its time now, and print how many of each kind."""
+    from router import retention
+    from router.models import utcnow
+
+    settings, sessions = _sessions()
+    with sessions() as session:
+        counts = retention.run(session, settings, as_of or utcnow(), dry_run=dry_run)
+    for kind, n in counts.items():
+        click.echo(f"{kind:<20} {n:>7}{'  (due; --dry-run changed nothing)' if dry_run and n else ''}")

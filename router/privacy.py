@@ -192,15 +192,40 @@ def erase(session: Session, settings: Any, subject: Subject, now: datetime, user
 
     What was removed is not recorded, only that an erasure happened and how many rows it touched.
     """
-    held = find(session, subject)
+    done = remove(session, settings, find(session, subject))
+    audit.record(session, "privacy_erase", user=user, now=now, detail=dict(done))
+    session.commit()
+    compact(session)
+    tracker_store.compact(settings.rasa_tracker_url)
+    return done
+
+
+def of_cases(session: Session, cases: list[Case]) -> Holdings:
+    """What belongs to these cases: their conversations, calls, surveys and outbound messages."""
+    ids = [c.id for c in cases]
+    conv_ids = [c.conversation_id for c in cases if c.conversation_id]
+    return Holdings(cases, list(session.scalars(select(Conversation).where(Conversation.id.in_(conv_ids)))),
+                    list(session.scalars(select(Call).where(Call.case_id.in_(ids)))),
+                    list(session.scalars(select(Survey).where(Survey.case_id.in_(ids)))),
+                    list(session.scalars(select(OutboxMessage).where(OutboxMessage.case_id.in_(ids)))))
+
+
+def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
+    """Take the personal data out of these rows, in the caller's transaction (Rasa's copy at once); counts.
+
+    Messages and attachments go; cases, conversations, calls, surveys and outbound messages stay as rows without
+    their words and identifiers, because the impact page and the promise figures count them.
+    """
     case_ids, conv_ids = held.case_ids, held.conversation_ids
     # The bot's copy first: once the router's rows lose the person's address, nothing would find these again.
     bot_events = tracker_store.forget(settings.rasa_tracker_url, [c.public_id for c in held.conversations])
     message_ids = select(Message.id).where(Message.conversation_id.in_(conv_ids))
     done = {"cases": len(case_ids), "conversations": len(conv_ids)}
     done["attachments"] = session.execute(delete(Attachment).where(or_(
-        Attachment.case_id.in_(case_ids), Attachment.message_id.in_(message_ids)))).rowcount or 0
-    done["messages"] = session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids))).rowcount or 0
+        Attachment.case_id.in_(case_ids), Attachment.message_id.in_(message_ids))),
+        execution_options={"synchronize_session": False}).rowcount or 0
+    done["messages"] = session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)),
+                                       execution_options={"synchronize_session": False}).rowcount or 0
     session.execute(update(Conversation).where(Conversation.id.in_(conv_ids)).values(address=None))
     session.execute(update(Case).where(Case.id.in_(case_ids)).values(
         customer_name=None, customer_email=None, customer_phone=None, company=None, summary=""))
@@ -219,13 +244,10 @@ def erase(session: Session, settings: Any, subject: Subject, now: datetime, user
         status="cancelled"))
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
         recipient=ERASED, subject="", body="", headers={}, last_error=None))
-    session.execute(delete(NluCorrection).where(NluCorrection.case_id.in_(case_ids)))
+    session.execute(delete(NluCorrection).where(NluCorrection.case_id.in_(case_ids)),
+                    execution_options={"synchronize_session": False})
     session.execute(update(MailReceipt).where(MailReceipt.case_id.in_(case_ids)).values(message_id=None))
     done["bot_events"] = bot_events
-    audit.record(session, "privacy_erase", user=user, now=now, detail=dict(done))
-    session.commit()
-    compact(session)
-    tracker_store.compact(settings.rasa_tracker_url)
     return done
 
 

@@ -6,13 +6,14 @@ import signal
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Callable, Optional
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from router import leases
+from router import leases, retention
 from router.casework import promise_keeper, survey
 from router.config import Settings
 from router.delivery import alerts, outbox
@@ -41,8 +42,11 @@ class Worker:
             ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver),
             ("alerts", self.alert_failures), ("replay", self.replay_waiting)]
         # Slow jobs run in a thread of their own, so a long mailbox poll or rollup never delays an SMS.
-        self.slow_jobs: list[tuple[str, Callable[[], object]]] = [("impact", self.refresh_impact)]
+        self.slow_jobs: list[tuple[str, Callable[[], object]]] = [("impact", self.refresh_impact),
+                                                                  ("retention", self.purge_expired)]
         self.next_rollup = 0.0
+        self.next_retention = 0.0
+        self.purged_on: Optional[str] = None
         self.next_poll = 0.0
         if settings.imap_host:
             self.slow_jobs.append(("mailbox", self.poll_mailbox))
@@ -86,6 +90,22 @@ class Worker:
             impact.refresh(session, impact.recent_months(self.clock(), self.settings.timezone),
                            self.settings.timezone, self.clock())
         return True
+
+    def purge_expired(self) -> Optional[dict]:
+        """Once a day, by one worker: personal data past its retention time is removed (router/retention.py)."""
+        if time.monotonic() < self.next_retention:
+            return None
+        self.next_retention = time.monotonic() + 3600
+        now = self.clock()
+        day = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.settings.timezone)).date().isoformat()
+        if self.purged_on == day:
+            return None
+        with self.sessions() as session:
+            # A lease per day: the first worker to take today's runs it, the others see it taken.
+            if not leases.acquire(session, f"retention:{day}", self.name, now, timedelta(days=2)):
+                return None
+            self.purged_on = day
+            return retention.run(session, self.settings, now)
 
     def poll_mailbox(self) -> None:
         """Poll IMAP every `imap_interval` seconds, one worker at a time (the worker ticks more often for the outbox)."""
