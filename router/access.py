@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from router.models import Case, Specialist, User
 
-READ, WRITE = "read", "write"
+READ, WRITE, AUDIT = "read", "write", "audit"
 
 
 def _absent_on(person: Specialist, day: date) -> bool:
@@ -25,9 +25,9 @@ def covered_by(session: Session, user: User, today: date) -> list[int]:
 
 
 def permits(session: Session, user: Optional[User], action: str, case: Case, today: date) -> bool:
-    """Whether `user` may `action` ("read" or "write") this case today.
+    """Whether `user` may `action` ("read", "write" or "audit": see who read it) this case today.
 
-    Admins: everything. Leads: their team's cases. Specialists: the cases assigned to them or to someone they
+    Admins: everything. Leads: their team's cases (their audit trail too). Specialists: the cases assigned to them or to someone they
     cover while that person is away; whoever handed a case on may still read it (never act on it) until the new
     specialist has taken it up. A specialist account with no directory entry sees nothing.
     """
@@ -37,6 +37,8 @@ def permits(session: Session, user: Optional[User], action: str, case: Case, tod
         return True
     if user.role == "lead":
         return case.specialist is not None and case.specialist.team == user.team
+    if action == AUDIT:  # who looked at a case: admins, and leads for their team's cases
+        return False
     if user.role != "specialist" or user.specialist_id is None:
         return False
     if case.specialist_id == user.specialist_id or case.specialist_id in covered_by(session, user, today):
@@ -58,6 +60,11 @@ def case_filter(session: Session, user: Optional[User], today: date) -> ColumnEl
     mine = [user.specialist_id, *covered_by(session, user, today)]
     return or_(Case.specialist_id.in_(mine),
                and_(Case.first_specialist_id == user.specialist_id, Case.taken_up_at.is_(None)))
+
+
+def reads_whole_audit_trail(user: Optional[User]) -> bool:
+    """Only admins see every audit event; leads see one case's at a time (`permits(..., AUDIT, case)`)."""
+    return user is not None and user.active and user.role == "admin"
 
 
 def sees_everyone(user: Optional[User]) -> bool:

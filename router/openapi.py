@@ -164,6 +164,21 @@ def document(base_url: str) -> dict:
                     "type": "object", "required": ["cases"], "properties": {"cases": {
                         "type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}}}},
                     "400": ERROR, "401": ERROR}}},
+            "/api/v1/audit": {"get": {
+                "summary": "The audit trail: who read, listed, changed or exported what, and when (admins; leads "
+                           "for one of their team's cases)", "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "case", "in": "query", "schema": {"type": "string", "maxLength": 20}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "responses": {"200": {"description": "Audit events, newest first", "content": {"application/json": {
+                    "schema": {"type": "object", "required": ["events"], "properties": {"events": {
+                        "type": "array", "items": {"type": "object", "required": ["at", "actor", "action"],
+                                                   "properties": {
+                                                       "at": {"type": "string", "format": "date-time"},
+                                                       "actor": {"type": "string"}, "action": {"type": "string"},
+                                                       "case": {"type": ["string", "null"]},
+                                                       "detail": {"type": ["object", "null"]}}}}}}}}},
+                    "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
             "/api/v1/cases/{ref}": {"get": {
                 "summary": "Read a case", "security": [{"bearer": []}],
                 "parameters": [{"$ref": "#/components/parameters/Ref"}],

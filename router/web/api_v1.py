@@ -6,9 +6,9 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from router import access, openapi as api_doc, sanitize, users
+from router import access, audit, openapi as api_doc, sanitize, users
 from router.casework import actions as casework
-from router.models import Case, CaseEvent
+from router.models import AuditEvent, Case, CaseEvent
 from router.web import clock, db, settings
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -84,14 +84,46 @@ def list_cases():
         .limit(int(raw_limit))
     if status != "all":
         query = query.where(Case.status == status)
-    return jsonify(cases=[case_json(c) for c in db().scalars(query)])
+    cases = [case_json(c) for c in db().scalars(query)]
+    audit.record(db(), "case_list", user=g.api_user, now=clock(), detail={"via": "api", "count": len(cases)})
+    db().commit()
+    return jsonify(cases=cases)
 
 
 @bp.get("/cases/<ref>")
 @token_required
 def read_case(ref: str):
     case = _case(ref)
-    return jsonify(case_json(case, detail=True)) if case else _error(404, "no such case")
+    if case is None:
+        return _error(404, "no such case")
+    audit.record(db(), "case_read", user=g.api_user, case_ref=case.ref, now=clock(), detail={"via": "api"})
+    db().commit()
+    return jsonify(case_json(case, detail=True))
+
+
+@bp.get("/audit")
+@token_required
+def audit_trail():
+    """Who read or changed what: one case's trail (admins, and leads for their team), or everything (admins)."""
+    raw_limit = request.args.get("limit", "200")
+    if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 1000):
+        return _error(400, "limit must be a number from 1 to 1000")
+    ref = request.args.get("case")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(int(raw_limit))
+    if ref is not None:
+        case = db().scalar(select(Case).where(Case.ref == ref[:20]))
+        if case is None or not access.permits(db(), g.api_user, access.READ, case, _today()):
+            return _error(404, "no such case")
+        if not access.permits(db(), g.api_user, access.AUDIT, case, _today()):
+            return _error(403, "only admins and the team's lead see who read a case")
+        query = query.where(AuditEvent.case_ref == case.ref)
+    elif not access.reads_whole_audit_trail(g.api_user):
+        return _error(403, "only admins see the whole audit trail; leads ask for one case (?case=REF)")
+    events = [{"at": e.created_at.isoformat() + "Z", "actor": e.actor, "action": e.action, "case": e.case_ref,
+               "detail": e.detail} for e in db().scalars(query)]
+    audit.record(db(), "audit_read", user=g.api_user, case_ref=ref and ref[:20], now=clock())
+    db().commit()
+    return jsonify(events=events)
 
 
 def _action(ref: str, act):

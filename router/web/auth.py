@@ -11,7 +11,7 @@ from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import delete
 
-from router import sanitize, users
+from router import audit, sanitize, users
 from router.config import Settings
 from router.models import StaffSession, User
 from router.web import clock, db, settings
@@ -95,6 +95,7 @@ def _complete(user: User, target: str):
     now = clock()
     session = db()
     session.add(StaffSession(id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
+    audit.record(session, "sign_in", user=user, now=now)
     session.commit()
     http_session["sid"] = token
     http_session["lang"] = keep_lang or user.language
@@ -167,6 +168,7 @@ def logout():
     if isinstance(token, str):
         session = db()
         session.execute(delete(StaffSession).where(StaffSession.id == _digest(token)))
+        audit.record(session, "sign_out", user=current_user, now=clock())
         session.commit()
     logout_user()
     http_session.clear()

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case, func, or_, select
 
-from router import access, sanitize
+from router import access, audit, sanitize
 from router.casework import actions as casework, directory, promise
 from router.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from router.web import clock, db, settings
@@ -63,6 +63,8 @@ def my_cases():
     else:  # overdue first, then by due time
         query = query.order_by(sql_case((Case.due_at < now, 0), else_=1), Case.due_at)
     cases = session.scalars(query.limit(500)).all()
+    audit.record(session, "case_list", user=current_user, now=now, detail={"list": which, "count": len(cases)})
+    session.commit()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=now, labels=labels, show_all=show_all,
                            which=which, can_see_all=access.sees_everyone(current_user))
@@ -87,6 +89,9 @@ def search():
         today = access.local_today(clock(), settings().timezone)
         cases = session.scalars(select(Case).where(or_(*matches), access.case_filter(session, current_user, today))
                                 .order_by(Case.created_at.desc()).limit(100)).all()
+        # What was searched for is not kept (it may be a name or a number): only that a search showed cases.
+        audit.record(session, "case_search", user=current_user, now=clock(), detail={"count": len(cases)})
+        session.commit()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=clock(), labels=labels, show_all=True, which="search",
                            q=q, can_see_all=access.sees_everyone(current_user))
@@ -100,6 +105,9 @@ def attachment(ref: str, attachment_id: int):
     found = db().scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id))
     if found is None or found.data is None:
         abort(404)
+    audit.record(db(), "attachment_download", user=current_user, case_ref=case.ref, now=clock(),
+                 detail={"attachment": found.id})
+    db().commit()
     return send_file(io.BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
                      download_name=found.filename or "attachment", max_age=0)
 
@@ -124,6 +132,8 @@ def case_page(ref: str):
                              .order_by(CannedReply.title)).all()
     chosen = next((c for c in canned if str(c.id) == request.args.get("canned")), None)
     draft = casework.fill_canned(chosen.text, case, current_user) if chosen else ""
+    audit.record(session, "case_read", user=current_user, case_ref=case.ref, now=clock())
+    session.commit()
     return render_template("staff/case.html", case=case, messages=messages, events=events, people=people,
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
                            attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft)
