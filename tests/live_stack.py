@@ -14,9 +14,9 @@ from waitress.server import create_server
 from router import config
 from router.app import create_app, create_internal_app
 from router.casework import directory
-from router.models import (Attachment, Call, Case, CaseEvent, Conversation, MailReceipt, Message, NluCorrection,
-                           OptOut, OutboxMessage, StaffSession, Survey, User, ImpactRollup, ImpactFigure, Story,
-                           utcnow)
+from router.models import (Attachment, AuditEvent, Call, Case, CaseEvent, Conversation, MailReceipt, Message,
+                           NluCorrection, OptOut, OutboxMessage, StaffSession, Survey, User, ImpactRollup,
+                           ImpactFigure, Story, utcnow)
 from router.delivery.senders import SmtpSender
 from router.delivery.twilio_sms import TwilioSmsSender
 from router.worker import Worker
@@ -119,7 +119,7 @@ class Stack:
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
             for model in (Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent, NluCorrection, Case, Message,
-                          Conversation, OptOut, StaffSession, User, ImpactRollup, ImpactFigure, Story):
+                          Conversation, OptOut, StaffSession, AuditEvent, User, ImpactRollup, ImpactFigure, Story):
                 s.execute(delete(model))
             directory.load(s, directory_file)
             s.commit()
