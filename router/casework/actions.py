@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router import messages, texts
-from router.casework import directory, promise, survey
+from router.casework import corrections, directory, promise, survey
 from router.config import Settings
 from router.delivery import notify
 from router.models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
@@ -100,7 +100,9 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
         case.topic = topic
         first = session.scalar(select(Message.text).where(Message.conversation_id == case.conversation_id,
                                                           Message.direction == "in").order_by(Message.id).limit(1))
-        session.add(NluCorrection(case_id=case.id, text=first or case.summary, language=case.language,
+        session.add(NluCorrection(case_id=case.id, text=corrections.deidentify(first or case.summary,
+                                                                               **corrections.known_names(case)),
+                                  language=case.language,
                                   old_topic=old_topic, new_topic=topic, created_at=now))
     if specialist_key:
         person = session.scalar(select(Specialist).where(Specialist.key == specialist_key, Specialist.active.is_(True)))

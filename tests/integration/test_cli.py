@@ -44,6 +44,18 @@ def test_export_corrections_writes_rasa_nlu_yaml(database_url, sessions, make_ca
                                                "examples": "- tarvitsen lainaa kahvilan remonttiin\n"}]}
 
 
+def test_corrections_keep_no_one_s_name_or_contact(database_url, sessions, make_case, signed_in):
+    said = "Olen Testi Asiakas, soita 040 123 4567 tai testi.asiakas@example.org: tarvitsen lainaa"
+    ref = make_case(topic="founding", text=said, name="Testi Asiakas")
+    signed_in("maija").post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/reassign", {"topic": "funding"})
+    with sessions() as s:
+        kept = s.scalar(select(NluCorrection.text))
+    assert kept == "Olen <name>, soita <phone> tai <email>: tarvitsen lainaa"  # stored like this, never in full
+    out = router(database_url, "nlu", "export-corrections")
+    assert out.returncode == 0, out.stderr
+    assert yaml.safe_load(out.stdout)["nlu"][0]["examples"] == f"- {kept}\n"
+
+
 def test_directory_load_refuses_a_broken_file(database_url, tmp_path):
     broken = tmp_path / "d.yml"
     broken.write_text("topics: {founding: {fi: x}}\nspecialists: []\n")
