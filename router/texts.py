@@ -103,9 +103,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{service}: Automated messages are on again. Tell us how we can help.",
     },
     "sms_help": {
-        "fi": "{service}, yrityspalvelut: puh. {phone}, {email}. Kirjoita asiasi tähän. LOPETA lopettaa viestit.",
-        "sv": "{service}, företagstjänster: tfn {phone}, {email}. Skriv ditt ärende här. SLUTA stoppar meddelanden.",
-        "en": "{service}, business services: tel. {phone}, {email}. Write your matter here. STOP ends messages.",
+        "fi": "{service}, yrityspalvelut: puh. {phone}, {email}. Kirjoita asiasi tähän. LOPETA lopettaa viestit."
+              " Tietosuoja: {privacy}",
+        "sv": "{service}, företagstjänster: tfn {phone}, {email}. Skriv ditt ärende här. SLUTA stoppar meddelanden."
+              " Dataskydd: {privacy}",
+        "en": "{service}, business services: tel. {phone}, {email}. Write your matter here. STOP ends messages."
+              " Privacy: {privacy}",
+    },
+    "privacy_footer": {
+        "fi": "Näin käsittelemme tietojasi ja näin voit pyytää niiden poistamista: {url}",
+        "sv": "Så behandlar vi dina uppgifter och så kan du be att de raderas: {url}",
+        "en": "How we handle your data, and how to ask us to erase it: {url}",
     },
     "sms_media_only": {
         "fi": "Kirjoita asiasi tekstinä, niin ohjaamme sen oikealle asiantuntijalle.",

@@ -131,7 +131,9 @@ class SmsChannel:
                 session.execute(delete(OptOut).where(OptOut.phone == sms.sender))
                 return False, self._system(session, conv, now, texts.say("sms_started", language, **values))
             if word in HELP:
-                return False, self._system(session, conv, now, texts.say("sms_help", language, **values))
+                privacy = f"{self.settings.public_base_url.rstrip('/')}/privacy?lang={language}"
+                return False, self._system(session, conv, now, texts.say("sms_help", language, privacy=privacy,
+                                                                         **values))
             if not body:
                 return False, self._system(session, conv, now, texts.say("sms_media_only", conv.language))
             waiting = survey.awaiting_sms_answer(session, sms.sender, now)

@@ -8,6 +8,7 @@ from typing import Iterable, Optional
 
 from sqlalchemy.orm import Session
 
+from router import texts
 from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.models import Case, Conversation, Specialist
@@ -40,6 +41,9 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
         headers["automated"] = "1"
     if kind == "email" and automated:
         headers["Auto-Submitted"] = "auto-generated"
+    if kind == "email":  # every email to a customer says where the privacy notice is (an SMS is too short)
+        url = f"{settings.public_base_url.rstrip('/')}/privacy?lang={case.language}"
+        text = f"{text}\n\n--\n{texts.say('privacy_footer', case.language, url=url)}"
     enqueue(session, key=key, kind=kind, recipient=address, body=text, subject=subject or f"[{case.ref}]",
             case_id=case.id, headers=headers, not_before=not_before)
     return kind

@@ -77,16 +77,20 @@ def answer(session: Session, settings, key: str, language: Optional[str]) -> dic
             "buttons": [{"title": PERSON[lang], "payload": "/general"}]}
 
 
-def answers(session: Session, settings) -> list[dict]:
-    """Every key and language with its current text and whether an admin has worded it (the admin page)."""
-    stored = {(r.key, r.language): r for r in session.scalars(select(FaqAnswer))}
+def answers(session: Session, settings, keys: tuple[str, ...] = KEYS, fill=None) -> list[dict]:
+    """Every key and language with its current text and whether an admin has worded it (the admin page).
+
+    `keys` and `fill` (settings, key, language -> default text) serve other admin-worded texts too (notices.py).
+    """
+    fill = fill or default
+    stored = {(r.key, r.language): r for r in session.scalars(select(FaqAnswer).where(FaqAnswer.key.in_(keys)))}
     return [{"key": k, "language": lang, "text": stored[(k, lang)].text if (k, lang) in stored
-             else default(settings, k, lang), "edited": (k, lang) in stored} for k in KEYS for lang in LANGUAGES]
+             else fill(settings, k, lang), "edited": (k, lang) in stored} for k in keys for lang in LANGUAGES]
 
 
-def reword(session: Session, key: str, language: str, text: str) -> None:
-    """Store an admin's wording; an empty text goes back to the default."""
-    if key not in KEYS or language not in LANGUAGES:
+def reword(session: Session, key: str, language: str, text: str, keys: tuple[str, ...] = KEYS) -> None:
+    """Store an admin's wording of one of `keys`; an empty text goes back to the default."""
+    if key not in keys or language not in LANGUAGES:
         raise KeyError(f"{key}/{language}")
     row = session.scalar(select(FaqAnswer).where(FaqAnswer.key == key, FaqAnswer.language == language))
     if not text.strip():

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 import yaml
 
-from router import sanitize
+from router import audit, notices, sanitize
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
 from router.delivery import alerts
@@ -19,6 +20,22 @@ from router.web.auth import role_required
 from router.web.i18n import t
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
+
+
+def audit_changes(response):
+    """Every change an admin or lead makes in the browser goes into the audit trail: which page, which row.
+
+    Registered on each admin blueprint (here and web/impact_admin.py), so a new admin page is audited too. The
+    form's content is not kept (it may be a notice's text or a specialist's phone number), only what was acted on.
+    """
+    if request.method == "POST" and current_user.is_authenticated and response.status_code < 400:
+        audit.record(db(), request.endpoint or "admin", user=current_user, now=clock(),
+                     detail={k: str(v) for k, v in (request.view_args or {}).items()} or None)
+        db().commit()
+    return response
+
+
+bp.after_request(audit_changes)
 
 
 def _split(value: str) -> list[str]:
@@ -158,6 +175,23 @@ def faq_page():
         flash(t("done"))
         return redirect(url_for("admin.faq_page"))
     return render_template("staff/faq.html", rows=faq.answers(session, settings()))
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@role_required("admin")
+def notices_page():
+    """The privacy notice and the accessibility statement, per language; an empty text restores the default."""
+    session = db()
+    if request.method == "POST":
+        try:
+            faq.reword(session, field("key"), field("language"), field("text", limit=8000), keys=notices.KEYS)
+        except KeyError:
+            abort(400)
+        session.commit()
+        flash(t("done"))
+        return redirect(url_for("admin.notices_page"))
+    return render_template("staff/faq.html", heading="notices", prefix="notice_", lines=14, limit=8000,
+                           rows=faq.answers(session, settings(), notices.KEYS, notices.default))
 
 
 @bp.get("/deliveries", endpoint="deliveries")

@@ -59,6 +59,14 @@ STAFF = {
     "faq_hours": ("Aukioloajat", "Opening hours"), "faq_address": ("Osoite", "Address"),
     "faq_about": ("Mikä palvelu on", "What the service is"), "faq_contact": ("Yhteystiedot", "Contact"),
     "edited": ("muokattu", "edited"),
+    "notices": ("Tietosuoja- ja saavutettavuusseloste", "Privacy notice and accessibility statement"),
+    "notices_help": ("Julkiset sivut /privacy ja /accessibility. Oletusteksti kertoo säilytysajat asetuksista"
+                     " (RETAIN_*); tyhjä teksti palauttaa sen. Tyhjä rivi aloittaa kappaleen, \"- \" luettelon.",
+                     "The public pages /privacy and /accessibility. The default text names the retention periods"
+                     " from the settings (RETAIN_*); an empty text restores it. A blank line starts a paragraph,"
+                     " \"- \" a list."),
+    "notice_privacy": ("Tietosuojaseloste", "Privacy notice"),
+    "notice_accessibility": ("Saavutettavuusseloste", "Accessibility statement"),
     "canned_replies": ("Valmiit vastaukset", "Canned replies"), "title": ("Otsikko", "Title"),
     "text": ("Teksti", "Text"), "add": ("Lisää", "Add"), "delete": ("Poista", "Delete"),
     "placeholders": ("Paikkamerkit: {name} = asiantuntijan nimi, {ref} = viite, {customer} = asiakkaan nimi",

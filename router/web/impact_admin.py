@@ -6,10 +6,12 @@ from sqlalchemy import select
 
 from router.models import ImpactFigure, Story, Survey
 from router.web import db, field
+from router.web.admin import audit_changes
 from router.web.auth import role_required
 from router.web.i18n import t
 
 bp = Blueprint("impact_admin", __name__, url_prefix="/staff/admin/impact")
+bp.after_request(audit_changes)
 
 
 def _int(value: str):

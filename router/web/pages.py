@@ -1,7 +1,8 @@
 """Public pages: the agency's example page with the chat widget, in Finnish, Swedish and English."""
 from flask import Blueprint, render_template, request
 
-from router.web import settings
+from router import notices
+from router.web import db, settings
 
 bp = Blueprint("pages", __name__)
 LANGS = ("fi", "sv", "en")
@@ -39,3 +40,22 @@ def index():
     lang = language()
     words = {key: values[LANGS.index(lang)] for key, values in WORDS.items()}
     return render_template("index.html", settings=settings(), lang=lang, w=words)
+
+
+def _notice(key: str):
+    lang = language()
+    body = notices.text(db(), settings(), key, lang)
+    return render_template("notice.html", settings=settings(), lang=lang, title=notices.TITLES[key][lang],
+                           blocks=notices.blocks(body))
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice (what is kept, why, how long, your rights), in fi, sv or en."""
+    return _notice("privacy")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement."""
+    return _notice("accessibility")
