@@ -68,10 +68,24 @@ def median_hours(histogram: dict[str, int]) -> Optional[float]:
 
 
 def shown(n: Optional[int], threshold: int) -> Optional[str]:
-    """A count as the public may see it: small numbers become "< threshold" (0 stays 0)."""
+    """A count as the public may see it: small numbers become "< threshold", the others are rounded to the nearest
+    multiple of the threshold (0 stays 0), so a hidden count cannot be worked out by subtracting from a total.
+
+    Hiding alone was not enough: a month's 28 contacts minus 6 + 7 + 12 shown for three channels gave the fourth
+    (3). Rounded, each shown count is off by up to half the threshold, so any total minus any shown counts leaves
+    every value from 1 to threshold − 1 possible for what is hidden. The rounding is the same for every range and
+    grouping (a function of the count alone), so comparing two requests does not undo it either.
+    """
     if n is None:
         return None
-    return f"< {threshold}" if 0 < n < threshold else str(n)
+    if 0 < n < threshold:
+        return f"< {threshold}"
+    return str(rounded(n, threshold))
+
+
+def rounded(n: int, base: int) -> int:
+    """`n` to the nearest multiple of `base` (halves up); a base of 1 or less leaves it as it is."""
+    return base * ((n + base // 2) // base) if base > 1 else n
 
 
 def _add(into: dict[str, Any], metrics: dict[str, Any]) -> None:

@@ -20,12 +20,15 @@ WORDS = {
     "title": ("Vaikuttavuus", "Genomslag", "Impact"),
     "intro": ("Yrityspalvelujen luvut: yhteydenotot, asiantuntijoille ohjatut asiat, palvelulupauksen pitäminen, "
               "asiakaspalaute ja tulokset. Luvut päivittyvät jatkuvasti; alle {n} kappaleen määrät näytetään muodossa "
-              "”< {n}” yksityisyyden suojaamiseksi.",
+              "”< {n}” ja muut pyöristetään lähimpään {n}:n monikertaan, jottei piilotettua lukua voi laskea "
+              "summista.",
               "Företagstjänsternas siffror: kontakter, ärenden till experter, hur servicelöftet hålls, kundrespons och "
-              "resultat. Siffrorna uppdateras löpande; antal under {n} visas som ”< {n}” för att skydda integriteten.",
+              "resultat. Siffrorna uppdateras löpande; antal under {n} visas som ”< {n}” och övriga avrundas till "
+              "närmaste multipel av {n}, så att ett dolt antal inte kan räknas ut ur summorna.",
               "The business services' figures: contacts, matters handed to specialists, how the service promise is "
               "kept, customer feedback and results. Figures update continuously; counts under {n} are shown as "
-              "“< {n}” to protect privacy."),
+              "“< {n}” and the others are rounded to the nearest multiple of {n}, so that a hidden count cannot be "
+              "worked out from the totals."),
     "period": ("Ajanjakso", "Period", "Period"),
     "kpi_contacts": ("Yhteydenottoa", "Kontakter", "Contacts"),
     "kpi_cases": ("Asiaa ohjattu asiantuntijoille", "Ärenden till experter", "Matters handed to specialists"),

@@ -27,34 +27,57 @@ def api(client, query):
 
 
 def test_the_api_gives_the_known_figures_and_hides_small_counts(client, figures):
+    """Counts under 5 are "< 5"; the others are rounded to the nearest 5 (28 → 30, 16 → 15, 12 → 10, 6 → 5)."""
     data = api(client, "from=2026-10&to=2026-11&group=month").get_json()
     october, november = data["groups"]
-    assert (october["key"], october["contacts"], october["cases"]) == ("2026-10", "28", "16")
+    assert (october["key"], october["contacts"], october["cases"]) == ("2026-10", "30", "15")
     assert (november["key"], november["contacts"], november["cases"]) == ("2026-11", "5", "0")
     assert october["in_time_share"] == round(10 / 14, 3)
     assert october["median_hours_to_take_up"] == 3.5  # ten of fourteen took 3 h: the 3–4 h bucket
-    assert (october["answers"], october["satisfaction"], october["response_rate"]) == ("8", 4.0, 0.8)
+    assert (october["answers"], october["satisfaction"], october["response_rate"]) == ("10", 4.0, 0.8)
     assert october["scores"] == {"1": "0", "2": "< 5", "3": "< 5", "4": "< 5", "5": "< 5"}
-    assert data["contacts_by_month_and_channel"]["2026-10"] == {"email": "< 5", "sms": "6", "voice": "7", "web": "12"}
-    assert data["cases_by_month_and_topic"]["2026-10"] == {"founding": "8", "funding": "6", "plots": "< 5"}
+    assert data["contacts_by_month_and_channel"]["2026-10"] == {"email": "< 5", "sms": "5", "voice": "5", "web": "10"}
+    assert data["cases_by_month_and_topic"]["2026-10"] == {"founding": "10", "funding": "5", "plots": "< 5"}
     assert data["outcomes"] == {"company_founded": "5", "funding_granted": "< 5"}
-    assert data["total"]["contacts"] == "33"
+    assert data["total"]["contacts"] == "35"
+
+
+def test_no_hidden_count_can_be_worked_out_from_the_totals(client, figures):
+    """October's 3 emails were "< 5" beside 6, 7 and 12 and a total of 28: 28 − 25 gave them away. Rounded, a
+    total minus its shown parts leaves several values possible for the hidden one, in every grouping."""
+    def possible(total, parts):
+        # What an attacker knows: a shown count n stands for max(5, n − 2) … n + 2, a hidden one for 1 … 4.
+        assert sum(1 for p in parts if p.startswith("<")) == 1
+        shown = [int(p) for p in parts if not p.startswith("<") and int(p)]
+        assert all(n % 5 == 0 for n in [*shown, int(total)])  # exact counts would give the hidden one away
+        low = int(total) - 2 - sum(n + 2 for n in shown)
+        high = int(total) + 2 - sum(max(5, n - 2) for n in shown)
+        return {h for h in range(1, 5) if low <= h <= high}
+
+    october = api(client, "from=2026-10&to=2026-10&group=channel").get_json()
+    channels = [g["contacts"] for g in october["groups"]]
+    assert len(possible(october["total"]["contacts"], channels)) >= 2  # it was exactly {3}
+    topics = api(client, "from=2026-10&to=2026-10&group=topic").get_json()
+    assert len(possible(topics["total"]["cases"], [g["cases"] for g in topics["groups"]])) >= 2
+    csv_rows = list(csv.DictReader(io.StringIO(api(client, "from=2026-10&to=2026-10&group=channel&format=csv")
+                                               .get_data(as_text=True))))
+    assert [r["contacts"] for r in csv_rows] == channels  # the same rounding in the CSV
 
 
 def test_grouping_by_topic_and_channel(client, figures):
     topics = {g["key"]: g for g in api(client, "from=2026-10&to=2026-10&group=topic").get_json()["groups"]}
-    assert topics["founding"]["cases"] == "8" and topics["plots"]["cases"] == "< 5"
+    assert topics["founding"]["cases"] == "10" and topics["plots"]["cases"] == "< 5"
     assert topics["founding"]["satisfaction"] == round((5 + 5 + 4 + 4 + 4 + 3 + 2 + 5) / 8, 2)
     assert topics["funding"]["satisfaction"] is None  # no answers about funding: nothing to show
     channels = {g["key"]: g["contacts"] for g in api(client, "from=2026-10&to=2026-10&group=channel").get_json()["groups"]}
-    assert channels == {"email": "< 5", "sms": "6", "voice": "7", "web": "12"}
+    assert channels == {"email": "< 5", "sms": "5", "voice": "5", "web": "10"}
 
 
 def test_csv_etag_and_cache_headers(client, figures):
     resp = api(client, "from=2026-10&to=2026-11&group=topic&format=csv")
     assert resp.mimetype == "text/csv" and resp.headers["Cache-Control"] == "public, max-age=300"
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
-    assert [r["key"] for r in rows] == ["founding", "funding", "plots"] and rows[0]["cases"] == "8"
+    assert [r["key"] for r in rows] == ["founding", "funding", "plots"] and rows[0]["cases"] == "10"
     again = client.get("/api/impact?from=2026-10&to=2026-11&group=topic&format=csv",
                        headers={"If-None-Match": resp.headers["ETag"]})
     assert again.status_code == 304
@@ -73,7 +96,7 @@ def test_a_range_that_ends_before_it_starts_is_empty(client, figures):
 
 def test_the_page_shows_the_figures_tables_and_only_published_words(client, figures):
     html = client.get("/impact?from=2026-10&to=2026-11&lang=en").get_data(as_text=True)
-    assert re.search(r'id="kpi-contacts">33<', html) and re.search(r'id="kpi-in-time">71 %<', html)
+    assert re.search(r'id="kpi-contacts">35<', html) and re.search(r'id="kpi-in-time">71 %<', html)
     assert re.search(r'id="kpi-satisfaction">4.0<', html)
     assert '<svg class="chart" id="chart-contacts" role="img"' in html
     assert "Kahvila aukesi" in html and "Luonnos" not in html          # only published stories
