@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, inspect, text
+from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
 _ENGINES: dict[str, Engine] = {}
@@ -51,12 +52,18 @@ def redact(url: str, sender: str, values: list[str], replacement: str) -> int:
     return changed
 
 
+def _exists(url: str) -> bool:
+    """A SQLite tracker store that Rasa never created holds nothing (and must not be created by looking)."""
+    parsed = make_url(url)
+    return not parsed.get_backend_name() == "sqlite" or bool(parsed.database and Path(parsed.database).exists())
+
+
 def forget(url: str, senders: list[str]) -> int:
     """Delete every stored event of these conversations (an erasure or the retention purge); how many went.
 
     A tracker store that was never written (no `events` table yet) holds nothing to forget.
     """
-    if not senders:
+    if not senders or not _exists(url):
         return 0
     engine = _engine(url)
     removed = 0
@@ -73,6 +80,8 @@ def forget(url: str, senders: list[str]) -> int:
 
 def compact(url: str) -> None:
     """Rewrite the tracker store's table so deleted events leave no readable copy in its files."""
+    if not _exists(url):
+        return
     engine = _engine(url)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not inspect(conn).has_table("events"):

@@ -65,6 +65,26 @@ STAFF = {
                      "The public pages /privacy and /accessibility. The default text names the retention periods"
                      " from the settings (RETAIN_*); an empty text restores it. A blank line starts a paragraph,"
                      " \"- \" a list."),
+    "privacy_title": ("Henkilön tiedot", "A person's data"),
+    "privacy_help": ("Hae henkilön kaikki tiedot puhelinnumerolla tai sähköpostilla: voit ladata ne (tietopyyntö) tai"
+                     " poistaa ne (poistopyyntö). Molemmat kirjataan lokiin; lokiin ei tallenneta, kenestä oli kyse.",
+                     "Find everything held about a person by phone number or email: download it (an access request)"
+                     " or erase it (an erasure request). Both are recorded in the audit trail, without whom they"
+                     " were about."),
+    "privacy_find": ("Hae", "Find"), "privacy_found": ("Löytyi", "Found"),
+    "privacy_give_contact": ("Anna puhelinnumero tai sähköposti.", "Give a phone number or an email address."),
+    "privacy_cases": ("Asiat", "Cases"), "privacy_conversations": ("Keskustelut", "Conversations"),
+    "privacy_calls": ("Puhelut", "Calls"), "privacy_surveys": ("Palautteet", "Surveys"),
+    "privacy_sent": ("Lähetetyt viestit", "Messages sent"),
+    "privacy_export": ("Lataa tiedot (JSON)", "Download the data (JSON)"),
+    "privacy_confirm": ("Ymmärrän, että poisto on lopullinen.", "I understand that erasure cannot be undone."),
+    "privacy_erase": ("Poista henkilön tiedot", "Erase this person's data"),
+    "privacy_confirm_first": ("Vahvista poisto rastilla.", "Tick the box to confirm the erasure."),
+    "privacy_erased": ("Poistettu: asioita {cases}, viestejä {messages}.", "Erased: cases {cases}, messages {messages}."),
+    "audit_title": ("Lokitiedot", "Audit trail"), "audit_case": ("Asia", "Case"), "audit_show": ("Näytä", "Show"),
+    "audit_who": ("Kuka", "Who"), "audit_what": ("Mitä", "What"), "audit_csv": ("Lataa CSV", "Download CSV"),
+    "audit_needs_case": ("Anna tiimisi asian tunnus nähdäksesi, kuka sitä on katsonut.",
+                         "Give one of your team's case references to see who looked at it."),
     "notice_privacy": ("Tietosuojaseloste", "Privacy notice"),
     "notice_accessibility": ("Saavutettavuusseloste", "Accessibility statement"),
     "canned_replies": ("Valmiit vastaukset", "Canned replies"), "title": ("Otsikko", "Title"),

@@ -3,7 +3,7 @@ audit trail; admins read it whole, a team's lead one case at a time, and nobody 
 from sqlalchemy import select
 
 from router import users
-from router.models import AuditEvent, User
+from router.models import AuditEvent, Case, User
 
 
 def token(sessions, email):
@@ -46,3 +46,44 @@ def test_reads_are_in_the_trail_and_only_admins_and_leads_see_it(phone_app, staf
     with sessions() as s:
         reads = s.scalars(select(AuditEvent).where(AuditEvent.action == "audit_read")).all()
         assert len(reads) == 3 and all(e.actor in (staff["admin"], staff["lead"]) for e in reads)
+
+
+def test_an_admin_answers_a_data_request_in_the_browser(signed_in, make_case, sessions, staff):
+    ref = make_case(channel="sms", phone="+358401110777", text="Haluaisin vuokrata toimitilan satamasta")
+    admin = signed_in("admin")
+    found = admin.post_form("/staff/admin/privacy", "/staff/admin/privacy", {"phone": "040 111 0777"})
+    html = found.get_data(as_text=True)
+    assert found.status_code == 200 and ref in html
+    export = admin.post_form("/staff/admin/privacy", "/staff/admin/privacy/export", {"phone": "040 111 0777"})
+    assert export.status_code == 200 and export.mimetype == "application/json"
+    assert "Haluaisin vuokrata toimitilan satamasta" in export.get_data(as_text=True)
+    assert export.headers["Cache-Control"] == "no-store"
+    # Erasing needs the confirmation ticked.
+    unconfirmed = admin.post_form("/staff/admin/privacy", "/staff/admin/privacy/erase", {"phone": "+358401110777"})
+    assert unconfirmed.status_code == 400
+    with sessions() as s:
+        assert s.scalar(select(Case.customer_phone).where(Case.ref == ref)) == "+358401110777"
+    done = admin.post_form("/staff/admin/privacy", "/staff/admin/privacy/erase",
+                           {"phone": "+358401110777", "confirm": "yes"})
+    assert done.status_code == 302
+    with sessions() as s:
+        assert s.scalar(select(Case.customer_phone).where(Case.ref == ref)) is None
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert {"privacy_export", "privacy_erase", "privacy_admin.person"} <= set(actions)
+    # Specialists and leads have no way in.
+    assert signed_in("maija").get("/staff/admin/privacy").status_code == 403
+    assert signed_in("lead").get("/staff/admin/privacy").status_code == 403
+
+
+def test_the_audit_page_for_admins_and_team_leads(signed_in, make_case, staff):
+    ref = make_case(email="asiakas@example.org")
+    signed_in("maija").get(f"/staff/cases/{ref}")
+    page = signed_in("admin").get("/staff/admin/audit")
+    assert page.status_code == 200 and staff["maija"] in page.get_data(as_text=True)
+    lead = signed_in("lead")
+    assert staff["maija"] not in lead.get("/staff/admin/audit").get_data(as_text=True)  # one case at a time
+    one = lead.get(f"/staff/admin/audit?case={ref}").get_data(as_text=True)
+    assert staff["maija"] in one and "case_read" in one
+    rows = signed_in("admin").get(f"/staff/admin/audit?case={ref}&format=csv").get_data(as_text=True).splitlines()
+    assert rows[0] == "at,actor,action,case,detail" and any("case_read" in r for r in rows[1:])
+    assert signed_in("maija").get("/staff/admin/audit").status_code == 403
