@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from router import config as config_mod, logs
+from router import audit, config as config_mod, logs
 from router.db import make_engine, make_sessionmaker
 
 
@@ -89,6 +89,7 @@ def directory_load(path: Path) -> None:
             topics, people = directory_mod.load(session, path)
         except directory_mod.DirectoryError as exc:
             raise click.ClickException(str(exc)) from exc
+        audit.record(session, "directory_load", detail={"topics": topics, "specialists": people})
         session.commit()
     click.echo(f"loaded {topics} topics and {people} specialists")
 
@@ -158,10 +159,12 @@ def users_add(email: str, name: str, role: str, specialist_key: str | None, lang
     _, sessions = _sessions()
     with sessions() as session:
         try:
-            users_mod.create(session, email=email, name=name, password=password, role=role,
-                             specialist_key=specialist_key, language=language, team=team)
+            made = users_mod.create(session, email=email, name=name, password=password, role=role,
+                                    specialist_key=specialist_key, language=language, team=team)
         except users_mod.UserError as exc:
             raise click.ClickException(str(exc)) from exc
+        session.flush()
+        audit.record(session, "user_add", detail={"user": made.id, "role": role})
         session.commit()
     click.echo(f"created {role} {email}")
 
@@ -181,6 +184,7 @@ def users_token(email: str) -> None:
         if user is None:
             raise click.ClickException(f"no user {email}")
         token = users_mod.issue_token(session, user)
+        audit.record(session, "user_token", detail={"user": user.id})
         session.commit()
     click.echo(token)
 
@@ -197,6 +201,7 @@ def users_totp(email: str) -> None:
         if user is None:
             raise click.ClickException(f"no active user {email}")
         uri = users_mod.enable_totp(user)
+        audit.record(session, "user_totp", detail={"user": user.id})
         session.commit()
     click.echo(uri)
 

@@ -26,6 +26,11 @@ def test_users_add_and_token(database_url, sessions):
     assert short.returncode != 0 and "10 characters" in short.stderr
     token = router(database_url, "users", "token", "paula.palvelu@example.org").stdout.strip()
     assert token.startswith("lk_")
+    with sessions() as s:  # account changes on the command line are in the audit trail, by id, never by name
+        from router.models import AuditEvent
+
+        changes = [(e.action, e.actor) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        assert changes == [("user_add", "cli"), ("user_token", "cli")]
     with sessions() as s:
         user = s.scalar(select(User))
         assert (user.role, user.password_hash.startswith("scrypt:")) == ("lead", True)
