@@ -63,8 +63,25 @@ def case_filter(session: Session, user: Optional[User], today: date) -> ColumnEl
 
 
 def reads_whole_audit_trail(user: Optional[User]) -> bool:
-    """Only admins see every audit event; leads see one case's at a time (`permits(..., AUDIT, case)`)."""
+    """Only admins see every audit event (sign-ins, admin changes, exports); leads see their team's cases'."""
     return user is not None and user.active and user.role == "admin"
+
+
+def reads_audit_trail(user: Optional[User]) -> bool:
+    """Admins and team leads read the audit trail (leads only their team's cases': `audit_filter`)."""
+    return user is not None and user.active and user.role in ("admin", "lead")
+
+
+def audit_filter(user: Optional[User]) -> ColumnElement[bool]:
+    """The audit events this user may read, as a WHERE clause: all for admins, their team's cases' for leads."""
+    from router.models import AuditEvent
+
+    if reads_whole_audit_trail(user):
+        return true()
+    if user is not None and user.active and user.role == "lead":
+        team = select(Specialist.id).where(Specialist.team == user.team)
+        return AuditEvent.case_ref.in_(select(Case.ref).where(Case.specialist_id.in_(team)))
+    return false()
 
 
 def sees_everyone(user: Optional[User]) -> bool:

@@ -104,7 +104,8 @@ def read_case(ref: str):
 @bp.get("/audit")
 @token_required
 def audit_trail():
-    """Who read or changed what: one case's trail (admins, and leads for their team), or everything (admins)."""
+    """Who read or changed what: one case's trail, or all an admin (everything) or a lead (their team's cases) may
+    read."""
     raw_limit = request.args.get("limit", "200")
     if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 1000):
         return _error(400, "limit must be a number from 1 to 1000")
@@ -117,8 +118,10 @@ def audit_trail():
         if not access.permits(db(), g.api_user, access.AUDIT, case, _today()):
             return _error(403, "only admins and the team's lead see who read a case")
         query = query.where(AuditEvent.case_ref == case.ref)
-    elif not access.reads_whole_audit_trail(g.api_user):
-        return _error(403, "only admins see the whole audit trail; leads ask for one case (?case=REF)")
+    elif not access.reads_audit_trail(g.api_user):
+        return _error(403, "only admins and team leads see the audit trail")
+    else:
+        query = query.where(access.audit_filter(g.api_user))
     events = [{"at": e.created_at.isoformat() + "Z", "actor": e.actor, "action": e.action, "case": e.case_ref,
                "detail": e.detail} for e in db().scalars(query)]
     audit.record(db(), "audit_read", user=g.api_user, case_ref=ref and ref[:20], now=clock())

@@ -83,8 +83,6 @@ STAFF = {
     "privacy_erased": ("Poistettu: asioita {cases}, viestejä {messages}.", "Erased: cases {cases}, messages {messages}."),
     "audit_title": ("Lokitiedot", "Audit trail"), "audit_case": ("Asia", "Case"), "audit_show": ("Näytä", "Show"),
     "audit_who": ("Kuka", "Who"), "audit_what": ("Mitä", "What"), "audit_csv": ("Lataa CSV", "Download CSV"),
-    "audit_needs_case": ("Anna tiimisi asian tunnus nähdäksesi, kuka sitä on katsonut.",
-                         "Give one of your team's case references to see who looked at it."),
     "notice_privacy": ("Tietosuojaseloste", "Privacy notice"),
     "notice_accessibility": ("Saavutettavuusseloste", "Accessibility statement"),
     "canned_replies": ("Valmiit vastaukset", "Canned replies"), "title": ("Otsikko", "Title"),

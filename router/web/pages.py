@@ -20,6 +20,7 @@ WORDS = {
     "conversation": ("Keskustelu", "Samtal", "Conversation"), "message": ("Viesti", "Meddelande", "Message"),
     "placeholder": ("Kirjoita viestisi…", "Skriv ditt meddelande…", "Type your message…"),
     "send": ("Lähetä", "Skicka", "Send"),
+    "privacy": ("Miten käsittelemme tietojasi", "Hur vi behandlar dina uppgifter", "How we handle your data"),
     "busy": ("Liian monta viestiä lyhyessä ajassa: odota hetki.", "För många meddelanden på kort tid: vänta lite.",
              "Too many messages in a short time: please wait a moment."),
     "offline": ("Yhteys katkesi. Yritä uudelleen.", "Anslutningen bröts. Försök igen.",

@@ -23,7 +23,8 @@ def test_the_notices_name_the_retention_periods_in_force(phone_app, sessions):
         assert html.count("<li>") == 5  # one line per retention period
     statement = client.get("/accessibility?lang=en").get_data(as_text=True)
     assert "<h1>Accessibility statement</h1>" in statement and "WCAG 2.1" in statement
-    # Every public page links to both, in its own language.
+    # The widget links to the notice, and every public page to both, in its own language.
+    assert 'href="/privacy?lang=en">How we handle your data</a>' in client.get("/?lang=en").get_data(as_text=True)
     for path in ("/?lang=sv", "/impact?lang=sv", "/contacts?lang=sv"):
         html = client.get(path).get_data(as_text=True)
         assert 'href="/privacy?lang=sv"' in html and 'href="/accessibility?lang=sv"' in html, path

@@ -12,6 +12,7 @@ from router.models import AuditEvent, Call, Case, Conversation, JobLease, Messag
 from router.worker import Worker
 
 from ..conftest import ROOT
+from .test_privacy import database_files
 
 AS_OF = datetime(2026, 11, 30, 3, 0)
 
@@ -74,6 +75,9 @@ def test_dry_run_counts_and_the_purge_removes_only_what_is_due(database_url, ses
             ["case_read", "retention_purge"]
         # Run again: nothing left to do.
         assert not any(retention.run(s, settings(database_url, tmp_path), AS_OF).values())
+    # The purged words are not readable in the database's files either.
+    for blob in database_files(database_url):
+        assert b"Vanha asia: kahvila satamaan" not in blob and b"vanha@example.org" not in blob
 
 
 def test_the_purge_runs_once_a_day_in_one_worker(database_url, sessions, make_case, tmp_path):
