@@ -12,8 +12,9 @@ from router import users
 from router.casework.survey import link
 from router.models import Case, Survey
 
+from .test_staff_day import PASSWORD, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
-PASSWORD = "a long test password"
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -76,14 +77,6 @@ def staffed_case(live):
         s.commit()
         survey_id = s.scalar(select(Survey.id))
     return ref, link(live.settings, survey_id)
-
-
-def sign_in(page, live, email):
-    page.goto(live.router_url + "/staff/login")
-    page.get_by_label("Sähköposti").fill(email)
-    page.get_by_label("Salasana").fill(PASSWORD)
-    page.get_by_role("button", name="Kirjaudu sisään").click()
-    expect(page.get_by_role("heading", name="Omat asiat")).to_be_visible()
 
 
 def test_public_pages_have_no_wcag_aa_violations(live, page, staffed_case):
