@@ -94,7 +94,27 @@ def test_public_pages_have_no_wcag_aa_violations(live, page, staffed_case):
                  "/impact?lang=fi", "/contacts?lang=en", "/staff/login"):
         checked(page, live.router_url + path, problems)
     checked(page, survey_url, problems)
+    # The survey page after answering, and the impact page's error page.
+    page.get_by_label("4").check()
+    page.get_by_role("button", name="Lähetä").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    if violations(page):
+        problems["survey, answered"] = violations(page)
+    checked(page, live.router_url + "/impact?from=2026-13", problems)
     assert not problems, report(problems)
+
+
+def test_the_second_factor_page_has_no_wcag_aa_violations(live, page):
+    with live.sessions() as s:
+        user = users.create(s, email="toni.totp@example.org", name="Toni Totp", password=PASSWORD, role="admin")
+        users.enable_totp(user)
+        s.commit()
+    page.goto(live.router_url + "/staff/login")
+    page.get_by_label("Sähköposti").fill("toni.totp@example.org")
+    page.get_by_label("Salasana").fill(PASSWORD)
+    page.get_by_role("button", name="Kirjaudu sisään").click()
+    page.wait_for_url("**/staff/second-factor")
+    assert violations(page) == [] and too_wide(page, 320) == []
 
 
 def test_staff_pages_have_no_wcag_aa_violations(live, page, staffed_case):
