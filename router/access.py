@@ -84,6 +84,20 @@ def audit_filter(user: Optional[User]) -> ColumnElement[bool]:
     return false()
 
 
+def activity_filter(user: Optional[User]) -> ColumnElement[bool]:
+    """The activities a user may list: all for admins, their team's for leads, their own for specialists."""
+    from router.models import Activity
+
+    if user is None or not user.active:
+        return false()
+    if user.role == "admin":
+        return true()
+    if user.role == "lead":
+        return Activity.specialist_id.in_(select(Specialist.id).where(Specialist.team == user.team))
+    return or_(Activity.user_id == user.id, Activity.specialist_id == user.specialist_id) \
+        if user.specialist_id else Activity.user_id == user.id
+
+
 def sees_everyone(user: Optional[User]) -> bool:
     """Leads and admins get the "all cases" view (of what the rule lets them see)."""
     return user is not None and user.role in ("lead", "admin")

@@ -50,6 +50,7 @@ def _security_headers(app: Flask, settings: config_mod.Settings) -> None:
 
 # The query parameters each published JSON operation takes: anything else is a client's mistake, said as a 400.
 QUERY_PARAMETERS = {"api_v1.list_cases": {"status", "limit"}, "api_v1.audit_trail": {"case", "limit"},
+                    "api_v1.list_activities": {"limit"},
                     "impact.impact_api": {"from", "to", "group", "format"}, "chat.thread": {"after"}}
 
 

@@ -321,3 +321,34 @@ def retention_run(as_of, dry_run: bool) -> None:
         counts = retention.run(session, settings, as_of or utcnow(), dry_run=dry_run)
     for kind, n in counts.items():
         click.echo(f"{kind:<20} {n:>7}{'  (due; --dry-run changed nothing)' if dry_run and n else ''}")
+
+
+@main.group("activities")
+def activities_group() -> None:
+    """Proactive encounters and events (company visits, meetings, letters, calls, events)."""
+
+
+@activities_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def activities_import(path: Path) -> None:
+    """Import the city CRM's CSV (kind,date,company,business_id,topic,participants,note,specialist[,id]).
+
+    Importing the same file again adds nothing; rows with mistakes are listed by line and the others kept.
+    """
+    from router import activity
+    from router.models import utcnow
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        try:
+            added, known, errors = activity.import_csv(session, path.read_text(encoding="utf-8-sig"), utcnow())
+        except activity.ActivityError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if added:
+            audit.record(session, "activities_import", detail={"added": added})
+            session.commit()
+    for error in errors:
+        click.echo(error, err=True)
+    click.echo(f"added {added}, already there {known}, refused {len(errors)}")
+    if errors:
+        sys.exit(1)

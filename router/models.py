@@ -1,7 +1,7 @@
 """Typed tables: directory, conversations and messages, cases, outbox."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
@@ -386,3 +386,25 @@ class AuditEvent(Base):
     case_ref: Mapped[Optional[str]] = mapped_column(String(20), index=True)
     # Counts and ids only: never what was read or removed (an erasure's record must not hold the person).
     detail: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class Activity(Base):
+    """A proactive encounter or event staff recorded: a company visit, a new-entrepreneurs' meeting, a letter…"""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # company_visit, entrepreneur_meeting, letter, phone_call, event (router/activity.py KINDS)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    company: Mapped[str] = mapped_column(String(200), default="")
+    business_id: Mapped[Optional[str]] = mapped_column(String(9), index=True)  # Y-tunnus, check digit verified
+    topic: Mapped[Optional[str]] = mapped_column(String(40))
+    participants: Mapped[Optional[int]]
+    note: Mapped[str] = mapped_column(Text, default="")
+    specialist_id: Mapped[Optional[int]] = mapped_column(ForeignKey("specialists.id"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"))
+    source: Mapped[str] = mapped_column(String(8), default="ui")  # ui, api, csv
+    # A CSV row's own id (or its content's hash): importing the same file twice stores each activity once.
+    external_id: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

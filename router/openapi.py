@@ -25,6 +25,16 @@ BODIES: dict[str, dict[str, Any]] = {
                                 "topic": {"type": "string", "minLength": 1, "maxLength": 40}}},
     "resolve": {"type": "object", "additionalProperties": False,
                 "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}, "spam": {"type": "boolean"}}},
+    "activity": {"type": "object", "required": ["kind", "date"], "additionalProperties": False,
+                 "properties": {
+                     "kind": {"type": "string", "enum": ["company_visit", "entrepreneur_meeting", "letter",
+                                                         "phone_call", "event"]},
+                     "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                     "company": {"type": "string", "maxLength": 200},
+                     "business_id": {"type": "string", "nullable": True, "maxLength": 12},
+                     "topic": {"type": "string", "nullable": True, "maxLength": 40},
+                     "participants": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 100000},
+                     "note": {"type": "string", "maxLength": 2000}}},
     "chat": {"type": "object", "required": ["text"], "additionalProperties": False,
              "properties": {"session": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64},
                             "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": NONBLANK},
@@ -133,6 +143,13 @@ def document(base_url: str) -> dict:
                                "outcomes": {"type": "object"}, "customers": {"type": "integer"},
                                "customers_shown": {"$ref": "#/components/schemas/Count"}}},
                 "Case": {"type": "object", "required": list(case_props), "properties": case_props},
+                "Activity": {"type": "object", "required": ["id", "kind", "date", "company", "business_id",
+                                                             "topic", "participants", "note", "source"],
+                             "properties": {"id": {"type": "integer"}, "kind": {"type": "string"},
+                                            "date": {"type": "string"}, "company": {"type": "string"},
+                                            "business_id": NULLABLE_STR, "topic": NULLABLE_STR,
+                                            "participants": {"type": "integer", "nullable": True},
+                                            "note": {"type": "string"}, "source": {"type": "string"}}},
                 "Thread": {"type": "object", "required": ["session", "messages"], "properties": {
                     "session": {"type": "string"},
                     "messages": {"type": "array", "items": {
@@ -164,6 +181,22 @@ def document(base_url: str) -> dict:
                     "type": "object", "required": ["cases"], "properties": {"cases": {
                         "type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}}}},
                     "400": ERROR, "401": ERROR}}},
+            "/api/v1/activities": {
+                "post": {"summary": "Record a proactive encounter or event (the business ID's check digit is verified)",
+                         "security": [{"bearer": []}],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": BODIES["activity"]}}},
+                         "responses": {"201": {"description": "Recorded", "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/Activity"}}}},
+                             "400": ERROR, "401": ERROR, "429": ERROR}},
+                "get": {"summary": "Activities the token's user may see, newest first", "security": [{"bearer": []}],
+                        "parameters": [{"name": "limit", "in": "query",
+                                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                        "responses": {"200": {"description": "Activities", "content": {"application/json": {
+                            "schema": {"type": "object", "required": ["activities"], "properties": {
+                                "activities": {"type": "array",
+                                               "items": {"$ref": "#/components/schemas/Activity"}}}}}}},
+                            "400": ERROR, "401": ERROR}}},
             "/api/v1/audit": {"get": {
                 "summary": "The audit trail: who read, listed, changed or exported what, and when (admins; leads "
                            "for one of their team's cases)", "security": [{"bearer": []}],
@@ -176,8 +209,8 @@ def document(base_url: str) -> dict:
                                                    "properties": {
                                                        "at": {"type": "string", "format": "date-time"},
                                                        "actor": {"type": "string"}, "action": {"type": "string"},
-                                                       "case": {"type": ["string", "null"]},
-                                                       "detail": {"type": ["object", "null"]}}}}}}}}},
+                                                       "case": {"type": "string", "nullable": True},
+                                                       "detail": {"type": "object", "nullable": True}}}}}}}}},
                     "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}},
             "/api/v1/cases/{ref}": {"get": {
                 "summary": "Read a case", "security": [{"bearer": []}],

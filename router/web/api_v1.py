@@ -1,14 +1,15 @@
 """JSON API for the agency's CRM: cases with per-user bearer tokens, described by an OpenAPI document."""
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from router import access, audit, openapi as api_doc, sanitize, users
+from router import access, activity as activity_mod, audit, openapi as api_doc, sanitize, users
 from router.casework import actions as casework
-from router.models import AuditEvent, Case, CaseEvent
+from router.models import Activity, AuditEvent, Case, CaseEvent
 from router.web import clock, db, settings
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -99,6 +100,38 @@ def read_case(ref: str):
     audit.record(db(), "case_read", user=g.api_user, case_ref=case.ref, now=clock(), detail={"via": "api"})
     db().commit()
     return jsonify(case_json(case, detail=True))
+
+
+@bp.post("/activities")
+@token_required
+def add_activity():
+    """A proactive encounter or event, recorded by the token's user (their directory entry is the specialist)."""
+    body, problem = _body("activity")
+    if problem:
+        return problem
+    try:
+        day = date.fromisoformat(body["date"])
+        made = activity_mod.record(
+            db(), kind=body["kind"], day=day, company=sanitize.clean(body.get("company", ""), 200),
+            business_id_text=body.get("business_id") or "", topic=body.get("topic"),
+            participants=body.get("participants"), note=sanitize.clean(body.get("note", ""), 2000),
+            user=g.api_user, source="api", now=clock())
+    except (activity_mod.ActivityError, ValueError) as exc:
+        db().rollback()
+        return _error(400, str(exc))
+    db().commit()
+    return jsonify(activity_mod.as_dict(made)), 201
+
+
+@bp.get("/activities")
+@token_required
+def list_activities():
+    raw_limit = request.args.get("limit", "200")
+    if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 1000):
+        return _error(400, "limit must be a number from 1 to 1000")
+    rows = db().scalars(select(Activity).where(access.activity_filter(g.api_user))
+                        .order_by(Activity.day.desc(), Activity.id.desc()).limit(int(raw_limit)))
+    return jsonify(activities=[activity_mod.as_dict(a) for a in rows])
 
 
 @bp.get("/audit")

@@ -1,0 +1,115 @@
+"""Proactive encounters and events (the board's first target): recorded by staff in the UI, through the API, or
+imported from the city's CRM as CSV; each with its company's business ID checked."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from datetime import date, datetime, timedelta
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from router.casework import directory
+from router.models import Activity, Specialist
+from router.store import insert_ignore
+
+KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call", "event")
+_BUSINESS_ID = re.compile(r"^(\d{6,7})-(\d)$")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+
+
+class ActivityError(ValueError):
+    """What is wrong with an activity, said so that the person entering it can fix it."""
+
+
+def business_id(value: Optional[str]) -> Optional[str]:
+    """A Finnish business ID (Y-tunnus) as "1234567-8" when its check digit is right, else None.
+
+    The check digit: the seven digits weighted 7, 9, 10, 5, 8, 4, 2, summed, modulo 11; a remainder of 0 gives 0,
+    1 is never issued, otherwise 11 minus it. Old six-digit IDs get their leading zero.
+    """
+    match = _BUSINESS_ID.match((value or "").strip())
+    if not match:
+        return None
+    digits = match.group(1).zfill(7)
+    remainder = sum(int(d) * w for d, w in zip(digits, _WEIGHTS)) % 11
+    if remainder == 1:
+        return None
+    expected = 0 if remainder == 0 else 11 - remainder
+    return f"{digits}-{expected}" if int(match.group(2)) == expected else None
+
+
+def record(session: Session, *, kind: str, day: date, company: str = "", business_id_text: str = "",
+           topic: Optional[str] = None, participants: Optional[int] = None, note: str = "", user: Any = None,
+           specialist_key: Optional[str] = None, source: str = "ui", external_id: Optional[str] = None,
+           now: datetime) -> Optional[Activity]:
+    """Check and store one activity in the caller's transaction; None when `external_id` was already imported."""
+    if kind not in KINDS:
+        raise ActivityError(f"kind must be one of {', '.join(KINDS)}")
+    if not date(2000, 1, 1) <= day <= now.date() + timedelta(days=366):  # planned events may be recorded ahead
+        raise ActivityError("date is not a plausible day")
+    checked = None
+    if business_id_text.strip():
+        checked = business_id(business_id_text)
+        if checked is None:
+            raise ActivityError("business_id is not a valid Finnish business ID (1234567-8, check digit)")
+    if not company.strip() and checked is None and kind != "event":
+        raise ActivityError("give the company's name or business ID")
+    topics = {t.key for t in directory.topic_labels(session)}
+    if topic and topic not in topics:
+        raise ActivityError(f"topic must be one of {', '.join(sorted(topics))}")
+    if participants is not None and not 1 <= participants <= 100_000:
+        raise ActivityError("participants is a number from 1 to 100000")
+    specialist_id = getattr(user, "specialist_id", None)
+    if specialist_key:
+        person = session.scalar(select(Specialist).where(Specialist.key == specialist_key))
+        if person is None:
+            raise ActivityError(f"unknown specialist {specialist_key}")
+        specialist_id = person.id
+    values = dict(kind=kind, day=day, company=company.strip()[:200], business_id=checked, topic=topic or None,
+                  participants=participants, note=note.strip()[:2000], specialist_id=specialist_id,
+                  user_id=getattr(user, "id", None), source=source, external_id=external_id, created_at=now)
+    new_id = insert_ignore(session, Activity, values)
+    return session.get(Activity, new_id) if new_id is not None else None
+
+
+def as_dict(activity: Activity) -> dict[str, Any]:
+    return {"id": activity.id, "kind": activity.kind, "date": activity.day.isoformat(), "company": activity.company,
+            "business_id": activity.business_id, "topic": activity.topic, "participants": activity.participants,
+            "note": activity.note, "source": activity.source}
+
+
+CSV_COLUMNS = ("kind", "date", "company", "business_id", "topic", "participants", "note", "specialist")
+
+
+def import_csv(session: Session, text: str, now: datetime, user: Any = None) -> tuple[int, int, list[str]]:
+    """Import the CRM's CSV (CSV_COLUMNS, an optional `id`); (added, already there, errors by line). Commits.
+
+    A row's `id`, or the hash of its content, makes a second import of the same file add nothing.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in ("kind", "date") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ActivityError(f"the CSV needs the columns {', '.join(CSV_COLUMNS)} (missing: {', '.join(missing)})")
+    added = skipped = 0
+    errors: list[str] = []
+    for line, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        key = row.get("id") or hashlib.sha256("\x1f".join(row.get(c, "") for c in CSV_COLUMNS).encode()).hexdigest()
+        try:
+            day = date.fromisoformat(row["date"])
+            people = int(row["participants"]) if row.get("participants") else None
+            stored = record(session, kind=row["kind"], day=day, company=row.get("company", ""),
+                            business_id_text=row.get("business_id", ""), topic=row.get("topic") or None,
+                            participants=people, note=row.get("note", ""), user=user,
+                            specialist_key=row.get("specialist") or None, source="csv",
+                            external_id=f"csv:{key}"[:80], now=now)
+        except (ActivityError, ValueError) as exc:
+            errors.append(f"line {line}: {exc}")
+            continue
+        added, skipped = (added + 1, skipped) if stored is not None else (added, skipped + 1)
+    session.commit()
+    return added, skipped, errors
