@@ -225,7 +225,10 @@ def figures(session: Session, first: str, last: str, threshold: int, group: str 
     return {
         "from": first, "to": last, "group": group, "threshold": threshold,
         "total": _derived(total, threshold),
-        "groups": [{"key": key, **_derived(metrics, threshold)} for key, metrics in sorted(by.items())],
+        # Contacts are counted by channel and month, not by topic (a topic is known only once a case is made):
+        # a topic's row says so with null, never a misleading 0.
+        "groups": [{"key": key, **_derived(metrics, threshold), **({"contacts": None} if group == "topic" else {})}
+                   for key, metrics in sorted(by.items())],
         "contacts_by_month_and_channel": {m: {c: shown(n, threshold) for c, n in sorted(v.items())}
                                           for m, v in sorted(month_channel.items())},
         "cases_by_month_and_topic": {m: {t: shown(n, threshold) for t, n in sorted(v.items())}

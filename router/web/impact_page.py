@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 
+from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
@@ -97,6 +98,14 @@ def _range() -> tuple[str, str] | None:
     return first, last
 
 
+LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+
+
+def decimal(value, lang: str) -> str:
+    """An average or a median as the page's language writes it: "4,2" in Finnish and Swedish, "4.2" in English."""
+    return "–" if value is None else format_decimal(value, format="0.0", locale=LOCALES.get(lang, "fi_FI"))
+
+
 @bp.get("/impact")
 def impact_page():
     lang = language()
@@ -131,6 +140,7 @@ def impact_page():
         "impact.html", lang=lang, w=w, data=data, by_topic=by_topic, labels=labels, months=months,
         charts=figures_chart, channels=impact.CHANNELS, channel_label=lambda c: word(CHANNEL_LABELS, c, lang),
         outcome_label=lambda k: word(OUTCOME_LABELS, k, lang), first=first, last=last, threshold=threshold,
+        decimal=lambda v: decimal(v, lang),
         budget=impact.budget(session, year, data["customers"]), stories=impact.published_stories(session, lang),
         comments=impact.published_comments(session), settings=settings(),
         topics_in_table=sorted({t for v in data["cases_by_month_and_topic"].values() for t in v}))

@@ -1,5 +1,6 @@
 """The impact page's figures against a known data set, the open data API, and who does what."""
 import csv
+from html import unescape
 import io
 import re
 
@@ -71,6 +72,28 @@ def test_grouping_by_topic_and_channel(client, figures):
     assert topics["funding"]["satisfaction"] is None  # no answers about funding: nothing to show
     channels = {g["key"]: g["contacts"] for g in api(client, "from=2026-10&to=2026-10&group=channel").get_json()["groups"]}
     assert channels == {"email": "< 5", "sms": "5", "voice": "5", "web": "10"}
+
+
+def test_the_json_the_csv_and_the_page_agree(client, figures):
+    """The same figures in every form: a topic's cases alike everywhere, its contacts never a made-up 0."""
+    data = api(client, "from=2026-10&to=2026-11&group=topic").get_json()
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(
+        api(client, "from=2026-10&to=2026-11&group=topic&format=csv").get_data(as_text=True)))}
+    assert {g["key"]: g["cases"] for g in data["groups"]} == {k: r["cases"] for k, r in rows.items()}
+    assert all(g["contacts"] is None for g in data["groups"]) and all(r["contacts"] == "" for r in rows.values())
+    # The page's chart of cases by topic shows the same counts, in the same order.
+    html = client.get("/impact?from=2026-10&to=2026-11&lang=fi").get_data(as_text=True)
+    chart = html[html.index('id="chart-topics"'):]
+    chart = chart[:chart.index("</svg>")]
+    values = re.findall(r'class="chart-value"[^>]*>([^<]*)<', chart)
+    assert [unescape(v).strip() for v in values] == [g["cases"] for g in data["groups"]]
+
+
+def test_finnish_and_swedish_write_decimals_with_a_comma(client, figures):
+    for lang, satisfaction, median in (("fi", "4,0", "3,5"), ("sv", "4,0", "3,5"), ("en", "4.0", "3.5")):
+        html = client.get(f"/impact?from=2026-10&to=2026-10&lang={lang}").get_data(as_text=True)
+        assert f'id="kpi-satisfaction">{satisfaction}<' in html and f'id="kpi-median">{median}<' in html
+        assert "None" not in html
 
 
 def test_csv_etag_and_cache_headers(client, figures):
