@@ -85,9 +85,14 @@ def _escalate(session: Session, settings: Settings, case: Case, now: datetime) -
         if case.specialist.deputy_key else None
     if deputy:
         recipients[deputy.email] = deputy.name
-    for lead in session.scalars(select(User).where(User.role == "lead", User.active.is_(True))):
+    responsible = _responsible(session, case)
+    # The leads of the teams responsible: the new specialist's and, after a handover, the first one's. A directory
+    # whose teams have no lead of their own (or is one team) sends it to every lead rather than to nobody.
+    leads = session.scalars(select(User).where(User.role == "lead", User.active.is_(True))).all()
+    teams = {person.team or "" for person in responsible}
+    for lead in [lead for lead in leads if (lead.team or "") in teams] or leads:
         recipients[lead.email] = lead.name
-    for person in _responsible(session, case):
+    for person in responsible:
         recipients.setdefault(person.email, person.name)
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     for email in recipients:

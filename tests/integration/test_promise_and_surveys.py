@@ -123,3 +123,33 @@ def test_the_survey_link_records_on_submit_only_and_once(signed_in, make_case, s
         assert (answered.score, answered.comment) == (2, "Liian hidasta")
     assert keys(sessions, "low-score:")[0][1] == "leena.lead@example.org"  # 1 or 2 alerts the team lead
     assert client.get(path[:-3] + "xyz").status_code == 404  # a tampered token
+
+
+def test_after_a_handover_both_specialists_and_both_teams_leads_hear(sessions, make_case, staff):
+    """Maija (team south) hands the case to Matti (team north); until Matti takes it up, Maija is still
+    responsible: both get the reminder, and the escalation goes to both teams' leads, not to a third team's."""
+    from router import users
+    from router.casework import actions as casework
+    from router.models import Case, Specialist
+
+    with sessions() as s:
+        for key, team in (("maija", "south"), ("matti", "north")):
+            s.scalar(select(Specialist).where(Specialist.key == key)).team = team
+        for name, team in (("Pohjoinen", "north"), ("Etelä", "south"), ("Länsi", "west")):
+            users.create(s, email=f"lead.{team}@example.org", name=f"Lead {name}", password="long enough password",
+                         role="lead", team=team)
+        s.commit()
+    contact = datetime(2026, 6, 18, 9, 0)  # due Tue 23 Jun 16:00 Helsinki
+    ref = make_case(topic="founding", text="perustaminen", when=contact)
+    with sessions() as s:
+        case = s.scalar(select(Case).where(Case.ref == ref))
+        casework.reassign(s, config.load({"public_base_url": PUBLIC}), case, None, contact + timedelta(hours=1),
+                          specialist_key="matti")
+        s.commit()
+    assert worker(sessions, datetime(2026, 6, 23, 5, 30)).keep_promises()["remind"] == 1
+    assert [r for _, r in keys(sessions, "remind:")] == ["maija.esimerkki@example.org", "matti.esimerkki@example.org"]
+    assert worker(sessions, datetime(2026, 6, 23, 13, 30)).keep_promises()["escalate"] == 1
+    escalated = {r for _, r in keys(sessions, "escalate:")}
+    assert {"lead.north@example.org", "lead.south@example.org", "maija.esimerkki@example.org",
+            "matti.esimerkki@example.org"} <= escalated
+    assert "lead.west@example.org" not in escalated and "leena.lead@example.org" not in escalated
