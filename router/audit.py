@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from router import access
 from router.models import AuditEvent, utcnow
 
 CLI = "cli"
@@ -20,3 +22,14 @@ def record(session: Session, action: str, *, user: Any = None, actor: Optional[s
                        detail=detail)
     session.add(event)
     return event
+
+
+def trail(session: Session, user: Any, case_ref: Optional[str], limit: int, now: datetime) -> list[AuditEvent]:
+    """Newest first: one case's events (the caller has checked `access.permits(…, AUDIT, case)`), else all the
+    user may read (`access.audit_filter`). Reading the trail is itself recorded; commits."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    query = query.where(AuditEvent.case_ref == case_ref) if case_ref else query.where(access.audit_filter(user))
+    events = list(session.scalars(query))
+    record(session, "audit_read", user=user, case_ref=case_ref, now=now)
+    session.commit()
+    return events

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from router import access, privacy
-from router.models import AuditEvent, Case
+from router import access, audit, privacy
+from router.models import Case
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
 from router.web.auth import role_required
@@ -78,16 +78,12 @@ def erase():
 def audit_page():
     """The audit trail, newest first: everything for admins, their team's cases' for leads; one case's; CSV too."""
     ref = request.args.get("case", "").strip()[:20]
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)
     if ref:
         case = db().scalar(select(Case).where(Case.ref == ref))
         today = access.local_today(clock(), settings().timezone)
         if case is None or not access.permits(db(), current_user, access.AUDIT, case, today):
             abort(404)
-        query = query.where(AuditEvent.case_ref == ref)
-    else:
-        query = query.where(access.audit_filter(current_user))
-    events = db().scalars(query).all()
+    events = audit.trail(db(), current_user, ref or None, 500, clock())
     if request.args.get("format") == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
