@@ -98,6 +98,34 @@ def activity_filter(user: Optional[User]) -> ColumnElement[bool]:
         if user.specialist_id else Activity.user_id == user.id
 
 
+def manages_campaigns(user: Optional[User]) -> bool:
+    """Only admins add campaigns and set the board's targets: they are the agency's own commitments."""
+    return user is not None and user.active and user.role == "admin"
+
+
+def reads_board_figures(user: Optional[User]) -> bool:
+    """Leads and admins see campaigns' costs and results, the targets and the board's report."""
+    return user is not None and user.active and user.role in ("admin", "lead")
+
+
+def lead_filter(user: Optional[User]) -> ColumnElement[bool]:
+    """The sales pipeline's leads a user may see: all for leads and admins, their own for a specialist."""
+    from router.models import Lead
+
+    if user is None or not user.active:
+        return false()
+    if user.role in ("admin", "lead"):
+        return true()
+    return Lead.owner_id == user.id
+
+
+def moves_lead(user: Optional[User], lead) -> bool:
+    """Whether `user` may change a sales lead: its owner, any lead or admin; an unowned lead is anyone's to take."""
+    if user is None or not user.active:
+        return False
+    return user.role in ("admin", "lead") or lead.owner_id in (None, user.id)
+
+
 def sees_everyone(user: Optional[User]) -> bool:
     """Leads and admins get the "all cases" view (of what the rule lets them see)."""
     return user is not None and user.role in ("lead", "admin")

@@ -113,3 +113,14 @@ def import_csv(session: Session, text: str, now: datetime, user: Any = None) -> 
         added, skipped = (added + 1, skipped) if stored is not None else (added, skipped + 1)
     session.commit()
     return added, skipped, errors
+
+
+def counts(session: Session, start: date, end: date) -> tuple[dict[str, int], int]:
+    """Activities in [start, end) by kind (every kind, 0 when none), and the events' participants."""
+    from sqlalchemy import func
+
+    found = dict(session.execute(select(Activity.kind, func.count()).where(Activity.day >= start, Activity.day < end)
+                                 .group_by(Activity.kind)).all())
+    people = session.scalar(select(func.coalesce(func.sum(Activity.participants), 0)).where(
+        Activity.kind == "event", Activity.day >= start, Activity.day < end)) or 0
+    return {k: found.get(k, 0) for k in KINDS}, int(people)

@@ -51,7 +51,7 @@ def _security_headers(app: Flask, settings: config_mod.Settings) -> None:
 # The query parameters each published JSON operation takes: anything else is a client's mistake, said as a 400.
 QUERY_PARAMETERS = {"api_v1.list_cases": {"status", "limit"}, "api_v1.audit_trail": {"case", "limit"},
                     "api_v1.list_activities": {"limit"},
-                    "impact.impact_api": {"from", "to", "group", "format"}, "chat.thread": {"after"}}
+                    "impact.impact_api": {"from", "to", "group", "format", "table"}, "chat.thread": {"after"}}
 
 
 def _strict_queries(app: Flask) -> None:
@@ -133,7 +133,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
 
     from router import limits
     from router.web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, pages,
-                            privacy_admin, staff, survey_page, twilio)
+                            plan, privacy_admin, staff, survey_page, twilio)
     from router.web.i18n import label, lang, local, t
 
     csrf = CSRFProtect(app)
@@ -144,7 +144,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
     app.jinja_env.globals.update(t=t, lang=lang, label=label)
     app.jinja_env.filters["local"] = local
     for module in (health, chat, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
-                   impact_admin, privacy_admin):
+                   impact_admin, privacy_admin, plan):
         app.register_blueprint(module.bp)
     limits.init_app(app, settings)
     _strict_queries(app)

@@ -352,3 +352,75 @@ def activities_import(path: Path) -> None:
     click.echo(f"added {added}, already there {known}, refused {len(errors)}")
     if errors:
         sys.exit(1)
+
+
+@main.group("targets")
+def targets_group() -> None:
+    """The board's targets (encounters, companies_located, jobs, contacts, promise_kept_share, satisfaction)."""
+
+
+@targets_group.command("set")
+@click.argument("measure")
+@click.argument("year", type=int)
+@click.argument("value", type=float)
+@click.option("--month", type=click.IntRange(1, 12), default=None, help="A month's target instead of the year's.")
+def targets_set(measure: str, year: int, value: float, month: int | None) -> None:
+    """Set MEASURE's target for YEAR (or one month of it) to VALUE; a share is 0–1 (0.9 = 90 %)."""
+    from router import target
+
+    _, sessions = _sessions()
+    with sessions() as session:
+        try:
+            row = target.set_target(session, measure, year, value, month or 0)
+        except target.TargetError as exc:
+            raise click.ClickException(str(exc)) from exc
+        audit.record(session, "target_set", detail={"measure": measure, "year": year, "month": month or 0})
+        session.commit()
+        click.echo(f"{row.measure} {row.year}{f'-{row.month:02d}' if row.month else ''}: {row.value:g}")
+
+
+@targets_group.command("list")
+@click.option("--year", type=int, default=None)
+def targets_list(year: int | None) -> None:
+    """Each target with its actual to date, the pace needed and the same period last year."""
+    from router import target
+    from router.models import utcnow
+
+    settings, sessions = _sessions()
+    now = utcnow()
+    year = year or now.year
+    with sessions() as session:
+        for t in target.progress(session, f"{year}-01", f"{year}-12", now, settings):
+            click.echo(f"{t['measure']:<20} {t['year']}{'-%02d' % t['month'] if t['month'] else '   '} "
+                       f"target {t['target']:g}  actual {t['actual'] if t['actual'] is not None else '-'}  "
+                       f"pace {t['pace'] if t['pace'] is not None else '-'}  "
+                       f"previous {t['previous'] if t['previous'] is not None else '-'}")
+
+
+@main.group("report")
+def report_group() -> None:
+    """Reports for the agency's management and board."""
+
+
+@report_group.command("board")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--language", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+def report_board(month: str, language: str) -> None:
+    """Print the board's report for a month as Markdown (contacts, promise, feedback, activities, pipeline,
+    campaigns, targets)."""
+    from router import report
+    from router.impact import rollups
+    from router.models import utcnow
+
+    if not rollups.valid_month(month):
+        raise click.UsageError("--month is YYYY-MM")
+    settings, sessions = _sessions()
+    now = utcnow()
+    with sessions() as session:
+        # The month's rollups are brought up to date first: a report never shows figures the worker has not
+        # yet refreshed (or a month it no longer refreshes).
+        rollups.refresh(session, [month], settings.timezone, now)
+        data = report.build(session, settings, month, now)
+        audit.record(session, "board_report", detail={"month": month})
+        session.commit()
+    click.echo(report.markdown(data, language))

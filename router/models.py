@@ -62,6 +62,8 @@ class Conversation(Base):
     address: Mapped[Optional[str]] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The campaign whose marker brought this conversation's first message (router/campaign.py), or None.
+    campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
 
 
@@ -117,6 +119,8 @@ class Case(Base):
     escalated_at: Mapped[Optional[datetime]]
     outcome: Mapped[Optional[str]] = mapped_column(String(40))
     closed_as: Mapped[Optional[str]] = mapped_column(String(16))  # resolved, spam
+    # Copied from the conversation at the handoff: the campaign that brought the customer, or None.
+    campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     specialist: Mapped[Specialist] = relationship(foreign_keys=[specialist_id])
     conversation: Mapped[Optional[Conversation]] = relationship()
 
@@ -174,6 +178,7 @@ class Call(Base):
     outcome: Mapped[Optional[str]] = mapped_column(String(20))  # connected, callback, fallback
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)  # a campaign's own number was called
 
 
 class MailReceipt(Base):
@@ -358,7 +363,11 @@ class ImpactFigure(Base):
     year: Mapped[int] = mapped_column(primary_key=True)
     budget_eur: Mapped[Optional[int]]
     spend_eur: Mapped[Optional[int]]
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # in Finnish
+    notes: Mapped[Optional[dict[str, str]]] = mapped_column(JSON)  # {"sv": …, "en": …}
+
+    def note_in(self, language: str) -> str:
+        return (self.notes or {}).get(language) or self.note
 
 
 class Story(Base):
@@ -369,8 +378,17 @@ class Story(Base):
     language: Mapped[str] = mapped_column(String(5), default="fi")
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # The same story in the other languages: {"sv": {"title": …, "body": …}, "en": {…}}.
+    translations: Mapped[Optional[dict[str, dict[str, str]]]] = mapped_column(JSON)
     published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def text_in(self, language: str) -> tuple[str, str]:
+        """The title and body in `language`, or as written when it has no translation."""
+        own = (self.translations or {}).get(language) or {}
+        if self.language == language or not own.get("title") or not own.get("body"):
+            return self.title, self.body
+        return own["title"], own["body"]
 
 
 class AuditEvent(Base):
@@ -408,3 +426,54 @@ class Activity(Base):
     # A CSV row's own id (or its content's hash): importing the same file twice stores each activity once.
     external_id: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Campaign(Base):
+    """A marketing campaign and its markers: a link code, an SMS keyword, an email subaddress, its own number."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # /?c=CODE
+    name: Mapped[str] = mapped_column(String(200))
+    starts: Mapped[date]
+    ends: Mapped[date]
+    cost_cents: Mapped[Optional[int]]
+    sms_keyword: Mapped[Optional[str]] = mapped_column(String(30))
+    email_tag: Mapped[Optional[str]] = mapped_column(String(40))  # luukku+TAG@…
+    number: Mapped[Optional[str]] = mapped_column(String(40))  # a Twilio number of its own, E.164
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Target(Base):
+    """The board's target for one measure and year (month 0) or one month of it."""
+
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("measure", "year", "month", name="uq_targets_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(String(30))  # router/target.py MEASURES
+    year: Mapped[int]
+    month: Mapped[int] = mapped_column(default=0, server_default="0")
+    value: Mapped[float]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lead(Base):
+    """A company that might locate in the city, moved through the sales pipeline by its owner."""
+
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company: Mapped[str] = mapped_column(String(200))
+    business_id: Mapped[Optional[str]] = mapped_column(String(9))
+    sector: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    jobs: Mapped[Optional[int]]  # jobs planned; once located, the jobs the impact page counts
+    investment_eur: Mapped[Optional[int]]
+    plot_interest: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # lead, contacted, negotiating, decided, located, lost (router/pipeline.py STAGES)
+    stage: Mapped[str] = mapped_column(String(16), default="lead", index=True)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), unique=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    located_on: Mapped[Optional[date]] = mapped_column(index=True)
+    owner: Mapped[Optional[User]] = relationship()

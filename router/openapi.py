@@ -39,7 +39,19 @@ BODIES: dict[str, dict[str, Any]] = {
              "properties": {"session": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64},
                             "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": NONBLANK},
                             # The widget's language switch: the customer's explicit choice.
-                            "language": {"type": "string", "enum": ["fi", "sv", "en"], "nullable": True}}},
+                            "language": {"type": "string", "enum": ["fi", "sv", "en"], "nullable": True},
+                            # The page's ?c=CODE: the campaign that brought the customer (first message only).
+                            "campaign": {"type": "string", "nullable": True, "maxLength": 40}}},
+    "campaign": {"type": "object", "required": ["code", "name", "starts", "ends"], "additionalProperties": False,
+                 "properties": {
+                     "code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"},
+                     "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NONBLANK},
+                     "starts": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                     "ends": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                     "cost": {"type": "number", "nullable": True, "minimum": 0, "maximum": 999999999},
+                     "sms_keyword": {"type": "string", "nullable": True, "maxLength": 30},
+                     "email_tag": {"type": "string", "nullable": True, "maxLength": 40},
+                     "number": {"type": "string", "nullable": True, "maxLength": 40}}},
 }
 
 
@@ -141,7 +153,40 @@ def document(base_url: str) -> dict:
                                "contacts_by_month_and_channel": {"type": "object"},
                                "cases_by_month_and_topic": {"type": "object"},
                                "outcomes": {"type": "object"}, "customers": {"type": "integer"},
-                               "customers_shown": {"$ref": "#/components/schemas/Count"}}},
+                               "customers_shown": {"$ref": "#/components/schemas/Count"},
+                               "activities": {"type": "object", "description": "activities organised, by kind"},
+                               "event_participants": {"type": "integer"},
+                               "located": {"type": "object", "description": "companies located here and their jobs"},
+                               "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}}}},
+                "Target": {"type": "object", "required": ["measure", "year", "target", "actual", "pace"],
+                           "properties": {
+                               "measure": {"type": "string", "enum": ["encounters", "companies_located", "jobs",
+                                                                      "contacts", "promise_kept_share",
+                                                                      "satisfaction"]},
+                               "year": {"type": "integer"},
+                               "month": {"type": "integer", "nullable": True,
+                                         "description": "null for the year's target"},
+                               "target": {"type": "number"},
+                               "actual": {"type": "number", "nullable": True,
+                                          "description": "to date (through `through`); null when too few to show"},
+                               "pace": {"type": "number", "nullable": True,
+                                        "description": "a count: needed per month from now on; a share or an "
+                                                       "average: the level the rest of the period must hold; "
+                                                       "null once the period is over"},
+                               "expected": {"type": "number", "description": "where the actual should be by now"},
+                               "previous": {"type": "number", "nullable": True,
+                                            "description": "the same stretch of the previous year"},
+                               "through": {"type": "string", "nullable": True, "format": "date"}}},
+                "Campaign": {"type": "object", "required": ["code", "name", "starts", "ends", "cost"],
+                             "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                                            "starts": {"type": "string", "format": "date"},
+                                            "ends": {"type": "string", "format": "date"},
+                                            "cost": {"type": "number", "nullable": True},
+                                            "sms_keyword": NULLABLE_STR, "email_tag": NULLABLE_STR,
+                                            "number": NULLABLE_STR,
+                                            "contacts": {"type": "integer"}, "cases": {"type": "integer"},
+                                            "outcomes": {"type": "object"},
+                                            "cost_per_contact": {"type": "number", "nullable": True}}},
                 "Case": {"type": "object", "required": list(case_props), "properties": case_props},
                 "Activity": {"type": "object", "required": ["id", "kind", "date", "company", "business_id",
                                                              "topic", "participants", "note", "source"],
@@ -197,6 +242,22 @@ def document(base_url: str) -> dict:
                                 "activities": {"type": "array",
                                                "items": {"$ref": "#/components/schemas/Activity"}}}}}}},
                             "400": ERROR, "401": ERROR}}},
+            "/api/v1/campaigns": {
+                "post": {"summary": "Add a campaign with its markers: the link code (/?c=CODE), an SMS keyword, an "
+                                    "email tag (luukku+TAG@…), its own number (admins)",
+                         "security": [{"bearer": []}],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": BODIES["campaign"]}}},
+                         "responses": {"201": {"description": "Added", "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/Campaign"}}}},
+                             "400": ERROR, "401": ERROR, "403": ERROR, "429": ERROR}},
+                "get": {"summary": "Every campaign with its contacts, cases, outcomes and cost per contact so far "
+                                   "(leads and admins)", "security": [{"bearer": []}],
+                        "responses": {"200": {"description": "Campaigns", "content": {"application/json": {
+                            "schema": {"type": "object", "required": ["campaigns"], "properties": {
+                                "campaigns": {"type": "array",
+                                              "items": {"$ref": "#/components/schemas/Campaign"}}}}}}},
+                            "401": ERROR, "403": ERROR}}},
             "/api/v1/audit": {"get": {
                 "summary": "The audit trail: who read, listed, changed or exported what, and when (admins; leads "
                            "for one of their team's cases)", "security": [{"bearer": []}],
@@ -264,12 +325,16 @@ def document(base_url: str) -> dict:
                              "404": {"description": "No such survey"},
                              "429": {"description": "Too many answers from this address"}}}},
             "/api/impact": {"get": {
-                "summary": "The impact figures (open data); counts under the threshold are given as \"< N\"",
+                "summary": "The impact figures (open data); counts under the threshold are given as \"< N\"; with "
+                           "the board's targets against actuals",
                 "parameters": [
                     {"name": "from", "in": "query", "schema": {"type": "string", "pattern": MONTH}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "pattern": MONTH}},
-                    {"name": "group", "in": "query", "schema": {"type": "string", "enum": ["month", "channel", "topic"]}},
-                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+                    {"name": "group", "in": "query",
+                     "schema": {"type": "string", "enum": ["month", "channel", "topic", "campaign"]}},
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
+                    {"name": "table", "in": "query", "description": "with format=csv: `targets` gives the targets' "
+                     "table instead of the groups'", "schema": {"type": "string", "enum": ["groups", "targets"]}}],
                 "responses": {
                     "200": {"description": "Figures (Cache-Control: public, max-age=300; ETag)", "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Impact"}},

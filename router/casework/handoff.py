@@ -44,6 +44,8 @@ class HandoffRequest:
     kind: str = "handoff"
     # Set when the customer already met this person (a call that was not answered): the case stays with them.
     specialist_key: Optional[str] = None
+    # The campaign that brought the customer; by default the conversation's (router/campaign.py).
+    campaign: Optional[str] = None
     # The email channel sends its own RFC 3834 acknowledgement instead of the generic confirmation.
     notify_customer: bool = True
 
@@ -96,6 +98,13 @@ def _result(case: Case, settings: Settings) -> HandoffResult:
     return HandoffResult(case, person, due_text, text)
 
 
+def _campaign(session: Session, req: HandoffRequest) -> Optional[str]:
+    if req.campaign or req.conversation_id is None:
+        return req.campaign
+    conv = session.get(Conversation, req.conversation_id)
+    return conv.campaign if conv is not None else None
+
+
 def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: datetime) -> HandoffResult:
     """Open the case and queue both notifications in the caller's transaction; a repeated key changes nothing."""
     existing = session.scalar(select(Case).where(Case.handoff_key == req.idempotency_key))
@@ -119,7 +128,7 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
                 channel=req.channel, topic=topic, language=req.language, specialist=specialist,
                 customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,
                 company=req.company, summary=req.summary[:5000], kind=req.kind, status="open",
-                created_at=now, due_at=due, first_specialist_id=specialist.id)
+                created_at=now, due_at=due, first_specialist_id=specialist.id, campaign=_campaign(session, req))
     session.add(case)
     session.flush()
     result = _result(case, settings)

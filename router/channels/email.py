@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router import sanitize, texts
+from router import campaign, sanitize, texts
 from router.casework import directory, promise
 from router.casework.handoff import HandoffRequest, hand_off
 from router.channels import mailtext
@@ -147,7 +147,10 @@ class EmailChannel:
         result = classify(f"{mail.subject}\n{mailtext.for_classifier(text)}".strip(), self.rasa, topics, timeout=5.0)
         # An email cannot be asked back at once: when unsure, the service desk takes it rather than a guess.
         topic = result.topic if result.confident else "general"
-        conv = conversation.start(session, channel="email", language=result.language, address=mail.sender, now=now)
+        source = campaign.from_email(campaign.markers(session), mail.recipients, self.own,
+                                     promise.local_date(now, self.settings.timezone))
+        conv = conversation.start(session, channel="email", language=result.language, address=mail.sender, now=now,
+                                  campaign=source)
         message_id = self._store(session, conv, mail, text, now, None)
         listed = "\n".join(f"- {a.filename} ({a.content_type}, {a.size} B"
                             f"{'' if a.size <= self.settings.attachment_max_bytes else ', not stored: too large'})"

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from router import texts
-from router.casework import survey
+from router import campaign, texts
+from router.casework import promise, survey
 from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.inbound import conversation, receive as inbound, turns
@@ -39,13 +39,19 @@ class InboundSms:
     sender: str
     body: str
     num_media: int = 0
+    to: str = ""  # the number texted: the service's own, or a campaign's
 
 
-def _conversation_for(session: Session, phone: str, now: datetime) -> Conversation:
-    conv = session.scalar(select(Conversation).where(Conversation.channel == "sms", Conversation.address == phone,
+def _conversation_for(session: Session, sms: InboundSms, now: datetime, tz: str) -> tuple[Conversation, str]:
+    """The sender's conversation of the day, and the text for the bot (a new one's campaign keyword removed)."""
+    conv = session.scalar(select(Conversation).where(Conversation.channel == "sms", Conversation.address == sms.sender,
                                                      Conversation.last_message_at >= now - CONVERSATION_GAP)
                           .order_by(Conversation.last_message_at.desc()).limit(1))
-    return conv or conversation.start(session, channel="sms", address=phone, now=now)
+    if conv is not None:
+        return conv, sms.body.strip()
+    # First touch: only a conversation's first text can carry a campaign's keyword or come to its number.
+    source, text = campaign.from_sms(campaign.markers(session), sms.body, sms.to, promise.local_date(now, tz))
+    return conversation.start(session, channel="sms", address=sms.sender, now=now, campaign=source), text.strip()
 
 
 class SmsChannel:
@@ -103,7 +109,7 @@ class SmsChannel:
     def _busy(self, sms: InboundSms, now: datetime) -> list[str]:
         """An earlier text of this number is still with the bot: this one is stored and waits its turn."""
         with self.sessions() as session:
-            conv = _conversation_for(session, sms.sender, now)
+            conv, _ = _conversation_for(session, sms, now, self.settings.timezone)
             stored = conversation.receive(session, conv, sms.body.strip() or f"[{sms.num_media} media]",
                                           provider_id=sms.message_sid, now=now)
             if stored is None:
@@ -114,7 +120,7 @@ class SmsChannel:
     def _store_and_route(self, sms: InboundSms, now: datetime, hold) -> tuple[bool, object]:
         """(False, texts) when answered here; (True, (future, …)) when the bot's thread now owns the turn."""
         with self.sessions() as session:
-            conv = _conversation_for(session, sms.sender, now)
+            conv, for_bot = _conversation_for(session, sms, now, self.settings.timezone)
             body = sms.body.strip()
             stored = conversation.receive(session, conv, body or f"[{sms.num_media} media]",
                                           provider_id=sms.message_sid, now=now)
@@ -136,6 +142,10 @@ class SmsChannel:
                                                                          **values))
             if not body:
                 return False, self._system(session, conv, now, texts.say("sms_media_only", conv.language))
+            if conv.campaign and for_bot != body:
+                # The campaign's keyword is kept as the customer sent it, but the bot gets what followed it; a
+                # keyword alone is a hello.
+                body = for_bot or "/greet"
             waiting = survey.awaiting_sms_answer(session, sms.sender, now)
             score, comment = survey.parse_score(body) if waiting is not None else (None, None)
             if waiting is not None and score is not None:

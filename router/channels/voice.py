@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from router import texts
+from router import campaign, texts
 from router.casework import directory, promise
 from router.casework.handoff import HandoffRequest, hand_off
 from router.casework.routing import is_working_now
@@ -40,9 +40,13 @@ class VoiceChannel:
         self.rasa = rasa
 
     # --- requests -------------------------------------------------------------------------------
-    def welcome(self, call_sid: str, caller: Optional[str], now: datetime) -> str:
+    def welcome(self, call_sid: str, caller: Optional[str], now: datetime, called: Optional[str] = None) -> str:
+        """`called`: the number dialled (Twilio's To); a campaign's own number attributes the call to it."""
         with self.sessions() as session:
-            insert_ignore(session, Call, {"call_sid": call_sid, "caller": caller, "language": "fi", "created_at": now})
+            source = campaign.from_call(campaign.markers(session), called,
+                                        promise.local_date(now, self.settings.timezone)) if called else None
+            insert_ignore(session, Call, {"call_sid": call_sid, "caller": caller, "language": "fi", "created_at": now,
+                                          "campaign": source})
             session.commit()
             case = self._open_case(session, caller)
             if case is not None:  # someone we already know: their matter and its person first
@@ -261,7 +265,7 @@ class VoiceChannel:
             return twiml.say_and_hang_up(texts.say("voice_no_number", call.language,
                                                    email=self.settings.service_email), call.language)
         conv = Conversation(public_id=conversation.new_public_id(), channel="voice", language=call.language,
-                            address=call.caller)
+                            address=call.caller, campaign=call.campaign)
         session.add(conv)
         session.flush()
         said = call.speech or f"({menu_label(session, call.topic, call.language)})"

@@ -13,6 +13,7 @@ from router.models import Call, Case, Conversation, ImpactFigure, ImpactRollup, 
 
 CHANNELS = ("web", "sms", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
+NO_CAMPAIGN = "none"  # the campaign group of contacts no campaign brought
 
 
 # --- months -------------------------------------------------------------------------------------
@@ -107,21 +108,23 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
     def bump(dim: str, key: str, name: str, n: int = 1) -> None:
         rows[(dim, key)][name] = rows[(dim, key)].get(name, 0) + n
 
-    for channel, n in session.execute(select(Conversation.channel, func.count()).where(
+    for channel, source, n in session.execute(select(Conversation.channel, Conversation.campaign, func.count()).where(
             Conversation.created_at >= start, Conversation.created_at < end, Conversation.channel != "voice")
-            .group_by(Conversation.channel)):
+            .group_by(Conversation.channel, Conversation.campaign)):
         bump("channel", channel, "contacts", n)
+        bump("campaign", source or NO_CAMPAIGN, "contacts", n)
         bump("total", "all", "contacts", n)
-    calls = session.scalar(select(func.count()).select_from(Call).where(Call.created_at >= start,
-                                                                           Call.created_at < end)) or 0
-    if calls:
-        bump("channel", "voice", "contacts", calls)
-        bump("total", "all", "contacts", calls)
+    for source, n in session.execute(select(Call.campaign, func.count()).where(
+            Call.created_at >= start, Call.created_at < end).group_by(Call.campaign)):
+        bump("channel", "voice", "contacts", n)
+        bump("campaign", source or NO_CAMPAIGN, "contacts", n)
+        bump("total", "all", "contacts", n)
     histograms: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    for topic, channel, created, taken, in_time in session.execute(select(
-            Case.topic, Case.channel, Case.created_at, Case.taken_up_at, Case.taken_up_in_time)
+    for topic, channel, source, created, taken, in_time in session.execute(select(
+            Case.topic, Case.channel, Case.campaign, Case.created_at, Case.taken_up_at, Case.taken_up_in_time)
             .where(Case.created_at >= start, Case.created_at < end)):
-        for dim, key in (("topic", topic), ("channel", channel), ("total", "all")):
+        for dim, key in (("topic", topic), ("channel", channel), ("campaign", source or NO_CAMPAIGN),
+                         ("total", "all")):
             bump(dim, key, "cases")
             if taken is not None:
                 bump(dim, key, "taken_up")
@@ -141,9 +144,11 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
             bump(dim, key, "score_sum", score)
             rows[(dim, key)].setdefault("scores", {})
             rows[(dim, key)]["scores"][str(score)] = rows[(dim, key)]["scores"].get(str(score), 0) + 1
-    for outcome, n in session.execute(select(Case.outcome, func.count()).where(
-            Case.resolved_at >= start, Case.resolved_at < end, Case.outcome.is_not(None)).group_by(Case.outcome)):
+    for outcome, source, n in session.execute(select(Case.outcome, Case.campaign, func.count()).where(
+            Case.resolved_at >= start, Case.resolved_at < end, Case.outcome.is_not(None))
+            .group_by(Case.outcome, Case.campaign)):
         bump("outcome", outcome, "count", n)
+        bump("campaign", source or NO_CAMPAIGN, "outcomes", n)
     served = session.scalar(select(func.count(func.distinct(func.coalesce(
         func.lower(Case.company), Case.customer_email, Case.customer_phone, Case.ref)))).where(
         Case.created_at >= start, Case.created_at < end)) or 0
@@ -228,7 +233,8 @@ def figures(session: Session, first: str, last: str, threshold: int, group: str 
         # Contacts are counted by channel and month, not by topic (a topic is known only once a case is made):
         # a topic's row says so with null, never a misleading 0.
         "groups": [{"key": key, **_derived(metrics, threshold), **({"contacts": None} if group == "topic" else {})}
-                   for key, metrics in sorted(by.items())],
+                   for key, metrics in sorted(by.items())] if group != "campaign"
+        else _campaign_groups(session, by, threshold),
         "contacts_by_month_and_channel": {m: {c: shown(n, threshold) for c, n in sorted(v.items())}
                                           for m, v in sorted(month_channel.items())},
         "cases_by_month_and_topic": {m: {t: shown(n, threshold) for t, n in sorted(v.items())}
@@ -239,6 +245,31 @@ def figures(session: Session, first: str, last: str, threshold: int, group: str 
     }
 
 
+def _campaign_groups(session: Session, by: dict[str, dict[str, Any]], threshold: int) -> list[dict[str, Any]]:
+    """Per campaign: the usual figures, its outcomes, its cost and the cost per (shown) contact.
+
+    The cost per contact divides by the contacts as shown (rounded), so the exact count cannot be worked out from
+    the cost; "none" is everything no campaign brought.
+    """
+    from router.models import Campaign
+
+    known = {c.code: c for c in session.scalars(select(Campaign))}
+    out = []
+    for key in sorted(set(by) | set(known), key=lambda k: (k == NO_CAMPAIGN, k)):
+        metrics = by.get(key, {})
+        row = {"key": key, **_derived(metrics, threshold), "outcomes": shown(metrics.get("outcomes", 0), threshold)}
+        c = known.get(key)
+        contacts = metrics.get("contacts", 0)
+        shown_contacts = rounded(contacts, threshold) if contacts >= threshold else 0
+        row.update({"name": c.name if c else None, "starts": c.starts.isoformat() if c else None,
+                    "ends": c.ends.isoformat() if c else None,
+                    "cost": None if c is None or c.cost_cents is None else c.cost_cents / 100,
+                    "cost_per_contact": round(c.cost_cents / 100 / shown_contacts, 2)
+                    if c is not None and c.cost_cents is not None and shown_contacts else None})
+        out.append(row)
+    return out
+
+
 def budget(session: Session, year: int, customers: int) -> Optional[dict[str, Any]]:
     figure = session.get(ImpactFigure, year)
     if figure is None:
@@ -246,7 +277,7 @@ def budget(session: Session, year: int, customers: int) -> Optional[dict[str, An
     # Per customer only when the count is not one the page would hide anyway.
     per = round(figure.spend_eur / customers) if figure.spend_eur and customers >= 5 else None
     return {"year": year, "budget_eur": figure.budget_eur, "spend_eur": figure.spend_eur, "note": figure.note,
-            "cost_per_customer_eur": per}
+            "notes": {"fi": figure.note, **(figure.notes or {})}, "cost_per_customer_eur": per}
 
 
 def published_stories(session: Session, language: str) -> list[Story]:

@@ -44,10 +44,10 @@ def new_public_id() -> str:
 
 
 def start(session: Session, channel: str, language: str = "fi", address: Optional[str] = None,
-          now: Optional[datetime] = None) -> Conversation:
+          now: Optional[datetime] = None, campaign: Optional[str] = None) -> Conversation:
     now = now or utcnow()
     conv = Conversation(public_id=new_public_id(), channel=channel, language=language, address=address,
-                        created_at=now, last_message_at=now)
+                        created_at=now, last_message_at=now, campaign=campaign)
     session.add(conv)
     session.flush()
     conv.fresh = True  # no message yet: its first one sets the language, and it has no case or backlog to look up

@@ -86,6 +86,11 @@
                        document.visibilityState === "visible" ? 4000 : 30000);
   }
 
+  function campaignCode() {
+    var code = new URLSearchParams(window.location.search).get("c");
+    return code && /^[A-Za-z0-9_-]{2,40}$/.test(code) ? code : null;
+  }
+
   function send(text, shown, retried) {
     var pending = add("me", shown || text);
     pending.classList.add("pending");
@@ -93,7 +98,9 @@
     fetch("/api/chat", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({session: session(), text: text, language: language})
+      // The campaign link's ?c=CODE goes with the first message; the router keeps it on the conversation.
+      body: JSON.stringify({session: session(), text: text, language: language,
+                            campaign: session() ? null : campaignCode()})
     }).then(function (resp) {
       return resp.json().then(function (body) { return {status: resp.status, body: body}; });
     }).then(function (r) {

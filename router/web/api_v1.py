@@ -7,7 +7,8 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from router import access, activity as activity_mod, audit, openapi as api_doc, sanitize, users
+from router import access, activity as activity_mod, audit, campaign as campaign_mod, openapi as api_doc, sanitize, \
+    users
 from router.casework import actions as casework
 from router.models import Activity, Case, CaseEvent
 from router.web import clock, db, settings
@@ -132,6 +133,34 @@ def list_activities():
     rows = db().scalars(select(Activity).where(access.activity_filter(g.api_user))
                         .order_by(Activity.day.desc(), Activity.id.desc()).limit(int(raw_limit)))
     return jsonify(activities=[activity_mod.as_dict(a) for a in rows])
+
+
+@bp.post("/campaigns")
+@token_required
+def add_campaign():
+    """A marketing campaign and its markers (admins)."""
+    if not access.manages_campaigns(g.api_user):
+        return _error(403, "only admins add campaigns")
+    body, problem = _body("campaign")
+    if problem:
+        return problem
+    try:
+        made = campaign_mod.create(db(), {**body, "name": sanitize.clean(body["name"], 200)}, clock())
+    except campaign_mod.CampaignError as exc:
+        db().rollback()
+        return _error(400, str(exc))
+    audit.record(db(), "campaign_add", user=g.api_user, now=clock(), detail={"code": made.code})
+    db().commit()
+    return jsonify(campaign_mod.as_dict(made)), 201
+
+
+@bp.get("/campaigns")
+@token_required
+def list_campaigns():
+    """Every campaign with its contacts, cases, outcomes and cost per contact so far (leads and admins)."""
+    if not access.reads_board_figures(g.api_user):
+        return _error(403, "only leads and admins see campaigns")
+    return jsonify(campaigns=campaign_mod.results(db()))
 
 
 @bp.get("/audit")

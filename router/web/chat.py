@@ -9,7 +9,8 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from router import openapi as api_doc, sanitize
+from router import campaign, openapi as api_doc, sanitize
+from router.casework import promise
 from router.db import statement_at_a_time
 from router.inbound import conversation, language
 from router.models import Message
@@ -48,7 +49,8 @@ def chat():
                 if session_id is None:
                     # The language from the first message, so the new row is written once.
                     conv = conversation.start(session, channel="web",
-                                              language=chosen or language.follow(text, "fi", first=True))
+                                              language=chosen or language.follow(text, "fi", first=True),
+                                              campaign=_campaign(session, body.get("campaign")))
                 else:
                     conv = _live(session_id)
                     if conv is None:
@@ -67,6 +69,14 @@ def chat():
             log.warning("chat message not stored on attempt %s; %s", attempt,
                         "retrying" if attempt == 1 else "giving up")
     return _error(503, "the message could not be stored; please send it again")
+
+
+def _campaign(session, code):
+    """The running campaign of the page's ?c=CODE; an unknown or ended code is no campaign, not an error."""
+    if not code:
+        return None
+    return campaign.from_link(campaign.markers(session), code,
+                              promise.local_date(clock(), settings().timezone))
 
 
 def _live(session_id: str):

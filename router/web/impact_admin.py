@@ -41,6 +41,7 @@ def save_figures():
     figure = session.get(ImpactFigure, year) or ImpactFigure(year=year)
     figure.budget_eur, figure.spend_eur = _int(field("budget_eur")), _int(field("spend_eur"))
     figure.note = field("note", "").strip()[:1000]
+    figure.notes = {code: text for code in ("sv", "en") if (text := field(f"note_{code}", "").strip()[:1000])} or None
     session.add(figure)
     session.commit()
     flash(t("done"))
@@ -55,7 +56,12 @@ def add_story():
         flash("title, text", "error")
         return redirect(url_for("impact_admin.page"))
     session = db()
-    session.add(Story(title=title[:200], body=body[:4000], language=field("language", "fi")[:5],
+    language = field("language", "fi")[:5]
+    # The same story in the other languages, where both its title and text were given.
+    translations = {code: {"title": field(f"title_{code}").strip()[:200], "body": field(f"body_{code}").strip()[:4000]}
+                    for code in ("fi", "sv", "en") if code != language
+                    and field(f"title_{code}").strip() and field(f"body_{code}").strip()}
+    session.add(Story(title=title[:200], body=body[:4000], language=language, translations=translations or None,
                       published=field("published") == "1"))
     session.commit()
     flash(t("done"))

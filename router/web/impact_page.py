@@ -6,11 +6,15 @@ import hashlib
 import io
 import json
 
-from babel.numbers import format_decimal
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
 from router.casework import directory
+from router import activity, pipeline, report, target
 from router.impact import charts, rollups as impact
 from router.models import Specialist
 from router.web import clock, db, settings
@@ -64,6 +68,19 @@ WORDS = {
     "phone": ("Puhelin ja tekstiviesti", "Telefon och sms", "Phone and text"), "email": ("Sähköposti", "E-post", "Email"),
     "languages": ("Kielet", "Språk", "Languages"), "topics": ("Aiheet", "Ämnen", "Topics"),
     "staff": ("Asiantuntijamme", "Våra experter", "Our specialists"),
+    "activities": ("Järjestetyt toiminnat ja ennakoivat kohtaamiset", "Anordnade aktiviteter och proaktiva möten",
+                   "Activities organised and proactive encounters"),
+    "kpi_activities": ("Kohtaamista ja tapahtumaa", "Möten och evenemang", "Encounters and events"),
+    "kpi_located": ("Yritystä sijoittui kaupunkiin", "Företag etablerade sig i staden", "Companies located here"),
+    "kpi_jobs": ("Uutta työpaikkaa sijoittuneissa yrityksissä", "Nya arbetsplatser i etablerade företag",
+                 "New jobs in the companies located here"),
+    "count": ("Määrä", "Antal", "Number"),
+    "targets": ("Tavoitteet ja toteuma", "Mål och utfall", "Targets and actuals"),
+    "targets_chart": ("Toteuma prosentteina tavoitteesta", "Utfall i procent av målet", "Actual as a share of the target"),
+    "campaigns": ("Markkinointikampanjat", "Marknadsföringskampanjer", "Marketing campaigns"),
+    "campaign": ("Kampanja", "Kampanj", "Campaign"), "cost": ("Kustannus", "Kostnad", "Cost"),
+    "per_contact": ("Kustannus yhteydenottoa kohden", "Kostnad per kontakt", "Cost per contact"),
+    "no_campaign": ("Ilman kampanjaa", "Utan kampanj", "Without a campaign"),
 }
 OUTCOME_LABELS = {
     "company_founded": ("Yritys perustettu", "Företag grundat", "Company founded"),
@@ -101,9 +118,38 @@ def _range() -> tuple[str, str] | None:
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 
 
+def month_label(month: str, lang: str) -> str:
+    """"marraskuu 2026", "november 2026", "November 2026": a month as the page's language writes it."""
+    year, mon = (int(x) for x in month.split("-"))
+    return format_date(date(year, mon, 1), "LLLL yyyy", locale=LOCALES.get(lang, "fi_FI"))
+
+
+def whole(value, lang: str) -> str:
+    """A whole number with the language's grouping ("12 500" in Finnish and Swedish, "12,500" in English)."""
+    return "–" if value is None else format_decimal(value, format="#,##0", locale=LOCALES.get(lang, "fi_FI"))
+
+
+def percent(share, lang: str) -> str:
+    """A share as "87 %" (fi, sv) or "87%" (en)."""
+    return "–" if share is None else format_percent(share, locale=LOCALES.get(lang, "fi_FI"))
+
+
 def decimal(value, lang: str) -> str:
     """An average or a median as the page's language writes it: "4,2" in Finnish and Swedish, "4.2" in English."""
     return "–" if value is None else format_decimal(value, format="0.0", locale=LOCALES.get(lang, "fi_FI"))
+
+
+def measure_label(t: dict, lang: str) -> str:
+    name = report.word(report.MEASURE_WORD.get(t["measure"], t["measure"]), lang)
+    if t["month"]:
+        return f"{name}, {month_label('%04d-%02d' % (t['year'], t['month']), lang)}"
+    return f"{name} {t['year']}"
+
+
+def measure_value(measure: str, value, lang: str) -> str:
+    if measure == "promise_kept_share":
+        return percent(value, lang)
+    return decimal(value, lang) if measure == "satisfaction" else whole(value, lang)
 
 
 @bp.get("/impact")
@@ -115,7 +161,8 @@ def impact_page():
     first, last = span
     threshold = settings().impact_min_count
     session = db()
-    data = impact.figures(session, first, last, threshold, group="month")
+    data = figures_with_plan(first, last, "month")
+    campaigns = impact.figures(session, first, last, threshold, group="campaign")["groups"]
     by_topic = impact.figures(session, first, last, threshold, group="topic")
     labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
     months = sorted(data["contacts_by_month_and_channel"])
@@ -134,13 +181,23 @@ def impact_page():
                               [(f"{s} / 5", (data["total"]["scores"] or {}).get(s)) for s in "54321"]),
         "outcomes": charts.bars("chart-outcomes", w("outcomes"), w("outcomes"),
                                 [(word(OUTCOME_LABELS, k, lang), v) for k, v in data["outcomes"].items()]),
+        "activities": charts.bars("chart-activities", w("activities"), w("activities"),
+                                  [(report.word(k, lang), str(n)) for k, n in data["activities"].items()]),
+        "targets": charts.bars("chart-targets", w("targets"), w("targets_chart"),
+                               [(measure_label(t, lang), None if not t["actual"] or not t["target"]
+                                 else str(round(100 * t["actual"] / t["target"]))) for t in data["targets"]],
+                               unit=" %", max_value=max([100] + [100 * (t["actual"] or 0) / t["target"]
+                                                                 for t in data["targets"] if t["target"]])),
     }
     year = int(last[:4])
     body = render_template(
         "impact.html", lang=lang, w=w, data=data, by_topic=by_topic, labels=labels, months=months,
         charts=figures_chart, channels=impact.CHANNELS, channel_label=lambda c: word(CHANNEL_LABELS, c, lang),
         outcome_label=lambda k: word(OUTCOME_LABELS, k, lang), first=first, last=last, threshold=threshold,
-        decimal=lambda v: decimal(v, lang),
+        decimal=lambda v: decimal(v, lang), whole=lambda v: whole(v, lang), percent=lambda v: percent(v, lang),
+        month_label=lambda m: month_label(m, lang), measure_label=lambda t: measure_label(t, lang),
+        measure_value=lambda m, v: measure_value(m, v, lang), campaigns=campaigns,
+        report_word=lambda k: report.word(k, lang),
         budget=impact.budget(session, year, data["customers"]), stories=impact.published_stories(session, lang),
         comments=impact.published_comments(session), settings=settings(),
         topics_in_table=sorted({t for v in data["cases_by_month_and_topic"].values() for t in v}))
@@ -149,8 +206,25 @@ def impact_page():
     return resp
 
 
+GROUPS = ("month", "channel", "topic", "campaign")
+TABLES = ("groups", "targets")
+CAMPAIGN_FIELDS = ["name", "outcomes", "cost", "cost_per_contact"]
+TARGET_FIELDS = ["measure", "year", "month", "target", "actual", "pace", "previous", "through"]
 CSV_FIELDS = ["key", "contacts", "cases", "in_time_share", "median_hours_to_take_up", "answers", "response_rate",
               "satisfaction"]
+
+
+def figures_with_plan(first: str, last: str, group: str) -> dict:
+    """The rollups' figures plus the board's: activities organised, companies located and targets."""
+    session = db()
+    data = impact.figures(session, first, last, settings().impact_min_count, group=group)
+    start = target.period_of(*(int(x) for x in first.split("-")))[0]
+    end = target.period_of(*(int(x) for x in last.split("-")))[1]
+    data["activities"], data["event_participants"] = activity.counts(session, start, end)
+    located = pipeline.summary(session, start, end)
+    data["located"] = {"companies": located["located"], "jobs": located["jobs"]}
+    data["targets"] = target.progress(session, first, last, clock(), settings())
+    return data
 
 
 @bp.get("/api/impact")
@@ -160,14 +234,22 @@ def impact_api():
     fmt = request.args.get("format", "json")
     if span is None:
         return jsonify(error="from and to are months (YYYY-MM)"), 400
-    if group not in ("month", "channel", "topic") or fmt not in ("json", "csv"):
-        return jsonify(error="group is month, channel or topic; format is json or csv"), 400
-    data = impact.figures(db(), span[0], span[1], settings().impact_min_count, group=group)
+    if group not in GROUPS or fmt not in ("json", "csv") or request.args.get("table", "groups") not in TABLES:
+        return jsonify(error="group is month, channel, topic or campaign; format is json or csv; table is groups "
+                             "or targets"), 400
+    data = figures_with_plan(span[0], span[1], group)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(data["groups"])
+        fields = CSV_FIELDS + (CAMPAIGN_FIELDS if group == "campaign" else [])
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        # One table per file, so that any CSV reader takes it: the targets are `table=targets`.
+        if request.args.get("table") == "targets":
+            writer = csv.DictWriter(out, fieldnames=TARGET_FIELDS, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(data["targets"])
+        else:
+            writer.writeheader()
+            writer.writerows(data["groups"])
         body, mimetype = out.getvalue(), "text/csv"
     else:
         body, mimetype = json.dumps(data, ensure_ascii=False), "application/json"
@@ -177,7 +259,8 @@ def impact_api():
     else:
         resp = Response(body, mimetype=mimetype)
         if fmt == "csv":
-            resp.headers["Content-Disposition"] = f"inline; filename=impact-{span[0]}-{span[1]}-{group}.csv"
+            table = "targets" if request.args.get("table") == "targets" else group
+            resp.headers["Content-Disposition"] = f"inline; filename=impact-{span[0]}-{span[1]}-{table}.csv"
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = "public, max-age=300"
     resp.headers["Access-Control-Allow-Origin"] = "*"

@@ -59,7 +59,7 @@ def sms():
     if not sid or not sender:
         return xml(twiml.sms_reply([])), 400
     inbound = InboundSms(sid, sender, sanitize.clean(form.get("Body", ""), 1600),
-                         sanitize.number(form.get("NumMedia"), high=10))
+                         sanitize.number(form.get("NumMedia"), high=10), to=sanitize.one_line(form.get("To"), 40))
     return xml(twiml.sms_reply(_channels()["sms"].receive(inbound, clock())))
 
 
@@ -84,7 +84,8 @@ def voice():
     call_sid = sanitize.one_line(request.form.get("CallSid"), 64)
     if not call_sid:
         return xml(twiml.say_and_hang_up("", "fi")), 400
-    return xml(_channels()["voice"].welcome(call_sid, sanitize.optional(request.form.get("From"), 40), clock()))
+    return xml(_channels()["voice"].welcome(call_sid, sanitize.optional(request.form.get("From"), 40), clock(),
+                                            called=sanitize.optional(request.form.get("To"), 40)))
 
 
 @bp.post("/voice/gather")

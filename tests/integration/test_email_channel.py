@@ -259,3 +259,22 @@ def test_a_mail_the_channel_cannot_handle_is_kept_for_a_person(imap, poller, ses
         assert case.topic == "general" and case.specialist is not None
         [original] = s.scalars(select(Attachment)).all()
         assert original.filename == "original.eml" and b"T\xc3\xa4rke\xc3\xa4 asia" in original.data
+
+
+def test_a_mail_to_a_campaign_s_subaddress_is_the_campaign_s_contact_and_case(imap, poller, sessions):
+    from datetime import date
+
+    from router.models import Campaign, Conversation
+
+    with sessions() as s:
+        s.add(Campaign(code="SYKSY26", name="Syksyn tonttikampanja", starts=date(2026, 11, 1), ends=date(2026, 12, 31),
+                       email_tag="syksy"))
+        s.commit()
+    imap.append(mail("a@example.org", "Tontti", "Etsimme tonttia tehtaalle", message_id="<c1@example.org>",
+                     to="Luukku <luukku+syksy@example.org>"),
+                mail("b@example.org", "Tontti", "Etsimme myös tonttia", message_id="<c2@example.org>"))
+    assert poller.poll() == {"case": 2}
+    with sessions() as s:
+        assert [(c.customer_email, c.campaign) for c in s.scalars(select(Case).order_by(Case.id))] == [
+            ("a@example.org", "SYKSY26"), ("b@example.org", None)]
+        assert sorted(s.scalars(select(Conversation.campaign)), key=str) == [None, "SYKSY26"]

@@ -119,12 +119,15 @@ def test_a_range_that_ends_before_it_starts_is_empty(client, figures):
 
 def test_the_page_shows_the_figures_tables_and_only_published_words(client, figures):
     html = client.get("/impact?from=2026-10&to=2026-11&lang=en").get_data(as_text=True)
-    assert re.search(r'id="kpi-contacts">35<', html) and re.search(r'id="kpi-in-time">71 %<', html)
+    assert re.search(r'id="kpi-contacts">35<', html) and re.search(r'id="kpi-in-time">71%<', html)
     assert re.search(r'id="kpi-satisfaction">4.0<', html)
     assert '<svg class="chart" id="chart-contacts" role="img"' in html
     assert "Kahvila aukesi" in html and "Luonnos" not in html          # only published stories
     assert "Erinomaista palvelua" in html and "Nimi Henkilö" not in html  # only published comments
-    assert "960 000 €" in html and "Cost per customer served" in html
+    assert "960,000 €" in html and "Cost per customer served" in html  # babel's grouping for English
+    finnish = client.get("/impact?from=2026-10&to=2026-11&lang=fi").get_data(as_text=True)
+    assert "960\u00a0000 €" in finnish and 'id="kpi-in-time">71\u00a0%<' in finnish
+    assert ">lokakuu 2026<" in finnish and ">October 2026<" in html  # months as words, not "2026-10"
     assert "a0@example.org" not in html and "Yritys 1 Oy" not in html    # nothing personal
     for lang, title in (("fi", "Vaikuttavuus"), ("sv", "Genomslag"), ("en", "Impact")):
         assert f"<h1>{title}</h1>" in client.get(f"/impact?lang={lang}").get_data(as_text=True)

@@ -1,0 +1,222 @@
+"""The board's monthly report: contacts, the promise, feedback, activities, the pipeline, campaigns and targets.
+
+One set of figures (`build`) rendered as Markdown for the agenda (`markdown`) and as the leads' printable page.
+Contacts, the promise and feedback are the impact page's own figures for the month (the same rollups, the same
+small-count rule), so the report and `/api/impact` never disagree.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any, Optional
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from router import campaign, pipeline, target
+from router.activity import KINDS
+from router.casework import directory
+from router.casework.corrections import deidentify, known_names
+from router.impact import rollups
+from router.models import Activity, Case, CaseEvent, Survey
+
+LOW_SCORE = 2
+LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+_W = {
+    "title": ("Hallituksen raportti", "Rapport till styrelsen", "Report to the board"),
+    "contacts": ("Yhteydenotot", "Kontakter", "Contacts"), "channel": ("Kanava", "Kanal", "Channel"),
+    "total": ("Yhteensä", "Totalt", "Total"), "cases": ("Asiantuntijoille ohjatut asiat", "Ärenden till experter",
+                                                       "Matters handed to specialists"),
+    "promise": ("Palvelulupaus", "Servicelöftet", "The promise"),
+    "in_time": ("Työn alle kahdessa arkipäivässä", "Påbörjade inom två vardagar", "Taken up within two working days"),
+    "median": ("Mediaaniaika työn alle (h)", "Mediantid till påbörjan (h)", "Median time to take up (h)"),
+    "feedback": ("Asiakaspalaute", "Kundrespons", "Customer feedback"),
+    "satisfaction": ("Keskiarvo (1–5)", "Medelvärde (1–5)", "Average (1–5)"), "answers": ("Vastauksia", "Svar", "Answers"),
+    "rate": ("Vastausprosentti", "Svarsprocent", "Response rate"),
+    "comments": ("Kaikki kommentit", "Alla kommentarer", "All comments"),
+    "no_comments": ("Ei kommentteja tältä kuulta.", "Inga kommentarer denna månad.", "No comments this month."),
+    "low": ("Heikot arviot (1–2) ja mitä tehtiin", "Låga betyg (1–2) och vad som gjordes",
+            "Low scores (1–2) and what was done"),
+    "no_low": ("Ei heikkoja arvioita.", "Inga låga betyg.", "No low scores."),
+    "nothing_done": ("ei kirjattuja toimia", "inga åtgärder antecknade", "nothing recorded"),
+    "activities": ("Ennakoivat kohtaamiset ja tapahtumat", "Proaktiva möten och evenemang",
+                   "Proactive encounters and events"),
+    "participants": ("osallistujia", "deltagare", "participants"),
+    "pipeline": ("Myyntiputki", "Säljpipeline", "Sales pipeline"),
+    "located": ("Sijoittuneet yritykset kuussa", "Etablerade företag under månaden", "Companies located this month"),
+    "jobs": ("Työpaikat", "Arbetsplatser", "Jobs"), "investment": ("Investoinnit (€)", "Investeringar (€)",
+                                                                   "Investment (€)"),
+    "campaigns": ("Kampanjat", "Kampanjer", "Campaigns"), "none_campaign": ("Ei kampanjaa", "Ingen kampanj",
+                                                                            "No campaign"),
+    "cost": ("Kustannus (€)", "Kostnad (€)", "Cost (€)"), "per_contact": ("€ / yhteydenotto", "€ / kontakt",
+                                                                        "€ / contact"),
+    "outcomes": ("Tulokset", "Resultat", "Outcomes"),
+    "targets": ("Tavoitteet ja toteuma", "Mål och utfall", "Targets and actuals"),
+    "measure": ("Mittari", "Mått", "Measure"), "target": ("Tavoite", "Mål", "Target"),
+    "actual": ("Toteuma", "Utfall", "Actual"), "pace": ("Tarvittava tahti", "Takt som behövs", "Pace needed"),
+    "previous": ("Edellisvuonna samaan aikaan", "Samma period i fjol", "Same period last year"),
+    "no_targets": ("Tavoitteita ei ole asetettu.", "Inga mål har satts.", "No targets have been set."),
+    "per_month": ("/ kk", "/ mån", "/ month"), "hidden": ("alle {n}", "under {n}", "under {n}"),
+    "period": ("Ajanjakso", "Period", "Period"), "through": ("tilanne", "läge", "as of"),
+    "web": ("Chat", "Chatt", "Chat"), "sms": ("Tekstiviesti", "Sms", "Text"), "voice": ("Puhelu", "Samtal", "Call"),
+    "email": ("Sähköposti", "E-post", "Email"),
+    "company_visit": ("Yrityskäynnit", "Företagsbesök", "Company visits"),
+    "entrepreneur_meeting": ("Uusien yrittäjien tapaamiset", "Möten med nya företagare", "New-entrepreneur meetings"),
+    "letter": ("Kirjeet", "Brev", "Letters"), "phone_call": ("Puhelut", "Samtal", "Phone calls"),
+    "event": ("Tapahtumat ja koulutukset", "Evenemang och utbildningar", "Events and training"),
+    "lead": ("Liidi", "Lead", "Lead"), "contacted": ("Yhteydessä", "Kontaktad", "Contacted"),
+    "negotiating": ("Neuvotteluissa", "Förhandlar", "Negotiating"), "decided": ("Päätetty", "Beslutat", "Decided"),
+    "located_stage": ("Sijoittunut", "Etablerad", "Located"), "lost": ("Menetetty", "Förlorad", "Lost"),
+    "encounters": ("Ennakoivat kohtaamiset", "Proaktiva möten", "Proactive encounters"),
+    "companies_located": ("Sijoittuneet yritykset", "Etablerade företag", "Companies located"),
+    "contacts_m": ("Yhteydenotot yhteen numeroon", "Kontakter till det enda numret", "Contacts to the one number"),
+    "promise_kept_share": ("Lupaus pidetty (osuus)", "Löftet hållet (andel)", "Promise kept (share)"),
+    "satisfaction_m": ("Asiakastyytyväisyys", "Kundnöjdhet", "Customer satisfaction"),
+}
+MEASURE_WORD = {"contacts": "contacts_m", "satisfaction": "satisfaction_m", "jobs": "jobs"}
+
+
+def word(key: str, lang: str) -> str:
+    return _W[key][("fi", "sv", "en").index(lang)] if key in _W else key
+
+
+def build(session: Session, settings, month: str, now: datetime) -> dict[str, Any]:
+    """Every figure of the month's report as data."""
+    threshold = settings.impact_min_count
+    year, mon = (int(x) for x in month.split("-"))
+    start, end = target.period_of(year, mon)
+    first_utc, end_utc = rollups.month_bounds(month, settings.timezone)
+    by_channel = rollups.figures(session, month, month, threshold, group="channel")
+    by_campaign = rollups.figures(session, month, month, threshold, group="campaign")
+    answered = list(session.scalars(select(Survey).where(Survey.answered_at >= first_utc, Survey.answered_at < end_utc)
+                                    .order_by(Survey.answered_at)))
+    # An agenda's attachment may become a public document: the customer's own name, company, email, phone number
+    # or ID in a comment is replaced, as in the NLU corrections.
+    said = {s.id: deidentify(s.comment, **known_names(s.case)) if s.comment else None for s in answered}
+    low = []
+    for s in answered:
+        if s.score is not None and s.score <= LOW_SCORE:
+            done = session.scalars(select(CaseEvent).where(CaseEvent.case_id == s.case_id,
+                                                           CaseEvent.kind.in_(("note", "message")),
+                                                           CaseEvent.created_at >= s.answered_at)
+                                   .order_by(CaseEvent.id)).all()
+            case = session.get(Case, s.case_id)
+            low.append({"ref": case.ref, "topic": s.topic, "score": s.score, "comment": said[s.id],
+                        "done": [deidentify(e.text, **known_names(case)) for e in done]})
+    kinds = Counter(dict(session.execute(select(Activity.kind, func.count()).where(
+        Activity.day >= start, Activity.day < end).group_by(Activity.kind)).all()))
+    participants = session.scalar(select(func.coalesce(func.sum(Activity.participants), 0)).where(
+        Activity.kind == "event", Activity.day >= start, Activity.day < end)) or 0
+    return {
+        "month": month, "threshold": threshold,
+        "contacts": by_channel["total"]["contacts"], "by_channel": {g["key"]: g["contacts"] for g in by_channel["groups"]},
+        "cases": by_channel["total"]["cases"], "in_time_share": by_channel["total"]["in_time_share"],
+        "median_hours_to_take_up": by_channel["total"]["median_hours_to_take_up"],
+        "satisfaction": by_channel["total"]["satisfaction"], "answers": by_channel["total"]["answers"],
+        "response_rate": by_channel["total"]["response_rate"],
+        "comments": [{"score": s.score, "topic": s.topic, "comment": said[s.id]} for s in answered if s.comment],
+        "topics": {t.key: t.labels for t in directory.topic_labels(session)},
+        "low_scores": low,
+        "activities": {k: kinds.get(k, 0) for k in KINDS}, "event_participants": int(participants),
+        "pipeline": pipeline.summary(session, start, end),
+        "campaigns": by_campaign["groups"],
+        "targets": target.progress(session, month, month, now, settings),
+    }
+
+
+def _n(value: Any, lang: str, digits: int = 0) -> str:
+    """A figure as the language writes it; a hidden small count as "alle 5"; nothing as "–"."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        if value.startswith("<"):
+            return word("hidden", lang).format(n=value[1:].strip())
+        value = int(value)
+    fmt = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    return format_decimal(value, format=fmt, locale=LOCALES[lang])
+
+
+def _share(value: Optional[float], lang: str) -> str:
+    return "–" if value is None else format_percent(value, locale=LOCALES[lang])
+
+
+def _measure(measure: str, value: Any, lang: str) -> str:
+    if measure == "promise_kept_share":
+        return _share(value, lang)
+    return _n(value, lang, 2 if measure == "satisfaction" else 0)
+
+
+def rows(data: dict[str, Any], lang: str) -> dict[str, list[list[str]]]:
+    """Every table of the report as rows of text (headers first): Markdown and the page print the same."""
+    w = lambda k: word(k, lang)  # noqa: E731
+    campaigns = [[w("campaigns"), w("contacts"), w("cases"), w("outcomes"), w("cost"), w("per_contact")]]
+    for c in data["campaigns"]:
+        campaigns.append([c["name"] or (w("none_campaign") if c["key"] == rollups.NO_CAMPAIGN else c["key"]),
+                          _n(c["contacts"], lang), _n(c["cases"], lang), _n(c["outcomes"], lang),
+                          _n(c["cost"], lang), _n(c["cost_per_contact"], lang, 2)])
+    targets = [[w("measure"), w("target"), w("actual"), w("pace"), w("previous")]]
+    for t in data["targets"]:
+        name = w(MEASURE_WORD.get(t["measure"], t["measure"])) + (f" ({t['month']}/{t['year']})" if t["month"]
+                                                                  else f" {t['year']}")
+        pace = _measure(t["measure"], t["pace"], lang) + (f" {w('per_month')}" if t["measure"] in target.COUNTS
+                                                          and t["pace"] is not None else "")
+        targets.append([name, _measure(t["measure"], t["target"], lang), _measure(t["measure"], t["actual"], lang),
+                        pace, _measure(t["measure"], t["previous"], lang)])
+    p = data["pipeline"]
+    return {
+        "contacts": [[w("channel"), w("contacts")]]
+        + [[w(k), _n(v, lang)] for k, v in data["by_channel"].items()] + [[w("total"), _n(data["contacts"], lang)]],
+        "promise": [[w("cases"), _n(data["cases"], lang)], [w("in_time"), _share(data["in_time_share"], lang)],
+                    [w("median"), _n(data["median_hours_to_take_up"], lang, 1)]],
+        "feedback": [[w("satisfaction"), _n(data["satisfaction"], lang, 2)], [w("answers"), _n(data["answers"], lang)],
+                     [w("rate"), _share(data["response_rate"], lang)]],
+        "activities": [[w(k), _n(n, lang) + (f" ({_n(data['event_participants'], lang)} {w('participants')})"
+                                             if k == "event" and n else "")] for k, n in data["activities"].items()],
+        "pipeline": [[w("located_stage" if s == "located" else s), _n(n, lang)] for s, n in p["stages"].items()]
+        + [[w("located"), _n(p["located"], lang)], [w("jobs"), _n(p["jobs"], lang)],
+           [w("investment"), _n(p["investment_eur"], lang)]],
+        "campaigns": campaigns, "targets": targets,
+    }
+
+
+def month_title(month: str, lang: str) -> str:
+    year, mon = (int(x) for x in month.split("-"))
+    return format_date(date(year, mon, 1), "LLLL yyyy", locale=LOCALES[lang])
+
+
+def markdown(data: dict[str, Any], lang: str = "fi") -> str:
+    """The report as Markdown, to attach to the board meeting's agenda."""
+    w = lambda k: word(k, lang)  # noqa: E731
+    tables = rows(data, lang)
+    out = [f"# {w('title')}: {month_title(data['month'], lang)}", ""]
+
+    def table(title: str, body: list[list[str]], header: bool = True) -> None:
+        out.extend([f"## {title}", ""])
+        head = body[0] if header else ["", ""]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "|".join("---" for _ in head) + "|")
+        for r in (body[1:] if header else body):
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+        out.append("")
+
+    table(w("contacts"), tables["contacts"])
+    table(w("promise"), tables["promise"], header=False)
+    table(w("feedback"), tables["feedback"], header=False)
+    out.extend([f"### {w('comments')}", ""])
+    topic = lambda key: data["topics"].get(key, {}).get(lang, key)  # noqa: E731
+    out.extend([f"- {c['score'] or '–'}/5 ({topic(c['topic'])}): {c['comment']}" for c in data["comments"]]
+               or [w("no_comments")])
+    out.extend(["", f"### {w('low')}", ""])
+    out.extend([f"- {c['ref']} {c['score']}/5: {c['comment'] or '–'} → {'; '.join(c['done']) or w('nothing_done')}"
+                for c in data["low_scores"]] or [w("no_low")])
+    out.append("")
+    table(w("activities"), tables["activities"], header=False)
+    table(w("pipeline"), tables["pipeline"], header=False)
+    table(w("campaigns"), tables["campaigns"])
+    if data["targets"]:
+        table(w("targets"), tables["targets"])
+    else:
+        out.extend([f"## {w('targets')}", "", w("no_targets"), ""])
+    return "\n".join(out)

@@ -1,0 +1,140 @@
+"""The board's targets against actuals: yearly (or monthly) targets per measure, the actual to date, the pace
+still needed and the same period of the previous year."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from router.casework.promise import local_date
+from router.impact import rollups
+from router.models import Activity, ImpactRollup, Lead, Target, utcnow
+
+# Counted measures add up over time; level measures (a share, an average) are held over the period.
+COUNTS = ("encounters", "companies_located", "jobs", "contacts")
+LEVELS = {"promise_kept_share": (0.0, 1.0), "satisfaction": (1.0, 5.0)}
+MEASURES = COUNTS + tuple(LEVELS)
+# Proactive encounters are the board's first target: visits, meetings, letters and calls; events are counted
+# as "activities organised" on their own.
+ENCOUNTER_KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call")
+
+
+class TargetError(ValueError):
+    """A target that cannot be set as given."""
+
+
+def set_target(session: Session, measure: str, year: int, value: float, month: int = 0,
+               now: Optional[datetime] = None) -> Target:
+    """Add or change one target in the caller's transaction."""
+    if measure not in MEASURES:
+        raise TargetError(f"measure is one of {', '.join(MEASURES)}")
+    if not 2000 <= year <= 2100 or not 0 <= month <= 12:
+        raise TargetError("year is 2000–2100 and month 1–12 (or 0 for the whole year)")
+    low, high = LEVELS.get(measure, (0.0, 1e9))
+    if not low <= value <= high:
+        raise TargetError(f"{measure} is from {low:g} to {high:g}"
+                          + (" (a share: 0.9 is 90 %)" if measure == "promise_kept_share" else ""))
+    row = session.scalar(select(Target).where(Target.measure == measure, Target.year == year, Target.month == month))
+    if row is None:
+        row = Target(measure=measure, year=year, month=month, value=value)
+        session.add(row)
+    row.value, row.updated_at = float(value), now or utcnow()
+    session.flush()
+    return row
+
+
+# --- pure arithmetic ----------------------------------------------------------------------------
+def period_of(year: int, month: int = 0) -> tuple[date, date]:
+    """A target's period as [first day, first day after)."""
+    if month:
+        return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+    return date(year, 1, 1), date(year + 1, 1, 1)
+
+
+def elapsed(start: date, end: date, through: date) -> float:
+    """The share of [start, end) gone by `through` (exclusive), 0–1."""
+    return min(1.0, max(0.0, (through - start).days / (end - start).days))
+
+
+def a_year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def pace(measure: str, target: float, actual: Optional[float], gone: float, months: int) -> Optional[float]:
+    """What the rest of the period needs to reach the target; None once the period is over.
+
+    A count: how many per month for the months left (the target less the actual, spread evenly). A level: the
+    share or average the rest of the period must hold, with as much volume as so far, so that the whole period
+    ends on the target ((target − gone × actual) / (1 − gone)); above the scale's top it can no longer be reached.
+    """
+    if gone >= 1.0:
+        return None
+    if measure in LEVELS:
+        if actual is None or gone == 0:
+            return round(target, 3)
+        return round(max(0.0, (target - gone * actual) / (1 - gone)), 3)
+    remaining = max(0.0, target - (actual or 0))
+    return round(remaining / (months * (1 - gone)), 1)
+
+
+def expected(measure: str, target: float, gone: float) -> float:
+    """Where the actual should be by now to be on course: a straight line for counts, the level for levels."""
+    return round(target if measure in LEVELS else target * gone, 3)
+
+
+# --- actuals ------------------------------------------------------------------------------------
+def actual(session: Session, measure: str, start: date, end: date, threshold: int) -> Optional[float]:
+    """The measure over [start, end) (days, the agency's time zone); counts of people as the public sees them."""
+    if end <= start:
+        return 0 if measure in COUNTS else None
+    if measure == "encounters":
+        return session.scalar(select(func.count()).select_from(Activity).where(
+            Activity.kind.in_(ENCOUNTER_KINDS), Activity.day >= start, Activity.day < end)) or 0
+    if measure in ("companies_located", "jobs"):
+        what = func.count() if measure == "companies_located" else func.coalesce(func.sum(Lead.jobs), 0)
+        return session.scalar(select(what).select_from(Lead).where(
+            Lead.stage == "located", Lead.located_on >= start, Lead.located_on < end)) or 0
+    # The rest come from the monthly rollups: every month the window touches.
+    months = rollups.months_between(start.strftime("%Y-%m"), (end - timedelta(days=1)).strftime("%Y-%m"))
+    total: dict[str, Any] = {}
+    for metrics in session.scalars(select(ImpactRollup.metrics).where(
+            ImpactRollup.dimension == "total", ImpactRollup.month.in_(months))):
+        rollups._add(total, metrics)
+    if measure == "contacts":
+        n = total.get("contacts", 0)
+        return None if 0 < n < threshold else rollups.rounded(n, threshold)
+    if measure == "promise_kept_share":
+        taken = total.get("taken_up", 0)
+        return round(total.get("in_time", 0) / taken, 3) if taken >= threshold and taken else None
+    answers = total.get("answers", 0)
+    return round(total.get("score_sum", 0) / answers, 2) if answers >= threshold and answers else None
+
+
+def progress(session: Session, first: str, last: str, now: datetime, settings) -> list[dict[str, Any]]:
+    """Each target of the years (or months) in [first, last] with its actual through the end of `last` (or
+    today, if sooner), the pace needed from there and the same stretch of the previous year."""
+    # `through` is exclusive: the day after the last one counted.
+    y1, m1 = (int(x) for x in last.split("-"))
+    through = min(period_of(y1, m1)[1], local_date(now, settings.timezone) + timedelta(days=1))
+    rows = session.scalars(select(Target).where(Target.year >= int(first[:4]), Target.year <= int(last[:4]))
+                           .order_by(Target.year, Target.month, Target.measure))
+    out = []
+    threshold = settings.impact_min_count
+    for t in rows:
+        if t.month and not first <= f"{t.year:04d}-{t.month:02d}" <= last:
+            continue
+        start, end = period_of(t.year, t.month)
+        until = min(end, max(start, through))
+        gone = elapsed(start, end, until)
+        value = actual(session, t.measure, start, until, threshold)
+        before = actual(session, t.measure, a_year_earlier(start), a_year_earlier(until), threshold)
+        out.append({"measure": t.measure, "year": t.year, "month": t.month or None, "target": t.value,
+                    "actual": value, "pace": pace(t.measure, t.value, value, gone, 1 if t.month else 12),
+                    "expected": expected(t.measure, t.value, gone), "previous": before,
+                    "through": (until - timedelta(days=1)).isoformat() if until > start else None})
+    return out

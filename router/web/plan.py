@@ -1,0 +1,243 @@
+"""Staff pages for the board's plan: activities, the sales pipeline, campaigns, targets and the board's report."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from router import access, activity, audit, campaign, pipeline, report, target
+from router.casework import directory
+from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
+from router.impact import rollups
+from router.models import Activity, Case, Lead
+from router.web import clock, db, field, settings
+from router.web.admin import audit_changes
+from router.web.i18n import lang, t
+
+bp = Blueprint("plan", __name__, url_prefix="/staff")
+bp.after_request(audit_changes)
+
+
+@bp.app_context_processor
+def _words():
+    """`plan_word`: the report's own words for kinds, stages and measures, in the staff UI's language."""
+    def plan_word(key: str) -> str:
+        return report.word("located_stage" if key == "located" else report.MEASURE_WORD.get(key, key), lang())
+    return {"plan_word": plan_word}
+
+
+def _today() -> date:
+    return access.local_today(clock(), settings().timezone)
+
+
+def _topics() -> dict[str, str]:
+    return {x.key: x.labels.get(lang(), x.key) for x in directory.topic_labels(db())}
+
+
+# --- activities ---------------------------------------------------------------------------------
+@bp.get("/activities")
+@login_required
+def activities():
+    """Record a visit, a meeting, a letter, a call or an event (a phone-sized form) and see the latest."""
+    rows = db().scalars(select(Activity).where(access.activity_filter(current_user))
+                        .order_by(Activity.day.desc(), Activity.id.desc()).limit(50)).all()
+    refs = dict(db().execute(select(Case.id, Case.ref).where(Case.id.in_([a.case_id for a in rows if a.case_id])))
+                .all()) if any(a.case_id for a in rows) else {}
+    return render_template("staff/activities.html", rows=rows, kinds=activity.KINDS, topics=_topics(),
+                           today=_today().isoformat(), refs=refs)
+
+
+@bp.post("/activities")
+@login_required
+def add_activity():
+    session = db()
+    try:
+        participants = field("participants").strip()
+        activity.record(session, kind=field("kind"), day=date.fromisoformat(field("date") or _today().isoformat()),
+                        company=field("company", limit=200), business_id_text=field("business_id", limit=20),
+                        topic=field("topic") or None, participants=int(participants) if participants else None,
+                        note=field("note"), user=current_user, source="ui", now=clock())
+    except (activity.ActivityError, ValueError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("plan.activities"))
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("plan.activities"))
+
+
+@bp.post("/activities/<int:activity_id>/case")
+@login_required
+def activity_to_case(activity_id: int):
+    """The company met needs something: a case for the topic's specialist, with the promise, from this activity."""
+    session = db()
+    row = session.scalar(select(Activity).where(Activity.id == activity_id, access.activity_filter(current_user)))
+    if row is None:
+        abort(404)
+    if row.case_id is None:
+        email, phone = split_contact(field("contact", limit=254) or None)
+        topic = field("topic") or row.topic or "general"
+        try:
+            made = hand_off(session, settings(), HandoffRequest(
+                idempotency_key=f"activity:{row.id}", topic=topic, language="fi", channel="activity",
+                customer_name=field("name", limit=200) or None, email=email, phone=phone,
+                company=row.company or row.business_id, summary=field("need", limit=4000) or row.note,
+                kind="activity", notify_customer=False), clock())
+        except HandoffError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("plan.activities"))
+        row.case_id = made.case.id
+        session.commit()
+    ref = session.get(Case, row.case_id).ref
+    return redirect(url_for("staff.case_page", ref=ref))
+
+
+# --- sales pipeline -----------------------------------------------------------------------------
+@bp.get("/pipeline")
+@login_required
+def pipeline_board():
+    """The sales board: one column per stage, each lead a card with its move buttons (a list on a phone)."""
+    columns = pipeline.board(db(), access.lead_filter(current_user))
+    return render_template("staff/pipeline.html", columns=columns, stages=pipeline.STAGES,
+                           summary=pipeline.summary(db(), date(_today().year, 1, 1), date(_today().year + 1, 1, 1)))
+
+
+@bp.post("/pipeline")
+@login_required
+def add_lead():
+    session = db()
+    try:
+        pipeline.add(session, company=field("company", limit=200), sector=field("sector", limit=100),
+                     jobs=field("jobs", limit=12), investment_eur=field("investment_eur", limit=16),
+                     plot_interest=field("plot_interest", limit=200), business_id=field("business_id", limit=20),
+                     note=field("note", limit=4000), owner=current_user, now=clock())
+    except pipeline.PipelineError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("plan.pipeline_board"))
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("plan.pipeline_board"))
+
+
+@bp.post("/pipeline/<int:lead_id>/stage")
+@login_required
+def move_lead(lead_id: int):
+    session = db()
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    if not access.moves_lead(current_user, lead):
+        abort(403)
+    try:
+        pipeline.move(lead, field("stage"), _today(), clock(), jobs=field("jobs", limit=12) or None)
+    except pipeline.PipelineError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("plan.pipeline_board"))
+    lead.owner_id = lead.owner_id or current_user.id
+    session.commit()
+    return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
+
+
+@bp.post("/cases/<ref>/lead")
+@login_required
+def case_to_lead(ref: str):
+    """A plots-and-premises customer who may locate here goes on the sales board (once)."""
+    session = db()
+    case = session.scalar(select(Case).where(Case.ref == ref[:20]))
+    if case is None or not access.permits(session, current_user, access.READ, case, _today()):
+        abort(404)
+    lead = pipeline.from_case(session, case, current_user, clock())
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
+
+
+# --- campaigns and targets (leads see, admins change) ---------------------------------------------
+def _board_only():
+    if not access.reads_board_figures(current_user):
+        abort(403)
+
+
+@bp.get("/campaigns")
+@login_required
+def campaigns():
+    _board_only()
+    return render_template("staff/campaigns.html", rows=campaign.results(db()),
+                           can_add=access.manages_campaigns(current_user))
+
+
+@bp.post("/campaigns")
+@login_required
+def add_campaign():
+    if not access.manages_campaigns(current_user):
+        abort(403)
+    session = db()
+    cost = field("cost", limit=20).replace(",", ".").replace(" ", "")
+    try:
+        body = {k: field(k, limit=200) for k in ("code", "name", "starts", "ends", "sms_keyword", "email_tag",
+                                                  "number")}
+        body["cost"] = float(cost) if cost else None
+        campaign.create(session, body, clock())
+    except (campaign.CampaignError, ValueError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("plan.campaigns"))
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("plan.campaigns"))
+
+
+@bp.get("/targets")
+@login_required
+def targets():
+    _board_only()
+    year = request.args.get("year", str(_today().year))
+    year = int(year) if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100 else _today().year
+    rows = target.progress(db(), f"{year}-01", f"{year}-12", clock(), settings())
+    return render_template("staff/targets.html", rows=rows, year=year, measures=target.MEASURES,
+                           can_set=access.manages_campaigns(current_user))
+
+
+@bp.post("/targets")
+@login_required
+def set_target():
+    if not access.manages_campaigns(current_user):
+        abort(403)
+    session = db()
+    try:
+        target.set_target(session, field("measure"), int(field("year") or 0),
+                          float(field("value").replace(",", ".") or "x"), int(field("month") or 0), clock())
+    except (target.TargetError, ValueError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("plan.targets"))
+    session.commit()
+    flash(t("done"))
+    return redirect(url_for("plan.targets", year=field("year")))
+
+
+# --- the board's report -------------------------------------------------------------------------
+@bp.get("/report/board")
+@login_required
+def board_report():
+    """The month's report, printable (and as Markdown with ?format=md), in Finnish, Swedish or English."""
+    _board_only()
+    month = request.args.get("month") or rollups.shift_month(rollups.month_key(clock(), settings().timezone), -1)
+    if not rollups.valid_month(month):
+        abort(400)
+    language = request.args.get("lang", "fi")
+    language = language if language in ("fi", "sv", "en") else "fi"
+    session = db()
+    data = report.build(session, settings(), month, clock())
+    audit.record(session, "board_report", user=current_user, now=clock(), detail={"month": month})
+    session.commit()
+    if request.args.get("format") == "md":
+        return Response(report.markdown(data, language), mimetype="text/markdown; charset=utf-8")
+    return render_template("staff/board_report.html", data=data, tables=report.rows(data, language), month=month,
+                           language=language, w=lambda k: report.word(k, language),
+                           title=report.month_title(month, language))

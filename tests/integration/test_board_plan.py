@@ -1,0 +1,157 @@
+"""The board's plan measured: targets set from the command line against actuals (with the pace needed and the
+same stretch of last year) on /api/impact, the sales pipeline on the staff board, and the board's monthly report,
+whose figures are /api/impact's for the same month."""
+import os
+import re
+import subprocess
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from router.impact import rollups
+from router.models import Activity, AuditEvent, Case, Lead, Target
+
+from ..conftest import ROOT
+from ..impact_data import seed
+
+
+def cli(database_url, *args):
+    return subprocess.run([str(ROOT / "bin" / "router"), *args], env={**os.environ, "DATABASE_URL": database_url},
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def october(sessions):
+    """The impact page's known October 2026, with activities (and last October's) and two located companies."""
+    with sessions() as s:
+        seed(s)
+        for i, (kind, day) in enumerate([("company_visit", date(2026, 10, 6)), ("company_visit", date(2026, 10, 7)),
+                                         ("company_visit", date(2026, 10, 20)), ("letter", date(2026, 10, 21)),
+                                         ("event", date(2026, 10, 22)), ("company_visit", date(2025, 10, 8)),
+                                         ("phone_call", date(2025, 3, 2)), ("company_visit", date(2026, 11, 3))]):
+            s.add(Activity(kind=kind, day=day, company=f"Yritys {i} Oy", participants=40 if kind == "event" else None,
+                           note="", source="api", created_at=datetime(2026, 11, 3)))
+        s.add(Lead(company="Tehdas Oy", jobs=12, investment_eur=2_000_000, stage="located",
+                   located_on=date(2026, 10, 15), created_at=datetime(2026, 6, 1), stage_changed_at=datetime(2026, 10, 15)))
+        s.add(Lead(company="Varasto Oy", jobs=5, stage="located", located_on=date(2025, 9, 1),
+                   created_at=datetime(2025, 6, 1), stage_changed_at=datetime(2025, 9, 1)))
+        s.add(Lead(company="Neuvottelu Oy", jobs=30, stage="negotiating", created_at=datetime(2026, 9, 1),
+                   stage_changed_at=datetime(2026, 9, 1)))
+        s.commit()
+        rollups.refresh(s, ["2026-10", "2026-11"], "Europe/Helsinki")
+
+
+def test_targets_are_set_from_the_command_line_and_refused_out_of_scale(database_url, sessions):
+    assert cli(database_url, "targets", "set", "encounters", "2026", "120").returncode == 0
+    assert cli(database_url, "targets", "set", "encounters", "2026", "150").stdout.strip() == "encounters 2026: 150"
+    assert cli(database_url, "targets", "set", "promise_kept_share", "2026", "0.9", "--month", "10").returncode == 0
+    for wrong in (("promise_kept_share", "2026", "90"), ("happiness", "2026", "1"), ("satisfaction", "1999", "4")):
+        refused = cli(database_url, "targets", "set", *wrong)
+        assert refused.returncode != 0 and "Error" in refused.stderr, wrong
+    with sessions() as s:
+        assert sorted((t.measure, t.year, t.month, t.value) for t in s.scalars(select(Target))) == [
+            ("encounters", 2026, 0, 150.0), ("promise_kept_share", 2026, 10, 0.9)]
+        assert s.scalar(select(AuditEvent.action)) == "target_set"
+
+
+def test_the_impact_api_shows_each_target_with_its_actual_pace_and_last_year(client, database_url, october):
+    for measure, value in (("encounters", "120"), ("companies_located", "3"), ("jobs", "50"), ("contacts", "400"),
+                           ("promise_kept_share", "0.9"), ("satisfaction", "4.2")):
+        assert cli(database_url, "targets", "set", measure, "2026", value).returncode == 0
+    data = client.get("/api/impact?from=2026-01&to=2026-10").get_json()
+    got = {t["measure"]: t for t in data["targets"]}
+    assert set(got) == {"encounters", "companies_located", "jobs", "contacts", "promise_kept_share", "satisfaction"}
+    gone = 304 / 365  # 1 January to 31 October
+    # Four encounters (events are counted apart, as activities organised); last year's by 31 October: two.
+    assert (got["encounters"]["actual"], got["encounters"]["previous"]) == (4, 2)
+    assert got["encounters"]["pace"] == round((120 - 4) / (12 * (1 - gone)), 1)
+    assert got["encounters"]["through"] == "2026-10-31" and got["encounters"]["month"] is None
+    assert (got["companies_located"]["actual"], got["jobs"]["actual"], got["jobs"]["previous"]) == (1, 12, 5)
+    assert got["contacts"]["actual"] == 30  # 28 contacts, shown rounded to the nearest 5 as everywhere in public
+    assert got["promise_kept_share"]["actual"] == round(10 / 14, 3)
+    assert got["promise_kept_share"]["pace"] == round((0.9 - gone * round(10 / 14, 3)) / (1 - gone), 3)
+    assert got["satisfaction"]["actual"] == 4.0 and got["satisfaction"]["previous"] is None
+    assert data["activities"] == {"company_visit": 3, "entrepreneur_meeting": 0, "letter": 1, "phone_call": 0,
+                                  "event": 1}
+    assert data["event_participants"] == 40 and data["located"] == {"companies": 1, "jobs": 12}
+    # The same targets as their own CSV table.
+    table = client.get("/api/impact?from=2026-01&to=2026-10&format=csv&table=targets").get_data(as_text=True)
+    assert table.splitlines()[0] == "measure,year,month,target,actual,pace,previous,through"
+    assert "encounters,2026,,120.0,4," in table
+    # The page shows them as a chart followed by its table, in the page's language.
+    page = client.get("/impact?from=2026-01&to=2026-10&lang=sv").get_data(as_text=True)
+    assert 'id="chart-targets"' in page and 'id="table-targets"' in page and "Proaktiva möten 2026" in page
+    assert 'id="kpi-located">1<' in page and 'id="kpi-jobs">12<' in page
+
+
+def test_the_board_report_has_every_figure_and_matches_the_impact_api(client, database_url, october, sessions):
+    assert cli(database_url, "targets", "set", "encounters", "2026", "120").returncode == 0
+    with sessions() as s:
+        low = s.scalar(select(Case).where(Case.ref == "LK-IMP006"))  # its answer was a 2
+        from router.models import CaseEvent
+
+        s.add(CaseEvent(case_id=low.id, kind="note", text="Soitettu asiakkaalle ja sovittu uusi tapaaminen",
+                        created_at=datetime(2026, 10, 10)))
+        s.commit()
+    run = cli(database_url, "report", "board", "--month", "2026-10", "--language", "en")
+    assert run.returncode == 0, run.stderr
+    md = run.stdout
+    api = client.get("/api/impact?from=2026-10&to=2026-10&group=channel").get_json()
+    camp = client.get("/api/impact?from=2026-10&to=2026-10&group=campaign").get_json()
+
+    def cell(label):
+        found = re.search(rf"^\| {re.escape(label)} \| ([^|]+) \|", md, re.M)
+        assert found, f"no row {label!r} in\n{md}"
+        return found.group(1).strip()
+
+    assert md.startswith("# Report to the board: October 2026")
+    assert cell("Total") == api["total"]["contacts"] == "30"
+    assert cell("Chat") == api["groups"][-1]["contacts"] == "10"  # web: 12, rounded
+    assert cell("Email") == "under 5" and [g["contacts"] for g in api["groups"] if g["key"] == "email"] == ["< 5"]
+    assert cell("Taken up within two working days") == f"{round(100 * api['total']['in_time_share'])}%"
+    assert cell("Average (1–5)") == f"{api['total']['satisfaction']:.2f}"
+    assert cell("Company visits") == "3" and cell("Events and training") == "1 (40 participants)"
+    assert cell("Companies located this month") == "1" and cell("Jobs") == "12" and cell("Negotiating") == "1"
+    assert cell("No campaign") == camp["groups"][0]["contacts"]
+    assert re.search(r"^\| Proactive encounters 2026 \| 120 \| 4 \| [\d.]+ / month \| 2 \|$", md, re.M)
+    assert "Erinomaista palvelua" in md  # every comment of the month
+    assert "LK-IMP006 2/5" in md and "Soitettu asiakkaalle" in md  # a low score and what was done
+    finnish = cli(database_url, "report", "board", "--month", "2026-10").stdout
+    assert finnish.startswith("# Hallituksen raportti: lokakuu 2026") and "| Yhteensä | 30 |" in finnish
+    assert cli(database_url, "report", "board", "--month", "2026-13").returncode != 0
+
+
+def test_the_sales_board_moves_a_lead_to_located_and_a_plots_case_becomes_a_lead(signed_in, sessions, make_case):
+    maija, matti, lead = signed_in("maija"), signed_in("matti"), signed_in("lead")
+    added = maija.post_form("/staff/pipeline", "/staff/pipeline", {
+        "company": "Tehdas Oy", "sector": "Valmistus", "jobs": "25", "investment_eur": "3 000 000",
+        "plot_interest": "Teollisuustontti 2 ha", "business_id": "1234567-1"})
+    assert added.status_code == 302
+    with sessions() as s:
+        row = s.scalar(select(Lead))
+        assert (row.stage, row.jobs, row.investment_eur, row.business_id) == ("lead", 25, 3_000_000, "1234567-1")
+    assert maija.post_form("/staff/pipeline", "/staff/pipeline", {"company": "X", "business_id": "1234567-2"}) \
+        .status_code == 302  # refused with a message, nothing stored
+    # Matti does not see Maija's lead and cannot move it; the team lead sees and moves every lead.
+    assert "Tehdas Oy" not in matti.get("/staff/pipeline").get_data(as_text=True)
+    assert matti.post_form("/staff/pipeline", f"/staff/pipeline/{row.id}/stage", {"stage": "lost"}).status_code == 403
+    assert "Tehdas Oy" in lead.get("/staff/pipeline").get_data(as_text=True)
+    for stage in ("contacted", "negotiating", "decided"):
+        assert maija.post_form("/staff/pipeline", f"/staff/pipeline/{row.id}/stage", {"stage": stage}).status_code == 302
+    maija.post_form("/staff/pipeline", f"/staff/pipeline/{row.id}/stage", {"stage": "located", "jobs": "30"})
+    with sessions() as s:
+        row = s.get(Lead, row.id)
+        assert (row.stage, row.jobs, row.located_on) == ("located", 30, date(2026, 11, 30))
+    ref = make_case(topic="plots", text="Etsimme tonttia uudelle tehtaalle", specialist="olli")
+    with sessions() as s:
+        s.execute(Case.__table__.update().where(Case.ref == ref).values(company="Uusi Tehdas Oy"))
+        s.commit()
+    admin = signed_in("admin")
+    assert 'id="to-pipeline"' in admin.get(f"/staff/cases/{ref}").get_data(as_text=True)
+    for _ in range(2):  # once only
+        assert admin.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/lead", {}).status_code == 302
+    with sessions() as s:
+        [from_case] = s.scalars(select(Lead).where(Lead.case_id.is_not(None))).all()
+        assert (from_case.company, from_case.stage) == ("Uusi Tehdas Oy", "lead")
+        assert "tonttia" in from_case.note
