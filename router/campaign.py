@@ -114,8 +114,9 @@ def create(session: Session, body: dict[str, Any], now: datetime) -> Campaign:
     if ends < starts:
         raise CampaignError("ends is before starts")
     cost = body.get("cost")
-    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost < 1e9):
-        raise CampaignError("cost is a number of euros, 0 or more")
+    # Stored in cents in a 32-bit column: ten million euros is the ceiling.
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost <= 1e7):
+        raise CampaignError("cost is a number of euros from 0 to 10000000")
     keyword = (body.get("sms_keyword") or "").strip() or None
     if keyword and (not KEYWORD.match(keyword) or keyword.lower() in RESERVED_KEYWORDS):
         raise CampaignError("sms_keyword is one word of 2–30 letters or digits, not STOP, START or HELP")

@@ -75,6 +75,8 @@ class Settings:
     attachment_max_total_bytes: int = 20_000_000
     survey_delay_hours: float = 2.0
     impact_min_count: int = 5
+    # The board's report of the month before goes by email to every lead and admin in a month's first week.
+    board_report_email: bool = True
     outbox_max_attempts: int = 12  # with the backoff: about 2.5 hours before a message is given up
     worker_interval: float = 2.0
     dev_pages: bool = True

@@ -48,7 +48,7 @@ BODIES: dict[str, dict[str, Any]] = {
                      "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NONBLANK},
                      "starts": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
                      "ends": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                     "cost": {"type": "number", "nullable": True, "minimum": 0, "maximum": 999999999},
+                     "cost": {"type": "number", "nullable": True, "minimum": 0, "maximum": 10000000},
                      "sms_keyword": {"type": "string", "nullable": True, "maxLength": 30},
                      "email_tag": {"type": "string", "nullable": True, "maxLength": 40},
                      "number": {"type": "string", "nullable": True, "maxLength": 40}}},

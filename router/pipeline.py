@@ -47,7 +47,7 @@ def add(session: Session, *, company: str, sector: str = "", jobs: Any = None, i
         if checked is None:
             raise PipelineError("business_id is not a valid Finnish business ID (1234567-8, check digit)")
     lead = Lead(company=company[:200], business_id=checked, sector=sector.strip()[:100],
-                jobs=_number(jobs, "jobs", 100_000), investment_eur=_number(investment_eur, "investment", 10 ** 11),
+                jobs=_number(jobs, "jobs", 100_000), investment_eur=_number(investment_eur, "investment", 2_000_000_000),
                 plot_interest=plot_interest.strip()[:200], note=note.strip()[:4000], stage="lead",
                 owner_id=getattr(owner, "id", None), case_id=case.id if case is not None else None,
                 created_at=now, stage_changed_at=now)

@@ -220,3 +220,29 @@ def markdown(data: dict[str, Any], lang: str = "fi") -> str:
     else:
         out.extend([f"## {w('targets')}", "", w("no_targets"), ""])
     return "\n".join(out)
+
+
+def mail_to_leads(session: Session, settings, now: datetime) -> int:
+    """Last month's report to every active lead and admin, in their language, through the outbox; commits.
+
+    The outbox key (month and person) makes it once per month and person, however many workers try.
+    """
+    from router.casework.promise import local_date
+    from router.delivery.outbox import enqueue
+    from router.models import User
+
+    month = rollups.shift_month(local_date(now, settings.timezone).strftime("%Y-%m"), -1)
+    people = list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(("lead", "admin")))))
+    if not people:
+        return 0
+    rollups.refresh(session, [month], settings.timezone, now)
+    data = build(session, settings, month, now)
+    queued = 0
+    for user in people:
+        lang = user.language if user.language in LOCALES else "fi"
+        link = f"{settings.public_base_url.rstrip('/')}/staff/report/board?month={month}&lang={lang}"
+        queued += enqueue(session, key=f"board-report:{month}:{user.id}", kind="email", recipient=user.email,
+                          subject=f"{settings.service_name}: {word('title', lang)} {month_title(month, lang)}",
+                          body=f"{markdown(data, lang)}\n\n{link}\n") is not None
+    session.commit()
+    return queued

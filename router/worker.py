@@ -43,7 +43,9 @@ class Worker:
             ("alerts", self.alert_failures), ("replay", self.replay_waiting)]
         # Slow jobs run in a thread of their own, so a long mailbox poll or rollup never delays an SMS.
         self.slow_jobs: list[tuple[str, Callable[[], object]]] = [("impact", self.refresh_impact),
-                                                                  ("retention", self.purge_expired)]
+                                                                  ("retention", self.purge_expired),
+                                                                  ("board_report", self.mail_board_report)]
+        self.reported_month: Optional[str] = None
         self.next_rollup = 0.0
         self.next_retention = 0.0
         self.purged_on: Optional[str] = None
@@ -106,6 +108,21 @@ class Worker:
                 return None
             self.purged_on = day
             return retention.run(session, self.settings, now)
+
+    def mail_board_report(self) -> int:
+        """In a month's first week, last month's board report to the leads and admins (once: outbox keys)."""
+        if not self.settings.board_report_email:
+            return 0
+        local = self.clock().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.settings.timezone))
+        month = local.strftime("%Y-%m")
+        if local.day > 7 or self.reported_month == month:
+            return 0
+        from router import report
+
+        with self.sessions() as session:
+            queued = report.mail_to_leads(session, self.settings, self.clock())
+        self.reported_month = month
+        return queued
 
     def poll_mailbox(self) -> None:
         """Poll IMAP every `imap_interval` seconds, one worker at a time (the worker ticks more often for the outbox)."""

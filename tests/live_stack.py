@@ -16,7 +16,7 @@ from router.app import create_app, create_internal_app
 from router.casework import directory
 from router.models import (Attachment, AuditEvent, Call, Case, CaseEvent, Conversation, MailReceipt, Message,
                            NluCorrection, OptOut, OutboxMessage, StaffSession, Survey, User, ImpactRollup,
-                           ImpactFigure, Story, utcnow)
+                           ImpactFigure, Story, Activity, Lead, Campaign, Target, utcnow)
 from router.delivery.senders import SmtpSender
 from router.delivery.twilio_sms import TwilioSmsSender
 from router.worker import Worker
@@ -118,8 +118,9 @@ class Stack:
 
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
-            for model in (Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent, NluCorrection, Case, Message,
-                          Conversation, OptOut, StaffSession, AuditEvent, User, ImpactRollup, ImpactFigure, Story):
+            for model in (Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent, NluCorrection, Activity, Lead,
+                          Case, Message, Conversation, OptOut, StaffSession, AuditEvent, User, ImpactRollup,
+                          ImpactFigure, Story, Campaign, Target):
                 s.execute(delete(model))
             directory.load(s, directory_file)
             s.commit()

@@ -43,8 +43,11 @@ def activities():
     """Record a visit, a meeting, a letter, a call or an event (a phone-sized form) and see the latest."""
     rows = db().scalars(select(Activity).where(access.activity_filter(current_user))
                         .order_by(Activity.day.desc(), Activity.id.desc()).limit(50)).all()
-    refs = dict(db().execute(select(Case.id, Case.ref).where(Case.id.in_([a.case_id for a in rows if a.case_id])))
-                .all()) if any(a.case_id for a in rows) else {}
+    made = db().scalars(select(Case).where(Case.id.in_([a.case_id for a in rows if a.case_id]))).all() \
+        if any(a.case_id for a in rows) else []
+    # The case an activity became, and whether this user may open it (it may be with another specialist).
+    refs = {c.id: (c.ref, c.specialist.name, access.permits(db(), current_user, access.READ, c, _today()))
+            for c in made}
     return render_template("staff/activities.html", rows=rows, kinds=activity.KINDS, topics=_topics(),
                            today=_today().isoformat(), refs=refs)
 
@@ -91,8 +94,11 @@ def activity_to_case(activity_id: int):
             return redirect(url_for("plan.activities"))
         row.case_id = made.case.id
         session.commit()
-    ref = session.get(Case, row.case_id).ref
-    return redirect(url_for("staff.case_page", ref=ref))
+    case = session.get(Case, row.case_id)
+    if access.permits(session, current_user, access.READ, case, _today()):
+        return redirect(url_for("staff.case_page", ref=case.ref))
+    flash(f"{case.ref}: {case.specialist.name}")  # with another specialist: who has it, and its reference
+    return redirect(url_for("plan.activities"))
 
 
 # --- sales pipeline -----------------------------------------------------------------------------

@@ -124,7 +124,8 @@ def test_staff_pages_have_no_wcag_aa_violations(live, page, staffed_case):
     for path in ("/staff/", "/staff/?list=resolved", f"/staff/cases/{ref}", "/staff/search?q=kahvila",
                  "/staff/admin/directory", "/staff/admin/specialists/maija", "/staff/admin/canned",
                  "/staff/admin/faq", "/staff/admin/notices", "/staff/admin/privacy", "/staff/admin/audit",
-                 "/staff/admin/deliveries", "/staff/admin/impact"):
+                 "/staff/admin/deliveries", "/staff/admin/impact", "/staff/activities", "/staff/pipeline",
+                 "/staff/campaigns", "/staff/targets", "/staff/report/board?month=2026-10&lang=sv"):
         checked(page, live.router_url + path, problems)
     # The data request page with a person found.
     page.set_viewport_size({"width": 1100, "height": 900})

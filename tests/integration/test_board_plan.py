@@ -155,3 +155,23 @@ def test_the_sales_board_moves_a_lead_to_located_and_a_plots_case_becomes_a_lead
         [from_case] = s.scalars(select(Lead).where(Lead.case_id.is_not(None))).all()
         assert (from_case.company, from_case.stage) == ("Uusi Tehdas Oy", "lead")
         assert "tonttia" in from_case.note
+
+
+def test_the_worker_mails_last_month_s_report_to_leads_and_admins_once(october, sessions, staff):
+    from router import config
+    from router.models import OutboxMessage
+    from router.worker import Worker
+
+    settings = config.load({"public_base_url": "https://luukku.example.org"})
+    clock = type("Clock", (), {"now": datetime(2026, 11, 2, 7, 0), "__call__": lambda self: self.now})()
+    worker = Worker(settings, sessions, senders={}, clock=clock)
+    assert worker.mail_board_report() == 2 and worker.mail_board_report() == 0
+    assert Worker(settings, sessions, senders={}, clock=clock).mail_board_report() == 0  # another worker: the same keys
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("board-report:%"))
+                         .order_by(OutboxMessage.recipient)).all()
+    assert [r.recipient for r in rows] == [staff["admin"], staff["lead"]]
+    assert rows[0].subject.endswith("Hallituksen raportti lokakuu 2026")
+    assert "| Yhteensä | 30 |" in rows[0].body and "/staff/report/board?month=2026-10&lang=fi" in rows[0].body
+    clock.now = datetime(2026, 11, 20, 7, 0)  # past the first week: nothing
+    assert Worker(settings, sessions, senders={}, clock=clock).mail_board_report() == 0
