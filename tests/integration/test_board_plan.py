@@ -83,6 +83,9 @@ def test_the_impact_api_shows_each_target_with_its_actual_pace_and_last_year(cli
     page = client.get("/impact?from=2026-01&to=2026-10&lang=sv").get_data(as_text=True)
     assert 'id="chart-targets"' in page and 'id="table-targets"' in page and "Proaktiva möten 2026" in page
     assert 'id="kpi-located">1<' in page and 'id="kpi-jobs">12<' in page
+    for lang in ("fi", "sv", "en"):
+        text = client.get(f"/impact?from=2026-01&to=2026-10&lang={lang}").get_data(as_text=True)
+        assert "None" not in text and "nan" not in text.split() and "{{" not in text, lang
 
 
 def test_the_board_report_has_every_figure_and_matches_the_impact_api(client, database_url, october, sessions):
