@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -22,7 +22,7 @@ from router.casework import directory  # noqa: E402
 from router.db import make_engine, make_sessionmaker  # noqa: E402
 from router.impact import rollups as impact
 from router.migrate import upgrade  # noqa: E402
-from router.models import Call, Case, Conversation, Specialist  # noqa: E402
+from router.models import Activity, Call, Campaign, Case, Conversation, Lead, Specialist, Target  # noqa: E402
 from tests.helpers import free_port, wait_until  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -49,14 +49,18 @@ def generate(url: str) -> None:
     span = (datetime(2026, 11, 28) - start).total_seconds()
     engine = make_engine(url)
     batch = 10000
+    codes = [f"KAMPANJA{n}" for n in range(10)]
     with engine.begin() as conn:
         for offset in range(0, CASES, batch):
             convs, cases, calls = [], [], []
             for i in range(offset, min(CASES, offset + batch)):
                 created = start + timedelta(seconds=rng.random() * span)
                 channel = rng.choice(CHANNELS)
+                # One contact in ten came through a campaign's marker.
+                source = rng.choice(codes) if rng.random() < 0.1 else None
                 convs.append({"public_id": uuid.uuid4().hex, "channel": channel if channel != "voice" else "web",
-                              "language": "fi", "created_at": created, "last_message_at": created})
+                              "language": "fi", "created_at": created, "last_message_at": created,
+                              "campaign": source})
                 if channel == "voice":
                     calls.append({"call_sid": f"CA{i}", "language": "fi", "created_at": created})
                 taken = created + timedelta(hours=rng.expovariate(1 / 20)) if rng.random() < 0.9 else None
@@ -68,7 +72,7 @@ def generate(url: str) -> None:
                               "taken_up_in_time": (taken - created) < timedelta(days=2) if taken else None,
                               "resolved_at": resolved, "company": f"Company {rng.randint(1, 40000)}",
                               "outcome": rng.choice([None, "company_founded", "funding_granted", "person_hired"])
-                              if resolved else None})
+                              if resolved else None, "campaign": source})
             conn.execute(insert(Conversation), convs)
             if calls:
                 conn.execute(insert(Call), calls)
@@ -80,6 +84,23 @@ def generate(url: str) -> None:
                    CASE WHEN id % 3 = 0 THEN NULL ELSE resolved_at + interval '1 day' END,
                    CASE WHEN id % 3 = 0 THEN NULL ELSE 1 + (id % 5) END, false
             FROM cases WHERE resolved_at IS NOT NULL"""))
+        # The board's plan: campaigns, 20,000 activities, 600 leads (a quarter located), targets for two years.
+        conn.execute(insert(Campaign), [{"code": code, "name": f"Kampanja {n}", "starts": date(2024 + n % 3, 1, 1),
+                                         "ends": date(2024 + n % 3, 12, 31), "cost_cents": 1_000_000 * (n + 1),
+                                         "created_at": start} for n, code in enumerate(codes)])
+        kinds = ("company_visit", "entrepreneur_meeting", "letter", "phone_call", "event")
+        conn.execute(insert(Activity), [{"kind": rng.choice(kinds), "company": f"Company {i}", "note": "",
+                                         "day": (start + timedelta(seconds=rng.random() * span)).date(),
+                                         "source": "csv", "created_at": start} for i in range(20000)])
+        conn.execute(insert(Lead), [{"company": f"Company {i}", "stage": "located" if i % 4 == 0 else "negotiating",
+                                     "jobs": rng.randint(1, 80), "sector": "", "plot_interest": "", "note": "",
+                                     "located_on": (start + timedelta(seconds=rng.random() * span)).date()
+                                     if i % 4 == 0 else None, "created_at": start, "stage_changed_at": start}
+                                    for i in range(600)])
+        conn.execute(insert(Target), [{"measure": m, "year": y, "month": 0, "value": v, "updated_at": start}
+                                      for y in (2025, 2026) for m, v in (
+                                          ("encounters", 6000), ("companies_located", 60), ("jobs", 2000),
+                                          ("contacts", 70000), ("promise_kept_share", 0.9), ("satisfaction", 4.2))])
     engine.dispose()
 
 
@@ -131,6 +152,7 @@ def main() -> None:
             ("page_3_years_en", "/impact?from=2023-12&to=2026-11&lang=en"),
             ("api_json_by_month", "/api/impact?from=2023-12&to=2026-11&group=month"),
             ("api_csv_by_topic", "/api/impact?from=2023-12&to=2026-11&group=topic&format=csv"),
+            ("api_json_by_campaign", "/api/impact?from=2023-12&to=2026-11&group=campaign"),
         ])
         result = {"rows": counts, "generate_s": round(generated, 1), "rollup_rows": rows,
                   "full_rebuild_s": round(rebuild, 2), "refresh_two_months_s": round(refresh, 2),

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router.casework import directory
+from router.impact.rollups import ACTIVITY_KINDS as KINDS  # one list for the rollups and here
 from router.models import Activity, Specialist
 from router.store import insert_ignore
 
-KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call", "event")
 _BUSINESS_ID = re.compile(r"^(\d{6,7})-(\d)$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
@@ -85,8 +85,11 @@ def as_dict(activity: Activity) -> dict[str, Any]:
 CSV_COLUMNS = ("kind", "date", "company", "business_id", "topic", "participants", "note", "specialist")
 
 
-def import_csv(session: Session, text: str, now: datetime, user: Any = None) -> tuple[int, int, list[str]]:
+def import_csv(session: Session, text: str, now: datetime, user: Any = None,
+               months: Optional[set] = None) -> tuple[int, int, list[str]]:
     """Import the CRM's CSV (CSV_COLUMNS, an optional `id`); (added, already there, errors by line). Commits.
+
+    `months` collects the months of the rows added (their figures are then recomputed).
 
     A row's `id`, or the hash of its content, makes a second import of the same file add nothing.
     """
@@ -111,16 +114,8 @@ def import_csv(session: Session, text: str, now: datetime, user: Any = None) -> 
             errors.append(f"line {line}: {exc}")
             continue
         added, skipped = (added + 1, skipped) if stored is not None else (added, skipped + 1)
+        if stored is not None and months is not None:
+            months.add(day.strftime("%Y-%m"))
     session.commit()
     return added, skipped, errors
 
-
-def counts(session: Session, start: date, end: date) -> tuple[dict[str, int], int]:
-    """Activities in [start, end) by kind (every kind, 0 when none), and the events' participants."""
-    from sqlalchemy import func
-
-    found = dict(session.execute(select(Activity.kind, func.count()).where(Activity.day >= start, Activity.day < end)
-                                 .group_by(Activity.kind)).all())
-    people = session.scalar(select(func.coalesce(func.sum(Activity.participants), 0)).where(
-        Activity.kind == "event", Activity.day >= start, Activity.day < end)) or 0
-    return {k: found.get(k, 0) for k in KINDS}, int(people)

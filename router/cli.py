@@ -336,17 +336,22 @@ def activities_import(path: Path) -> None:
     Importing the same file again adds nothing; rows with mistakes are listed by line and the others kept.
     """
     from router import activity
+    from router.impact import rollups
     from router.models import utcnow
 
-    _, sessions = _sessions()
+    settings, sessions = _sessions()
+    months: set = set()
     with sessions() as session:
         try:
-            added, known, errors = activity.import_csv(session, path.read_text(encoding="utf-8-sig"), utcnow())
+            added, known, errors = activity.import_csv(session, path.read_text(encoding="utf-8-sig"), utcnow(),
+                                                       months=months)
         except activity.ActivityError as exc:
             raise click.ClickException(str(exc)) from exc
         if added:
             audit.record(session, "activities_import", detail={"added": added})
             session.commit()
+            # The CRM's history lands in past months: their figures are recomputed now, not at the next rebuild.
+            rollups.refresh(session, sorted(months), settings.timezone, utcnow())
     for error in errors:
         click.echo(error, err=True)
     click.echo(f"added {added}, already there {known}, refused {len(errors)}")

@@ -6,7 +6,6 @@ small-count rule), so the report and `/api/impact` never disagree.
 """
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
@@ -16,11 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router import campaign, pipeline, target
-from router.activity import KINDS
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
 from router.impact import rollups
-from router.models import Activity, Case, CaseEvent, Survey
+from router.models import Case, CaseEvent, Survey
 
 LOW_SCORE = 2
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
@@ -105,10 +103,6 @@ def build(session: Session, settings, month: str, now: datetime) -> dict[str, An
             case = session.get(Case, s.case_id)
             low.append({"ref": case.ref, "topic": s.topic, "score": s.score, "comment": said[s.id],
                         "done": [deidentify(e.text, **known_names(case)) for e in done]})
-    kinds = Counter(dict(session.execute(select(Activity.kind, func.count()).where(
-        Activity.day >= start, Activity.day < end).group_by(Activity.kind)).all()))
-    participants = session.scalar(select(func.coalesce(func.sum(Activity.participants), 0)).where(
-        Activity.kind == "event", Activity.day >= start, Activity.day < end)) or 0
     return {
         "month": month, "threshold": threshold,
         "contacts": by_channel["total"]["contacts"], "by_channel": {g["key"]: g["contacts"] for g in by_channel["groups"]},
@@ -119,7 +113,7 @@ def build(session: Session, settings, month: str, now: datetime) -> dict[str, An
         "comments": [{"score": s.score, "topic": s.topic, "comment": said[s.id]} for s in answered if s.comment],
         "topics": {t.key: t.labels for t in directory.topic_labels(session)},
         "low_scores": low,
-        "activities": {k: kinds.get(k, 0) for k in KINDS}, "event_participants": int(participants),
+        "activities": by_channel["activities"], "event_participants": by_channel["event_participants"],
         "pipeline": pipeline.summary(session, start, end),
         "campaigns": by_campaign["groups"],
         "targets": target.progress(session, month, month, now, settings),

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from router.casework.promise import local_date
 from router.impact import rollups
-from router.models import Activity, ImpactRollup, Lead, Target, utcnow
+from router.models import ImpactRollup, Lead, Target, utcnow
 
 # Counted measures add up over time; level measures (a share, an average) are held over the period.
 COUNTS = ("encounters", "companies_located", "jobs", "contacts")
 LEVELS = {"promise_kept_share": (0.0, 1.0), "satisfaction": (1.0, 5.0)}
 MEASURES = COUNTS + tuple(LEVELS)
-# Proactive encounters are the board's first target: visits, meetings, letters and calls; events are counted
-# as "activities organised" on their own.
-ENCOUNTER_KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call")
+# Measures read from the monthly rollups (whole months); the others are counted by the day.
+ROLLED = ("encounters", "contacts", "promise_kept_share", "satisfaction")
 
 
 class TargetError(ValueError):
@@ -88,23 +87,56 @@ def expected(measure: str, target: float, gone: float) -> float:
 
 
 # --- actuals ------------------------------------------------------------------------------------
+Window = tuple[str, date, date]  # a measure over [start, end), days in the agency's time zone
+
+
 def actual(session: Session, measure: str, start: date, end: date, threshold: int) -> Optional[float]:
-    """The measure over [start, end) (days, the agency's time zone); counts of people as the public sees them."""
-    if end <= start:
-        return 0 if measure in COUNTS else None
+    """The measure over [start, end); counts of people as the public sees them."""
+    return actuals(session, [(measure, start, end)], threshold)[0]
+
+
+def actuals(session: Session, windows: list[Window], threshold: int) -> list[Optional[float]]:
+    """Each window's measure, in at most two statements whatever the number of windows: the rollups of every
+    month the windows touch (whole months), and one conditional count of located leads (by the day)."""
+    out: list[Optional[float]] = [0 if m in COUNTS else None for m, s, e in windows]
+    live = [(i, m, s, e) for i, (m, s, e) in enumerate(windows) if e > s]
+    located = [(i, m, s, e) for i, m, s, e in live if m in ("companies_located", "jobs")]
+    if located:
+        sums = [func.coalesce(func.sum(case((and_(Lead.located_on >= s, Lead.located_on < e),
+                                            1 if m == "companies_located" else func.coalesce(Lead.jobs, 0)),
+                                           else_=0)), 0) for _, m, s, e in located]
+        found = session.execute(select(*sums).where(
+            Lead.stage == "located", Lead.located_on >= min(s for _, _, s, _ in located),
+            Lead.located_on < max(e for _, _, _, e in located))).one()
+        for (i, _, _, _), n in zip(located, found):
+            out[i] = int(n)
+    rolled = [(i, m, _months(s, e)) for i, m, s, e in live if m in ROLLED]
+    if rolled:
+        wanted = sorted({month for _, _, months in rolled for month in months})
+        by_month: dict[str, list] = {}
+        # Only the five numbers, not the rows' take-up histograms: reading those was most of the cost.
+        names = ("contacts", "taken_up", "in_time", "answers", "score_sum", "encounters")
+        for month, *values in session.execute(select(
+                ImpactRollup.month, *(ImpactRollup.metrics[n].as_integer() for n in names)).where(
+                ImpactRollup.dimension == "total", ImpactRollup.month.in_(wanted))):
+            by_month.setdefault(month, []).append({n: v or 0 for n, v in zip(names, values)})
+        for i, measure, months in rolled:
+            total: dict[str, Any] = {}
+            for month in months:
+                for metrics in by_month.get(month, []):
+                    rollups._add(total, metrics)
+            out[i] = _from_rollup(measure, total, threshold)
+    return out
+
+
+def _months(start: date, end: date) -> list[str]:
+    """Every month the window touches: the rollups are monthly."""
+    return rollups.months_between(start.strftime("%Y-%m"), (end - timedelta(days=1)).strftime("%Y-%m"))
+
+
+def _from_rollup(measure: str, total: dict[str, Any], threshold: int) -> Optional[float]:
     if measure == "encounters":
-        return session.scalar(select(func.count()).select_from(Activity).where(
-            Activity.kind.in_(ENCOUNTER_KINDS), Activity.day >= start, Activity.day < end)) or 0
-    if measure in ("companies_located", "jobs"):
-        what = func.count() if measure == "companies_located" else func.coalesce(func.sum(Lead.jobs), 0)
-        return session.scalar(select(what).select_from(Lead).where(
-            Lead.stage == "located", Lead.located_on >= start, Lead.located_on < end)) or 0
-    # The rest come from the monthly rollups: every month the window touches.
-    months = rollups.months_between(start.strftime("%Y-%m"), (end - timedelta(days=1)).strftime("%Y-%m"))
-    total: dict[str, Any] = {}
-    for metrics in session.scalars(select(ImpactRollup.metrics).where(
-            ImpactRollup.dimension == "total", ImpactRollup.month.in_(months))):
-        rollups._add(total, metrics)
+        return total.get("encounters", 0)  # the agency's own work, not people: exact
     if measure == "contacts":
         n = total.get("contacts", 0)
         return None if 0 < n < threshold else rollups.rounded(n, threshold)
@@ -121,18 +153,20 @@ def progress(session: Session, first: str, last: str, now: datetime, settings) -
     # `through` is exclusive: the day after the last one counted.
     y1, m1 = (int(x) for x in last.split("-"))
     through = min(period_of(y1, m1)[1], local_date(now, settings.timezone) + timedelta(days=1))
-    rows = session.scalars(select(Target).where(Target.year >= int(first[:4]), Target.year <= int(last[:4]))
-                           .order_by(Target.year, Target.month, Target.measure))
-    out = []
-    threshold = settings.impact_min_count
+    rows = [t for t in session.scalars(select(Target).where(Target.year >= int(first[:4]), Target.year <= int(last[:4]))
+                                       .order_by(Target.year, Target.month, Target.measure))
+            if not t.month or first <= f"{t.year:04d}-{t.month:02d}" <= last]
+    spans = []
+    windows: list[Window] = []
     for t in rows:
-        if t.month and not first <= f"{t.year:04d}-{t.month:02d}" <= last:
-            continue
         start, end = period_of(t.year, t.month)
         until = min(end, max(start, through))
-        gone = elapsed(start, end, until)
-        value = actual(session, t.measure, start, until, threshold)
-        before = actual(session, t.measure, a_year_earlier(start), a_year_earlier(until), threshold)
+        spans.append((start, until, elapsed(start, end, until)))
+        windows += [(t.measure, start, until), (t.measure, a_year_earlier(start), a_year_earlier(until))]
+    values = actuals(session, windows, settings.impact_min_count)
+    out = []
+    for n, (t, (start, until, gone)) in enumerate(zip(rows, spans)):
+        value, before = values[2 * n], values[2 * n + 1]
         out.append({"measure": t.measure, "year": t.year, "month": t.month or None, "target": t.value,
                     "actual": value, "pace": pace(t.measure, t.value, value, gone, 1 if t.month else 12),
                     "expected": expected(t.measure, t.value, gone), "previous": before,

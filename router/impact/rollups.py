@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from router.models import Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
+from router.models import (Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey,
+                           utcnow)
 
 CHANNELS = ("web", "sms", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
 NO_CAMPAIGN = "none"  # the campaign group of contacts no campaign brought
+# Proactive encounters (the board's first target): visits, meetings, letters and calls; events are counted as
+# "activities organised" on their own. Kept here, below router/activity.py's KINDS, so the rollups need no more.
+ACTIVITY_KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call", "event")
+ENCOUNTER_KINDS = ACTIVITY_KINDS[:4]
 
 
 # --- months -------------------------------------------------------------------------------------
@@ -129,8 +134,9 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
             if taken is not None:
                 bump(dim, key, "taken_up")
                 bump(dim, key, "in_time", 1 if in_time else 0)
-                hours = min(OVERFLOW_HOURS, max(0, int((taken - created).total_seconds() // 3600)))
-                histograms[(dim, key)][str(hours)] += 1
+                if dim != "campaign":  # no median per campaign: its rows stay small (the page reads them all)
+                    hours = min(OVERFLOW_HOURS, max(0, int((taken - created).total_seconds() // 3600)))
+                    histograms[(dim, key)][str(hours)] += 1
     for key, histogram in histograms.items():
         rows[key]["hours"] = dict(histogram)
     for topic, n in session.execute(select(Survey.topic, func.count()).where(
@@ -149,6 +155,18 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
             .group_by(Case.outcome, Case.campaign)):
         bump("outcome", outcome, "count", n)
         bump("campaign", source or NO_CAMPAIGN, "outcomes", n)
+    # Activities carry a local day already: the month's own days, whatever the time zone.
+    first_day = date(int(month[:4]), int(month[5:]), 1)
+    next_day = date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
+    for kind, n, people in session.execute(select(Activity.kind, func.count(),
+                                                  func.coalesce(func.sum(Activity.participants), 0))
+                                           .where(Activity.day >= first_day, Activity.day < next_day)
+                                           .group_by(Activity.kind)):
+        bump("activity", kind, "count", n)
+        if people:
+            bump("activity", kind, "participants", int(people))
+        if kind in ENCOUNTER_KINDS:
+            bump("total", "all", "encounters", n)
     served = session.scalar(select(func.count(func.distinct(func.coalesce(
         func.lower(Case.company), Case.customer_email, Case.customer_phone, Case.ref)))).where(
         Case.created_at >= start, Case.created_at < end)) or 0
@@ -174,11 +192,20 @@ def rebuild(session: Session, tz: str, now: Optional[datetime] = None) -> int:
     """Every month from the first contact to now."""
     first = session.scalar(select(func.min(Conversation.created_at)))
     first_case = session.scalar(select(func.min(Case.created_at)))
-    starts = [d for d in (first, first_case) if d]
+    first_activity = session.scalar(select(func.min(Activity.day)))  # the CRM's history may be older
+    starts = [d for d in (first, first_case) if d] + ([datetime(first_activity.year, first_activity.month, 15)]
+                                                       if first_activity else [])
     if not starts:
         return 0
     now = now or utcnow()
     return refresh(session, months_between(month_key(min(starts), tz), month_key(now, tz)), tz, now)
+
+
+def refresh_if_old(session: Session, months: Iterable[str], now: datetime, tz: str) -> None:
+    """Recompute the given months now unless the worker keeps them fresh anyway (a back-dated activity)."""
+    old = sorted(set(months) - set(recent_months(now, tz)))
+    if old:
+        refresh(session, old, tz, now)
 
 
 def recent_months(now: datetime, tz: str) -> list[str]:
@@ -206,14 +233,25 @@ def _derived(metrics: dict[str, Any], threshold: int) -> dict[str, Any]:
 
 
 def figures(session: Session, first: str, last: str, threshold: int, group: str = "month") -> dict[str, Any]:
-    """The public figures for a month range, grouped by month, channel or topic."""
+    """The public figures for a month range, grouped by month, channel, topic or campaign."""
+    return figures_by(session, first, last, threshold, (group,))[group]
+
+
+def figures_by(session: Session, first: str, last: str, threshold: int, groups: Iterable[str]) -> dict[str, Any]:
+    """`figures` for several groupings from one read of the range's rollups (the impact page shows three)."""
     rows = session.execute(select(ImpactRollup.month, ImpactRollup.dimension, ImpactRollup.key, ImpactRollup.metrics)
                            .where(ImpactRollup.month >= first, ImpactRollup.month <= last)).all()
+    return {group: _grouped(session, rows, first, last, threshold, group) for group in groups}
+
+
+def _grouped(session: Session, rows: list, first: str, last: str, threshold: int, group: str) -> dict[str, Any]:
     total: dict[str, Any] = {}
     by: dict[str, dict[str, Any]] = defaultdict(dict)
     month_channel: dict[str, dict[str, int]] = defaultdict(dict)
     month_topic: dict[str, dict[str, int]] = defaultdict(dict)
     outcomes: dict[str, int] = defaultdict(int)
+    activities: dict[str, int] = defaultdict(int)
+    participants = 0
     for month, dimension, key, metrics in rows:
         if dimension == "total":
             _add(total, metrics)
@@ -227,6 +265,9 @@ def figures(session: Session, first: str, last: str, threshold: int, group: str 
             month_topic[month][key] = month_topic[month].get(key, 0) + metrics.get("cases", 0)
         if dimension == "outcome":
             outcomes[key] += metrics.get("count", 0)
+        if dimension == "activity":
+            activities[key] += metrics.get("count", 0)
+            participants += metrics.get("participants", 0)
     return {
         "from": first, "to": last, "group": group, "threshold": threshold,
         "total": _derived(total, threshold),
@@ -242,6 +283,8 @@ def figures(session: Session, first: str, last: str, threshold: int, group: str 
         "outcomes": {k: shown(n, threshold) for k, n in sorted(outcomes.items())},
         "customers": total.get("customers", 0),
         "customers_shown": shown(total.get("customers", 0), threshold),
+        # Activities are the agency's own work, not people: exact.
+        "activities": {k: activities.get(k, 0) for k in ACTIVITY_KINDS}, "event_participants": participants,
     }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from router import access, activity as activity_mod, audit, campaign as campaign_mod, openapi as api_doc, sanitize, \
     users
 from router.casework import actions as casework
+from router.impact import rollups as impact
 from router.models import Activity, Case, CaseEvent
 from router.web import clock, db, settings
 
@@ -121,6 +122,7 @@ def add_activity():
         db().rollback()
         return _error(400, str(exc))
     db().commit()
+    impact.refresh_if_old(db(), [made.day.strftime("%Y-%m")], clock(), settings().timezone)
     return jsonify(activity_mod.as_dict(made)), 201
 
 

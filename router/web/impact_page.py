@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
 from router.casework import directory
-from router import activity, pipeline, report, target
+from router import pipeline, report, target
 from router.impact import charts, rollups as impact
 from router.models import Specialist
 from router.web import clock, db, settings
@@ -161,9 +161,8 @@ def impact_page():
     first, last = span
     threshold = settings().impact_min_count
     session = db()
-    data = figures_with_plan(first, last, "month")
-    campaigns = impact.figures(session, first, last, threshold, group="campaign")["groups"]
-    by_topic = impact.figures(session, first, last, threshold, group="topic")
+    data, by_topic, by_campaign = figures_with_plan(first, last, ("month", "topic", "campaign"))
+    campaigns = by_campaign["groups"]
     labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
     months = sorted(data["contacts_by_month_and_channel"])
     w = lambda key: word(WORDS, key, lang)  # noqa: E731
@@ -214,17 +213,17 @@ CSV_FIELDS = ["key", "contacts", "cases", "in_time_share", "median_hours_to_take
               "satisfaction"]
 
 
-def figures_with_plan(first: str, last: str, group: str) -> dict:
-    """The rollups' figures plus the board's: activities organised, companies located and targets."""
+def figures_with_plan(first: str, last: str, groups: tuple[str, ...]) -> list[dict]:
+    """The rollups' figures for each grouping; the first also gets the board's: activities organised, companies
+    located and the targets."""
     session = db()
-    data = impact.figures(session, first, last, settings().impact_min_count, group=group)
+    found = impact.figures_by(session, first, last, settings().impact_min_count, groups)
+    data = found[groups[0]]
     start = target.period_of(*(int(x) for x in first.split("-")))[0]
     end = target.period_of(*(int(x) for x in last.split("-")))[1]
-    data["activities"], data["event_participants"] = activity.counts(session, start, end)
-    located = pipeline.summary(session, start, end)
-    data["located"] = {"companies": located["located"], "jobs": located["jobs"]}
+    data["located"] = pipeline.located(session, start, end)
     data["targets"] = target.progress(session, first, last, clock(), settings())
-    return data
+    return [found[g] for g in groups]
 
 
 @bp.get("/api/impact")
@@ -237,7 +236,7 @@ def impact_api():
     if group not in GROUPS or fmt not in ("json", "csv") or request.args.get("table", "groups") not in TABLES:
         return jsonify(error="group is month, channel, topic or campaign; format is json or csv; table is groups "
                              "or targets"), 400
-    data = figures_with_plan(span[0], span[1], group)
+    [data] = figures_with_plan(span[0], span[1], (group,))
     if fmt == "csv":
         out = io.StringIO()
         fields = CSV_FIELDS + (CAMPAIGN_FIELDS if group == "campaign" else [])

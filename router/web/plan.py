@@ -58,7 +58,7 @@ def add_activity():
     session = db()
     try:
         participants = field("participants").strip()
-        activity.record(session, kind=field("kind"), day=date.fromisoformat(field("date") or _today().isoformat()),
+        made = activity.record(session, kind=field("kind"), day=date.fromisoformat(field("date") or _today().isoformat()),
                         company=field("company", limit=200), business_id_text=field("business_id", limit=20),
                         topic=field("topic") or None, participants=int(participants) if participants else None,
                         note=field("note"), user=current_user, source="ui", now=clock())
@@ -67,6 +67,7 @@ def add_activity():
         flash(str(exc), "error")
         return redirect(url_for("plan.activities"))
     session.commit()
+    rollups.refresh_if_old(session, [made.day.strftime("%Y-%m")], clock(), settings().timezone)
     flash(t("done"))
     return redirect(url_for("plan.activities"))
 

@@ -65,3 +65,9 @@ def test_the_crm_csv_imports_once_and_lists_its_mistakes(database_url, sessions,
                                                                       ("event", 35, "csv")]
         assert all(a.specialist_id is not None for a in rows)
         assert s.scalar(select(AuditEvent.action)) == "activities_import"
+        # The imported months' figures were recomputed by the import itself.
+        from router.impact import rollups
+
+        figures = rollups.figures(s, "2026-10", "2026-10", 5)
+        assert (figures["activities"]["company_visit"], figures["activities"]["event"],
+                figures["event_participants"]) == (1, 1, 35)

@@ -39,7 +39,7 @@ def october(sessions):
         s.add(Lead(company="Neuvottelu Oy", jobs=30, stage="negotiating", created_at=datetime(2026, 9, 1),
                    stage_changed_at=datetime(2026, 9, 1)))
         s.commit()
-        rollups.refresh(s, ["2026-10", "2026-11"], "Europe/Helsinki")
+        rollups.rebuild(s, "Europe/Helsinki")  # from the first activity (March 2025) to this month
 
 
 def test_targets_are_set_from_the_command_line_and_refused_out_of_scale(database_url, sessions):
@@ -178,3 +178,18 @@ def test_the_worker_mails_last_month_s_report_to_leads_and_admins_once(october, 
     assert "| Yhteensä | 30 |" in rows[0].body and "/staff/report/board?month=2026-10&lang=fi" in rows[0].body
     clock.now = datetime(2026, 11, 20, 7, 0)  # past the first week: nothing
     assert Worker(settings, sessions, senders={}, clock=clock).mail_board_report() == 0
+
+
+def test_a_back_dated_activity_counts_at_once_in_its_month(phone_app, staff, sessions):
+    from router import users
+    from router.models import User
+
+    with sessions() as s:
+        token = users.issue_token(s, s.scalar(select(User).where(User.email == staff["maija"])))
+        s.commit()
+    api = phone_app.test_client()
+    visit = {"kind": "company_visit", "date": "2025-05-05", "company": "Esimerkki Oy", "note": ""}
+    assert api.post("/api/v1/activities", json=visit, headers={"Authorization": f"Bearer {token}"}).status_code == 201
+    # May 2025 is not a month the worker keeps fresh: the API recomputed it when the visit was recorded.
+    data = api.get("/api/impact?from=2025-05&to=2025-05").get_json()
+    assert data["activities"]["company_visit"] == 1
