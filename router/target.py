@@ -90,11 +90,6 @@ def expected(measure: str, target: float, gone: float) -> float:
 Window = tuple[str, date, date]  # a measure over [start, end), days in the agency's time zone
 
 
-def actual(session: Session, measure: str, start: date, end: date, threshold: int) -> Optional[float]:
-    """The measure over [start, end); counts of people as the public sees them."""
-    return actuals(session, [(measure, start, end)], threshold)[0]
-
-
 def actuals(session: Session, windows: list[Window], threshold: int) -> list[Optional[float]]:
     """Each window's measure, in at most two statements whatever the number of windows: the rollups of every
     month the windows touch (whole months), and one conditional count of located leads (by the day)."""
