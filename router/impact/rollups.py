@@ -246,12 +246,10 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
     rows = session.execute(select(ImpactRollup.month, ImpactRollup.dimension, ImpactRollup.key, ImpactRollup.metrics)
                            .where(ImpactRollup.month >= first, ImpactRollup.month <= last,
                                   ImpactRollup.dimension.in_(sorted(wanted)))).all()
-    return {group: _grouped(session, rows, first, last, threshold, group) for group in groups}
-
-
-def _grouped(session: Session, rows: list, first: str, last: str, threshold: int, group: str) -> dict[str, Any]:
+    # One pass: what every grouping shares (the total, the month × channel and month × topic tables, outcomes,
+    # activities) is summed once, and each grouping's own rows beside it.
     total: dict[str, Any] = {}
-    by: dict[str, dict[str, Any]] = defaultdict(dict)
+    by: dict[str, dict[str, dict[str, Any]]] = {group: defaultdict(dict) for group in groups}
     month_channel: dict[str, dict[str, int]] = defaultdict(dict)
     month_topic: dict[str, dict[str, int]] = defaultdict(dict)
     outcomes: dict[str, int] = defaultdict(int)
@@ -260,27 +258,21 @@ def _grouped(session: Session, rows: list, first: str, last: str, threshold: int
     for month, dimension, key, metrics in rows:
         if dimension == "total":
             _add(total, metrics)
-            if group == "month":
-                _add(by[month], metrics)
-        elif dimension == group:
-            _add(by[key], metrics)
+            if "month" in by:
+                _add(by["month"][month], metrics)
+        elif dimension in by:
+            _add(by[dimension][key], metrics)
         if dimension == "channel":
             month_channel[month][key] = month_channel[month].get(key, 0) + metrics.get("contacts", 0)
-        if dimension == "topic":
+        elif dimension == "topic":
             month_topic[month][key] = month_topic[month].get(key, 0) + metrics.get("cases", 0)
-        if dimension == "outcome":
+        elif dimension == "outcome":
             outcomes[key] += metrics.get("count", 0)
-        if dimension == "activity":
+        elif dimension == "activity":
             activities[key] += metrics.get("count", 0)
             participants += metrics.get("participants", 0)
-    return {
-        "from": first, "to": last, "group": group, "threshold": threshold,
+    shared = {
         "total": _derived(total, threshold),
-        # Contacts are counted by channel and month, not by topic (a topic is known only once a case is made):
-        # a topic's row says so with null, never a misleading 0.
-        "groups": [{"key": key, **_derived(metrics, threshold), **({"contacts": None} if group == "topic" else {})}
-                   for key, metrics in sorted(by.items())] if group != "campaign"
-        else _campaign_groups(session, by, threshold),
         "contacts_by_month_and_channel": {m: {c: shown(n, threshold) for c, n in sorted(v.items())}
                                           for m, v in sorted(month_channel.items())},
         "cases_by_month_and_topic": {m: {t: shown(n, threshold) for t, n in sorted(v.items())}
@@ -291,6 +283,22 @@ def _grouped(session: Session, rows: list, first: str, last: str, threshold: int
         # Activities are the agency's own work, not people: exact.
         "activities": {k: activities.get(k, 0) for k in ACTIVITY_KINDS}, "event_participants": participants,
     }
+    return {group: {"from": first, "to": last, "group": group, "threshold": threshold, **_copy(shared),
+                    "groups": _groups(session, by[group], threshold, group)} for group in groups}
+
+
+def _copy(shared: dict[str, Any]) -> dict[str, Any]:
+    """Each grouping's own copy of the shared figures: a caller may add to one (the API adds the targets)."""
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in shared.items()}
+
+
+def _groups(session: Session, by: dict[str, dict[str, Any]], threshold: int, group: str) -> list[dict[str, Any]]:
+    if group == "campaign":
+        return _campaign_groups(session, by, threshold)
+    # Contacts are counted by channel and month, not by topic (a topic is known only once a case is made):
+    # a topic's row says so with null, never a misleading 0.
+    return [{"key": key, **_derived(metrics, threshold), **({"contacts": None} if group == "topic" else {})}
+            for key, metrics in sorted(by.items())]
 
 
 def _campaign_groups(session: Session, by: dict[str, dict[str, Any]], threshold: int) -> list[dict[str, Any]]:
