@@ -6,15 +6,15 @@ small-count rule), so the report and `/api/impact` never disagree.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Optional
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router import campaign, pipeline, target
+from router import pipeline, target
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
 from router.impact import rollups
