@@ -132,13 +132,14 @@ def _n(value: Any, lang: str, digits: int = 0) -> str:
     return format_decimal(value, format=fmt, locale=LOCALES[lang])
 
 
-def _share(value: Optional[float], lang: str) -> str:
+def share(value: Optional[float], lang: str) -> str:
+    """A share as the language writes it: "71 %" (fi, sv), "71%" (en); "–" for none."""
     return "–" if value is None else format_percent(value, locale=LOCALES[lang])
 
 
 def _measure(measure: str, value: Any, lang: str) -> str:
     if measure == "promise_kept_share":
-        return _share(value, lang)
+        return share(value, lang)
     return _n(value, lang, 2 if measure == "satisfaction" else 0)
 
 
@@ -162,10 +163,10 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, list[list[str]]]:
     return {
         "contacts": [[w("channel"), w("contacts")]]
         + [[w(k), _n(v, lang)] for k, v in data["by_channel"].items()] + [[w("total"), _n(data["contacts"], lang)]],
-        "promise": [[w("cases"), _n(data["cases"], lang)], [w("in_time"), _share(data["in_time_share"], lang)],
+        "promise": [[w("cases"), _n(data["cases"], lang)], [w("in_time"), share(data["in_time_share"], lang)],
                     [w("median"), _n(data["median_hours_to_take_up"], lang, 1)]],
         "feedback": [[w("satisfaction"), _n(data["satisfaction"], lang, 2)], [w("answers"), _n(data["answers"], lang)],
-                     [w("rate"), _share(data["response_rate"], lang)]],
+                     [w("rate"), share(data["response_rate"], lang)]],
         "activities": [[w(k), _n(n, lang) + (f" ({_n(data['event_participants'], lang)} {w('participants')})"
                                              if k == "event" and n else "")] for k, n in data["activities"].items()],
         "pipeline": [[w("located_stage" if s == "located" else s), _n(n, lang)] for s, n in p["stages"].items()]
@@ -176,6 +177,7 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, list[list[str]]]:
 
 
 def month_title(month: str, lang: str) -> str:
+    """"lokakuu 2026", "oktober 2026", "October 2026": a month (YYYY-MM) in words."""
     year, mon = (int(x) for x in month.split("-"))
     return format_date(date(year, mon, 1), "LLLL yyyy", locale=LOCALES[lang])
 

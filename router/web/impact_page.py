@@ -6,10 +6,7 @@ import hashlib
 import io
 import json
 
-from datetime import date
-
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
@@ -115,23 +112,15 @@ def _range() -> tuple[str, str] | None:
     return first, last
 
 
-LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
-
-
-def month_label(month: str, lang: str) -> str:
-    """"marraskuu 2026", "november 2026", "November 2026": a month as the page's language writes it."""
-    year, mon = (int(x) for x in month.split("-"))
-    return format_date(date(year, mon, 1), "LLLL yyyy", locale=LOCALES.get(lang, "fi_FI"))
+# The report's locales and its month and share formats: the page and the board's report write them alike.
+LOCALES = report.LOCALES
+month_label = report.month_title
+percent = report.share
 
 
 def whole(value, lang: str) -> str:
     """A whole number with the language's grouping ("12 500" in Finnish and Swedish, "12,500" in English)."""
     return "–" if value is None else format_decimal(value, format="#,##0", locale=LOCALES.get(lang, "fi_FI"))
-
-
-def percent(share, lang: str) -> str:
-    """A share as "87 %" (fi, sv) or "87%" (en)."""
-    return "–" if share is None else format_percent(share, locale=LOCALES.get(lang, "fi_FI"))
 
 
 def decimal(value, lang: str) -> str:
