@@ -239,6 +239,6 @@ def mail_to_leads(session: Session, settings, now: datetime) -> int:
         link = f"{settings.public_base_url.rstrip('/')}/staff/report/board?month={month}&lang={lang}"
         queued += enqueue(session, key=f"board-report:{month}:{user.id}", kind="email", recipient=user.email,
                           subject=f"{settings.service_name}: {word('title', lang)} {month_title(month, lang)}",
-                          body=f"{markdown(data, lang)}\n\n{link}\n") is not None
+                          body=f"{markdown(data, lang)}\n\n{link}\n", now=now) is not None
     session.commit()
     return queued

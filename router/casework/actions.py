@@ -43,7 +43,8 @@ def take_up(session: Session, settings: Settings, case: Case, user: Optional[Use
     _event(session, case, "taken_up", user, now, in_time=case.taken_up_in_time)
     notify.to_customer(session, settings, case, key=f"case:{case.ref}:taken-up",
                        text=texts.say("taken_up", case.language, **_values(settings, case, case.specialist)),
-                       subject=texts.say("taken_up_subject", case.language, **_values(settings, case, case.specialist)))
+                       subject=texts.say("taken_up_subject", case.language, **_values(settings, case, case.specialist)),
+                       now=now)
     return case
 
 
@@ -80,7 +81,7 @@ def message_customer(session: Session, settings: Settings, case: Case, user: Opt
     channel = notify.to_customer(
         session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
         text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email else f"{settings.service_name}: {text}",
-        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, **later)
+        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, now=now, **later)
     if channel is None and not in_widget:
         raise CaseworkError("the customer left no email or phone number")
     _event(session, case, "message", user, now, text[:5000], channel=channel or "web")
@@ -122,11 +123,12 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
     notify.to_staff(session, settings, person, case, key=f"case:{case.ref}:reassigned:{now.isoformat()}",
                     what=f"Siirretty sinulle ({old_person.name})",
                     body=f"{old_person.name} siirsi asian sinulle. / {old_person.name} passed this case to you.\n\n"
-                         f"{case.summary}")
+                         f"{case.summary}", now=now)
     if person.id != old_person.id:
         notify.to_customer(session, settings, case, key=f"case:{case.ref}:reassigned:{person.key}",
                            text=texts.say("reassigned", case.language, **_values(settings, case, person)),
-                           subject=texts.say("reassigned_subject", case.language, **_values(settings, case, person)))
+                           subject=texts.say("reassigned_subject", case.language, **_values(settings, case, person)),
+                           now=now)
     return case
 
 

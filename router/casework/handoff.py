@@ -158,7 +158,7 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
     ])
     enqueue(session, key=f"case:{case.ref}:specialist", kind="email", recipient=person.email,
             subject=notify.staff_subject(session, settings, case, "Uusi asia"),
-            body=body, case_id=case.id, headers=notify.staff_headers(settings, case))
+            body=body, case_id=case.id, headers=notify.staff_headers(settings, case), now=case.created_at)
     if not notify_customer:
         return
     values = dict(customer=case.customer_name or "", name=person.name, title=person.title(case.language),
@@ -167,12 +167,12 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
         enqueue(session, key=f"case:{case.ref}:customer", kind="email", recipient=case.customer_email,
                 subject=texts.say("customer_confirmation_subject", case.language, **values),
                 body=texts.say("customer_confirmation_body", case.language, **values), case_id=case.id,
-                headers={"Auto-Submitted": "auto-generated"})
+                headers={"Auto-Submitted": "auto-generated"}, now=case.created_at)
     elif case.customer_phone and case.channel != "sms":
         # On SMS the bot's own answer on the thread is the confirmation: one, not two.
         enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
                 body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id,
-                headers={"automated": "1"})
+                headers={"automated": "1"}, now=case.created_at)
 
 
 def from_bot(session: Session, settings: Settings, conv: Conversation, body: dict, now: datetime) -> HandoffResult:

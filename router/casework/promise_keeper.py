@@ -75,7 +75,7 @@ def _remind(session: Session, settings: Settings, case: Case, now: datetime) -> 
     for person in _responsible(session, case):
         notify.to_staff(session, settings, person, case, key=f"remind:{case.ref}:{person.key}",
                         what="Muistutus: ota työn alle tänään",
-                        body=f"Ota asia työn alle tänään. / Reminder: take it up today.\n\n{case.summary}")
+                        body=f"Ota asia työn alle tänään. / Reminder: take it up today.\n\n{case.summary}", now=now)
     session.add(CaseEvent(case_id=case.id, kind="reminder", created_at=now))
 
 
@@ -100,6 +100,6 @@ def _escalate(session: Session, settings: Settings, case: Case, now: datetime) -
                 subject=notify.staff_subject(session, settings, case, f"Lupaus ylittyi ({case.specialist.name})"),
                 body=f"Asiaa ei ole otettu työn alle määräajassa. / Not taken up in time.\n\n"
                      f"{notify.case_facts(session, settings, case)}\n\n{case.summary}\n\n{link}",
-                headers=notify.staff_headers(settings, case))
+                headers=notify.staff_headers(settings, case), now=now)
     session.add(CaseEvent(case_id=case.id, kind="escalated", text=", ".join(sorted(recipients.values())),
                           created_at=now))

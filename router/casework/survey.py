@@ -97,12 +97,12 @@ def send_due(session: Session, settings: Settings, now: datetime) -> int:
         values = dict(service=settings.service_name, ref=case.ref)
         if survey.channel == "sms":
             enqueue(session, key=f"survey:{survey.id}", kind="sms", recipient=survey.recipient, case_id=case.id,
-                    body=texts.say("survey_sms", case.language, **values), headers={"automated": "1"})
+                    body=texts.say("survey_sms", case.language, **values), headers={"automated": "1"}, now=now)
         else:
             enqueue(session, key=f"survey:{survey.id}", kind="email", recipient=survey.recipient, case_id=case.id,
                     subject=texts.say("survey_email_subject", case.language, **values),
                     body=texts.say("survey_email_body", case.language, link=link(settings, survey.id), **values),
-                    headers={"Auto-Submitted": "auto-generated"})
+                    headers={"Auto-Submitted": "auto-generated"}, now=now)
         session.add(CaseEvent(case_id=case.id, kind="survey_sent", text=survey.channel, created_at=now))
         session.commit()
         sent += 1
@@ -133,5 +133,5 @@ def record(session: Session, settings: Settings, survey: Survey, score: Optional
             enqueue(session, key=f"low-score:{survey.id}:{lead.id}", kind="email", recipient=lead.email,
                     case_id=case.id, subject=f"[{case.ref}] Heikko palaute / Low score: {score}",
                     body=f"Asiakas antoi arvosanan {score}/5. / The customer gave {score}/5.\n\n{comment or ''}\n\n"
-                         f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}")
+                         f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}", now=now)
     return True

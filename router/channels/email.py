@@ -180,7 +180,7 @@ class EmailChannel:
                 headers=headers,
                 body=texts.say("email_ack_body", case.language, customer=f" {mail.sender_name}" if mail.sender_name else "",
                                name=person.name, title=person.title(case.language), date=due_text, ref=case.ref,
-                               service=self.settings.service_name))
+                               service=self.settings.service_name), now=now)
 
     def _join(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
               tell_specialist: bool = True) -> int:
@@ -194,7 +194,7 @@ class EmailChannel:
                     subject=notify.staff_subject(session, self.settings, case, "Asiakas vastasi"), case_id=case.id,
                     headers=notify.staff_headers(self.settings, case),
                     body=f"{text or '-'}\n\n{notify.case_facts(session, self.settings, case)}\n\n"
-                         f"{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}")
+                         f"{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}", now=now)
         return case.id
 
     def _hold(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime) -> int:
@@ -218,10 +218,10 @@ class EmailChannel:
         if recipient:
             enqueue(session, key=f"mail-relay:{message_id}", kind="email", recipient=recipient, case_id=case.id,
                     subject=f"Re: [{case.ref}] {specialist.name}", body=f"{text}\n\n{specialist.name}\n"
-                    f"{specialist.title(case.language)}\n{self.settings.service_name}")
+                    f"{specialist.title(case.language)}\n{self.settings.service_name}", now=now)
         elif case.customer_phone:
             enqueue(session, key=f"mail-relay:{message_id}", kind="sms", recipient=case.customer_phone,
-                    case_id=case.id, body=f"{self.settings.service_name}, {specialist.name}: {text}"[:640])
+                    case_id=case.id, body=f"{self.settings.service_name}, {specialist.name}: {text}"[:640], now=now)
         return case.id
 
     def _flooding(self, session: Session, sender: str, now: datetime) -> bool:

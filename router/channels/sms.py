@@ -195,7 +195,7 @@ class SmsChannel:
                         session.execute(update(Message).where(Message.id == message_id).values(awaiting_bot=False))
                     for i, reply in enumerate(replies):
                         enqueue(session, key=f"sms-reply:{sms.message_sid}:{i}", kind="sms", recipient=sms.sender,
-                                body=numbered(reply, conv.language))
+                                body=numbered(reply, conv.language), now=now)
                     session.commit()
                 return replies
         finally:

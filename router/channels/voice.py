@@ -280,7 +280,7 @@ class VoiceChannel:
                     body=texts.say("callback_specialist_sms", "fi", service=self.settings.service_name, ref=case.ref,
                                    topic=menu_label(session, case.topic, "fi"), phone=call.caller or "-",
                                    date=promise.format_day(promise.local_date(case.due_at, self.settings.timezone), "fi")),
-                    case_id=case.id, headers={"validity_period": "14400"})
+                    case_id=case.id, headers={"validity_period": "14400"}, now=now)
         call.outcome, call.case_id, call.specialist_id = "callback", case.id, person.id
         session.commit()
         text = texts.say("voice_callback", call.language, name=person.name, title=person.title(call.language),

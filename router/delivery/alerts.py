@@ -44,7 +44,7 @@ def alert(session: Session, settings: Settings, now: datetime) -> int:
         enqueue(session, key=f"{ALERT_KEY}{rows[0].id}-{rows[-1].id}:{email}", kind="email", recipient=email,
                 subject=f"{settings.service_name}: {len(rows)} viestiä ei mennyt perille / messages not delivered",
                 body="Nämä viestit eivät menneet perille / These messages were not delivered:\n\n"
-                     + "\n".join(lines) + f"\n\n{link}")
+                     + "\n".join(lines) + f"\n\n{link}", now=now)
     for r in rows:
         r.alerted_at = now
     session.commit()

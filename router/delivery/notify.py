@@ -30,7 +30,7 @@ def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
 
 def to_customer(session: Session, settings: Settings, case: Case, *, key: str, text: str, subject: str = "",
                 automated: bool = True, headers: Optional[dict[str, str]] = None,
-                not_before=None) -> Optional[str]:
+                not_before=None, now=None) -> Optional[str]:
     """Queue a message to the customer; the channel used, or None when we have no way to reach them."""
     reach = customer_channel(session, case)
     if reach is None:
@@ -45,7 +45,7 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
         url = f"{settings.public_base_url.rstrip('/')}/privacy?lang={case.language}"
         text = f"{text}\n\n--\n{texts.say('privacy_footer', case.language, url=url)}"
     enqueue(session, key=key, kind=kind, recipient=address, body=text, subject=subject or f"[{case.ref}]",
-            case_id=case.id, headers=headers, not_before=not_before)
+            case_id=case.id, headers=headers, not_before=not_before, now=now)
     return kind
 
 
@@ -116,9 +116,9 @@ def staff_headers(settings: Settings, case: Case) -> dict[str, str]:
 
 
 def to_staff(session: Session, settings: Settings, person: Specialist, case: Case, *, key: str, what: str,
-             body: str) -> None:
+             body: str, now=None) -> None:
     """Email a specialist about a case: what happened in the subject, the contact details, the due date, the link."""
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     enqueue(session, key=key, kind="email", recipient=person.email, subject=staff_subject(session, settings, case, what),
             body=f"{body}\n\n{case_facts(session, settings, case)}\n\n{link}", case_id=case.id,
-            headers=staff_headers(settings, case))
+            headers=staff_headers(settings, case), now=now)

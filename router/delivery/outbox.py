@@ -47,11 +47,17 @@ class Outgoing:
 
 def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str, subject: str = "",
             case_id: Optional[int] = None, headers: Optional[dict[str, str]] = None,
-            not_before: Optional[datetime] = None) -> Optional[int]:
-    """Add a message in the caller's transaction; the same key twice queues it once."""
+            not_before: Optional[datetime] = None, now: Optional[datetime] = None) -> Optional[int]:
+    """Add a message in the caller's transaction; the same key twice queues it once.
+
+    `now`: the caller's clock (the request's or the job's), so that the message is due at the moment that caused
+    it, not at the wall clock's; without it the wall clock.
+    """
     values = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
                   case_id=case_id, headers=headers or {}, status="pending", attempts=0,
                   automated=kind == "sms" and bool((headers or {}).get("automated")))
+    if now is not None:
+        values["created_at"] = values["next_attempt_at"] = now
     if not_before is not None:
         values["next_attempt_at"] = not_before
     return insert_ignore(session, OutboxMessage, values)
@@ -114,7 +120,7 @@ def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> No
                 subject="Luukku: automaattiset tekstiviestit pysäytetty / automated SMS paused",
                 body="Tunnin tekstiviestibudjetti (SMS_HOURLY_BUDGET) ylittyi: automaattiset viestit odottavat.\n"
                      "The hourly SMS budget (SMS_HOURLY_BUDGET) was reached: automated texts wait. Check for SMS "
-                     "pumping (many confirmations to unknown numbers) before raising it.")
+                     "pumping (many confirmations to unknown numbers) before raising it.", now=now)
     log.warning("outbox %s: hourly SMS budget reached; automated SMS paused", row.id)
 
 

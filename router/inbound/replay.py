@@ -85,7 +85,7 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
                             payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
             if conv.channel == "sms" and conv.address:  # the web chat's thread shows it; an SMS must be sent
                 enqueue(session, key=f"replay:{message.id}:{i}", kind="sms", recipient=conv.address,
-                        body=numbered(reply, conv.language))
+                        body=numbered(reply, conv.language), now=now)
         session.commit()
         done += 1
     return done
@@ -107,7 +107,8 @@ def _hand_over(session: Session, settings: Settings, conv: Conversation, now: da
                      title=result.specialist.title(case.language), date=result.due_text, ref=case.ref)
     messages.record(session, conv, text, direction="out", author="system", now=now)
     if conv.channel == "sms" and phone:
-        enqueue(session, key=f"case:{case.ref}:bot-away", kind="sms", recipient=phone, body=text, case_id=case.id)
+        enqueue(session, key=f"case:{case.ref}:bot-away", kind="sms", recipient=phone, body=text, case_id=case.id,
+                now=now)
     session.commit()
     log.warning("rasa away for %s min: conversation %s handed to a person as %s", settings.rasa_give_up_minutes,
                 conv.id, case.ref)

@@ -17,8 +17,9 @@ from ..conftest import PUBLIC
 
 def _failing_rows(sessions, clock):
     with sessions() as s:
-        enqueue(s, key="conf:1", kind="email", recipient="asiakas@example.org", body="Vahvistus", subject="S")
-        enqueue(s, key="sms:1", kind="sms", recipient="+358401234567", body="Tekstiviesti")
+        enqueue(s, key="conf:1", kind="email", recipient="asiakas@example.org", body="Vahvistus", subject="S",
+                now=clock.now)
+        enqueue(s, key="sms:1", kind="sms", recipient="+358401234567", body="Tekstiviesti", now=clock.now)
         s.commit()
     deliver_due(sessions, {"email": RecordingSender(PermanentFailure("550 no such user")),
                            "sms": RecordingSender()}, clock.now)

@@ -20,7 +20,8 @@ NOW = datetime(2026, 11, 30, 9, 0)
 def queue(sessions, n=1, kind="email"):
     with sessions() as s:
         for i in range(n):
-            enqueue(s, key=f"test:{i}", kind=kind, recipient=f"person{i}@example.org", subject=f"S{i}", body=f"B{i}")
+            enqueue(s, key=f"test:{i}", kind=kind, recipient=f"person{i}@example.org", subject=f"S{i}", body=f"B{i}",
+                    now=NOW)
         s.commit()
 
 

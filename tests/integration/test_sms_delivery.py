@@ -32,7 +32,7 @@ def queue(sessions, key="k1", automated=False, **headers):
     with sessions() as s:
         if automated:
             headers["automated"] = "1"
-        enqueue(s, key=key, kind="sms", recipient="+358401234567", body="Hei ääkköset", headers=headers)
+        enqueue(s, key=key, kind="sms", recipient="+358401234567", body="Hei ääkköset", headers=headers, now=NOW)
         s.commit()
 
 
