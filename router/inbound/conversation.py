@@ -58,6 +58,47 @@ def find(session: Session, public_id: str) -> Optional[Conversation]:
     return session.scalar(select(Conversation).where(Conversation.public_id == public_id))
 
 
+@dataclass
+class Turn:
+    """A web conversation's turn taken before it was read: the lock (None: busy) and what was read under it."""
+
+    hold: Optional[turns.Hold]
+    arrival: Optional[tuple[Any, bool]] = None  # (open case, an earlier message still waits for the bot)
+
+    def release(self) -> None:
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
+
+
+def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Optional[Turn]]:
+    """A web conversation's next turn: the lock first (keyed on the public id the request names), then the
+    conversation with its open case and backlog in one statement, as its previous turn left them.
+
+    (None, None) for an unknown id. When an earlier turn holds the lock past the wait, the turn's hold is None.
+    Raises NotStored when the database is unreachable; nothing is held then.
+    """
+    from router.inbound.receive import find_arrived
+
+    try:
+        hold = turns.acquire(session.get_bind(), turns.key_for("web", None, public_id))
+    except turns.TurnBusy:
+        conv = find(session, public_id)
+        return conv, (Turn(None) if conv is not None else None)
+    except DBAPIError as exc:
+        raise NotStored() from exc
+    try:
+        found = find_arrived(session, public_id)
+    except BaseException:
+        hold.release()
+        raise
+    if found is None:
+        hold.release()
+        return None, None
+    conv, case, behind = found
+    return conv, Turn(hold, (case, behind))
+
+
 def _from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
     replies = []
     for item in raw:
@@ -84,30 +125,33 @@ def fallback_replies(session: Session, text: str, language: str, minutes: int = 
 
 
 def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
-             timeout: Optional[float] = None, settings=None, now: Optional[datetime] = None) -> Optional[list[Reply]]:
+             timeout: Optional[float] = None, settings=None, now: Optional[datetime] = None,
+             turn: Optional[Turn] = None) -> Optional[list[Reply]]:
     """Store the customer's message, commit, then route it: to its open case, or to the bot (replies stored too).
 
     The conversation's turn is held from storing the message until the answer is stored, across processes
-    (router/inbound/turns.py). A message that cannot get the turn in time is stored to wait for the worker.
-    Returns None when the message was a duplicate delivery (already stored and answered).
+    (router/inbound/turns.py); `turn` is one the caller took with `resume` (released here). A message that cannot
+    get the turn in time is stored to wait for the worker. Returns None when the message was a duplicate delivery
+    (already stored and answered).
     """
-    if getattr(conv, "fresh", False) and conv.channel == "web":
+    if turn is None and getattr(conv, "fresh", False) and conv.channel == "web":
         # Its id is not yet known to anyone but this request: no other turn can exist to wait for.
         return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout, settings=settings,
-                         now=now)
-    key = turns.key_for(conv.channel, conv.address, conv.public_id)
-    try:
-        hold = turns.acquire(session.get_bind(), key)
-    except turns.TurnBusy:
-        hold = None
-    except DBAPIError as exc:
-        raise NotStored() from exc
-    if hold is not None:
+                         now=now, arrival=(None, False))
+    if turn is None:
+        key = turns.key_for(conv.channel, conv.address, conv.public_id)
+        try:
+            turn = Turn(turns.acquire(session.get_bind(), key))
+        except turns.TurnBusy:
+            turn = Turn(None)
+        except DBAPIError as exc:
+            raise NotStored() from exc
+    if turn.hold is not None:
         try:
             return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout,
-                             settings=settings, now=now)
+                             settings=settings, now=now, arrival=turn.arrival)
         finally:
-            hold.release()
+            turn.release()
     else:
         message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)
         if message_id is None:
@@ -125,12 +169,16 @@ def _shown(session: Session, conv: Conversation, text: str) -> str:
 
 
 def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str],
-              timeout: Optional[float], settings, now: Optional[datetime]) -> Optional[list[Reply]]:
+              timeout: Optional[float], settings, now: Optional[datetime],
+              arrival: Optional[tuple[Any, bool]] = None) -> Optional[list[Reply]]:
     from router.inbound import receive as inbound
 
-    # What the message is for is read in the transaction that stores it (the turn is ours, so it cannot change
-    # meanwhile): one commit before Rasa is asked, and no transaction left open while it thinks.
-    case, behind = (None, False) if getattr(conv, "fresh", False) else inbound.on_arrival(session, conv)
+    # What the message is for is read under the turn (so it cannot change meanwhile), before the message is
+    # stored: one commit before Rasa is asked, and no transaction left open while it thinks. `arrival`: already
+    # read with the conversation (`resume`), or nothing to read for a conversation this request just made.
+    if arrival is None:
+        arrival = (None, False) if getattr(conv, "fresh", False) else inbound.on_arrival(session, conv)
+    case, behind = arrival
     if settings is None:  # no casework (tests of the bot path alone)
         case = None
     message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)

@@ -42,6 +42,7 @@ def chat():
         return _error(400, "text must be a non-empty string")
     session = db()
     for attempt in (1, 2):
+        turn = None
         try:
             try:
                 statement_at_a_time(session)
@@ -52,8 +53,9 @@ def chat():
                                               language=chosen or language.follow(text, "fi", first=True),
                                               campaign=_campaign(session, body.get("campaign")))
                 else:
-                    conv = _live(session_id)
-                    if conv is None:
+                    # The turn is taken before the conversation is read, so the read sees what the last turn left.
+                    conv, turn = conversation.resume(session, session_id[:64])
+                    if conv is None or not _current(conv):
                         return _error(404, "unknown session; start a new one with session null")
                     if chosen and chosen != conv.language:
                         conv.language = chosen
@@ -61,13 +63,16 @@ def chat():
             except DBAPIError as exc:
                 raise conversation.NotStored() from exc
             # Past storing, a database error is not retried here: the message would be stored twice.
-            replies = conversation.converse(session, rasa(), conv, text, settings=settings(), now=clock())
+            replies = conversation.converse(session, rasa(), conv, text, settings=settings(), now=clock(), turn=turn)
             return jsonify(session=conv.public_id, replies=[r.as_dict() for r in replies or []])
         except conversation.NotStored:
             # Nothing was stored (the database dropped the connection): once more on a fresh connection.
             session.rollback()
             log.warning("chat message not stored on attempt %s; %s", attempt,
                         "retrying" if attempt == 1 else "giving up")
+        finally:
+            if turn is not None:
+                turn.release()  # unless converse had it (and released it), e.g. an expired conversation's 404
     return _error(503, "the message could not be stored; please send it again")
 
 
@@ -79,14 +84,15 @@ def _campaign(session, code):
                               promise.local_date(clock(), settings().timezone))
 
 
+def _current(conv) -> bool:
+    """A web conversation that has not been idle for longer than CHAT_SESSION_DAYS."""
+    return conv.channel == "web" and clock() - conv.last_message_at <= timedelta(days=settings().chat_session_days)
+
+
 def _live(session_id: str):
     """The web conversation, unless unknown or idle for longer than CHAT_SESSION_DAYS."""
     conv = conversation.find(db(), session_id[:64])
-    if conv is None or conv.channel != "web":
-        return None
-    if clock() - conv.last_message_at > timedelta(days=settings().chat_session_days):
-        return None
-    return conv
+    return conv if conv is not None and _current(conv) else None
 
 
 AUTHORS = {"customer": "customer", "bot": "bot", "system": "bot", "staff": "staff"}

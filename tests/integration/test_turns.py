@@ -193,3 +193,37 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
     with sessions() as s:
         assert s.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all() == [
             "Tarvitsen rahoitusta", "Maija Meikäläinen"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_the_turn_taken_before_reading_is_given_back_for_an_unknown_or_expired_session(database_url, rasa, sessions):
+    """The web turn is locked before the conversation is read; a 404 must not leave the lock behind."""
+    from datetime import timedelta
+
+    from router.models import Conversation
+
+    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
+    engine = app.extensions["luukku"]["engine"]
+
+    def advisory_locks() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                                     "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar()
+
+    try:
+        client = app.test_client()
+        live = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"}).get_json()["session"]
+        stale = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"}).get_json()["session"]
+        with sessions() as s:
+            s.query(Conversation).filter_by(public_id=stale).update(
+                {"last_message_at": utcnow() - timedelta(days=400)})
+            s.commit()
+        for session_id in ("no-such-session", stale):
+            resp = client.post("/api/chat", json={"session": session_id, "text": "Maija Meikäläinen"})
+            assert resp.status_code == 404 and resp.is_json
+            assert advisory_locks() == 0
+        resp = client.post("/api/chat", json={"session": live, "text": "Maija Meikäläinen"})
+        assert resp.status_code == 200 and resp.get_json()["replies"] and advisory_locks() == 0
+    finally:
+        engine.dispose()
