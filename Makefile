@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-sib200 bench-impact bench-abuse bench-load topology chaos clean
+.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-sib200 bench-impact bench-abuse bench-load bench-overhead topology chaos clean
 
 setup:
 	@scripts/setup.sh
@@ -55,3 +55,7 @@ chaos: setup
 # Concurrent whole conversations (web and SMS) against the topology with one Rasa replica, and bare Rasa side by side.
 bench-load: setup
 	@.venv/bin/python -m bench.load
+
+# What the router adds to a turn, this tree against BENCH_BASELINE (default HEAD) and bare Rasa, side by side.
+bench-overhead: setup
+	@.venv/bin/python -m bench.overhead
