@@ -2,9 +2,12 @@
 
 One topology (bench/topology.py: one Rasa replica, one worker, the internal API and action server of this tree)
 and a second set of web processes started from a git worktree of BENCH_BASELINE (default HEAD, i.e. the last
-commit, so uncommitted changes are compared with it). Customers run whole intakes in rotation: straight to Rasa,
-through this tree's router, through the baseline's router, so all three see the same machine at the same moments.
-Prints turn p50 by path and by step of the intake, and the overhead of each router over bare Rasa.
+commit, so uncommitted changes are compared with it), and a third: the floor (bench/floor_app.py, a Flask app under
+the same gunicorn settings that only forwards the turn to Rasa). Customers run whole intakes in rotation: straight
+to Rasa, through this tree's router, through the baseline's, through the floor, so all see the same machine at the
+same moments. Prints turn p50 by path and by step of the intake, and each one's overhead over bare Rasa; first, what
+one round trip to PostgreSQL and to Redis costs back to back and after 40 ms idle (on a virtual machine, waking an
+idle CPU for the other side can cost more than the statement).
 
 BENCH_CUSTOMERS concurrent customers (default 1: sequential, no contention; 2 is `make bench-load`'s light load),
 BENCH_CONVERSATIONS per customer and path (default 30).
@@ -29,15 +32,38 @@ sys.path.insert(0, str(ROOT))
 from bench.load import register, script  # noqa: E402
 from bench.topology import VENV, Topology, free_port  # noqa: E402
 
-PATHS = ("bare", "this tree", "baseline")
+PATHS = ("bare", "this tree", "baseline", "floor")
 
 
-def start_baseline(top: Topology, tree: Path) -> tuple[subprocess.Popen, str]:
-    """The baseline's web processes on their own port, on the same database, Rasa and Redis as this tree's."""
+def round_trips(database_url: str) -> str:
+    """Median seconds of `SELECT 1` and of a Redis PING, back to back and after 40 ms idle, as one line."""
+    import psycopg
+    import redis
+
+    pg = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    cache = redis.Redis()
+    calls = {"PostgreSQL SELECT 1": lambda: pg.execute("SELECT 1").fetchall(), "Redis PING": cache.ping}
+    parts = []
+    for name, call in calls.items():
+        for pause in (0.0, 0.04):
+            seconds = []
+            for _ in range(60):
+                time.sleep(pause)
+                started = time.perf_counter()
+                call()
+                seconds.append(time.perf_counter() - started)
+            parts.append(f"{name} {'after 40 ms idle' if pause else 'back to back'} "
+                         f"{statistics.median(seconds) * 1000:.2f} ms")
+    pg.close()
+    return "; ".join(parts)
+
+
+def start_web(top: Topology, tree: Path, app: str, name: str) -> tuple[subprocess.Popen, str]:
+    """Web processes of another tree (or the floor app) on their own port, on this topology's database and Rasa."""
     port = free_port()
-    proc = subprocess.Popen([str(VENV / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-                             "router.app:create_app()"], cwd=tree, env=top._env(), start_new_session=True,
-                            stdout=open(top.workdir / "baseline-web.log", "wb"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([str(VENV / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind",
+                             f"127.0.0.1:{port}", app], cwd=tree, env=top._env(), start_new_session=True,
+                            stdout=open(top.workdir / f"{name}-web.log", "wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -47,13 +73,14 @@ def start_baseline(top: Topology, tree: Path) -> tuple[subprocess.Popen, str]:
         except requests.RequestException:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"the baseline's web processes did not start; see {top.workdir / 'baseline-web.log'}")
+    raise RuntimeError(f"the {name}'s web processes did not start; see {top.workdir / f'{name}-web.log'}")
 
 
 def intake(top: Topology, path: str, url: str, http: requests.Session, number: int) -> list[float]:
     """One whole intake; the seconds of each turn."""
-    seconds, session = [], None
-    sender = register(top) if path == "bare" else None
+    # Bare Rasa and the floor use a conversation registered with the router, so their handoff makes a real case too.
+    sender = register(top) if path in ("bare", "floor") else None
+    seconds, session = [], sender if path == "floor" else None
     for text in script(number):
         started = time.perf_counter()
         if path == "bare":
@@ -84,11 +111,13 @@ def main() -> None:
     print(f"make bench-overhead: {customers} customer(s), {conversations} intakes per path each; this tree against "
           f"{baseline} ({subprocess.run(['git', 'rev-parse', '--short', baseline], cwd=ROOT, capture_output=True, text=True).stdout.strip()})",
           flush=True)
-    other = None
+    others = []
     try:
         top.start()
-        other, baseline_url = start_baseline(top, tree)
-        urls = {"bare": "", "this tree": top.url, "baseline": baseline_url}
+        print("  round trips: " + round_trips(top.database_url), flush=True)
+        others.append(start_web(top, tree, "router.app:create_app()", "baseline"))
+        others.append(start_web(top, ROOT / "bench", "floor_app:app", "floor"))
+        urls = {"bare": "", "this tree": top.url, "baseline": others[0][1], "floor": others[1][1]}
         turns: dict[str, list[list[float]]] = {p: [] for p in PATHS}
         lock = threading.Lock()
 
@@ -97,7 +126,7 @@ def main() -> None:
             for p in PATHS:  # warm-up: connections, caches
                 intake(top, p, urls[p], http, 900 + n)
             for i in range(conversations):
-                for p in PATHS[i % 3:] + PATHS[:i % 3]:  # each path first, second and last in turn
+                for p in PATHS[i % len(PATHS):] + PATHS[:i % len(PATHS)]:  # each path in each place in turn
                     seconds = intake(top, p, urls[p], http, n * 1000 + i)
                     with lock:
                         turns[p].append(seconds)
@@ -116,8 +145,8 @@ def main() -> None:
             print(f"  router overhead, {p}: p50 {p50[p] - p50['bare']:.1f} ms   by step: " +
                   ", ".join(f"{a - b:.1f}" for a, b in zip(by_step[p], by_step["bare"])))
     finally:
-        if other is not None:
-            os.killpg(other.pid, signal.SIGTERM)
+        for proc, _ in others:
+            os.killpg(proc.pid, signal.SIGTERM)
         top.stop()
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
 
