@@ -229,7 +229,9 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
     if conv.channel != "voice":  # a call's language is chosen from its menu
         # The first message's short-text guess never overrides a language the customer chose on the page.
         first = getattr(conv, "fresh", False) and not getattr(conv, "chosen_language", False)
-        conv.language = lang_mod.follow(text, conv.language, first=first)
+        language = lang_mod.follow(text, conv.language, first=first)
+        if language != conv.language:  # assigning the same value still sends the ORM through a flush (0.3 ms)
+            conv.language = language
         conv.fresh = False
     try:
         message_id = record(session, conv, text, direction="in", author="customer", provider_id=provider_id,
