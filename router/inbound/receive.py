@@ -51,12 +51,16 @@ def open_case(session: Session, conv: Conversation) -> Optional[Case]:
     return case
 
 
+def _arrival(conversation_id) -> tuple:
+    """Columns for a conversation's open case id and whether a message of it still waits for the bot."""
+    case_id = (select(Case.id).where(Case.conversation_id == conversation_id, Case.status.in_(OPEN))
+               .order_by(Case.id.desc()).limit(1).scalar_subquery())
+    return case_id, exists().where(Message.conversation_id == conversation_id, Message.awaiting_bot.is_(True))
+
+
 def on_arrival(session: Session, conv: Conversation) -> tuple[Optional[Case], bool]:
     """The conversation's open case, and whether an earlier message still waits for the bot, in one round trip."""
-    case_id = (select(Case.id).where(Case.conversation_id == conv.id, Case.status.in_(OPEN))
-               .order_by(Case.id.desc()).limit(1).scalar_subquery())
-    waiting = exists().where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True))
-    found, behind = session.execute(select(case_id, waiting)).one()
+    found, behind = session.execute(select(*_arrival(conv.id))).one()
     case = session.get(Case, found) if found is not None else None
     if case is None and conv.channel in ("sms", "voice") and conv.address:
         case = open_case_for_number(session, conv.address)
@@ -68,11 +72,8 @@ def find_arrived(session: Session, public_id: str) -> Optional[tuple[Conversatio
 
     For a caller that holds the turn already: read after the lock, so what is read is what the last turn left.
     """
-    case_id = (select(Case.id).where(Case.conversation_id == Conversation.id, Case.status.in_(OPEN))
-               .order_by(Case.id.desc()).limit(1).correlate(Conversation).scalar_subquery())
-    waiting = exists().where(Message.conversation_id == Conversation.id,
-                             Message.awaiting_bot.is_(True)).correlate(Conversation)
-    row = session.execute(select(Conversation, case_id, waiting).where(Conversation.public_id == public_id)).first()
+    row = session.execute(select(Conversation, *_arrival(Conversation.id))
+                          .where(Conversation.public_id == public_id)).first()
     if row is None:
         return None
     conv, found, behind = row
