@@ -64,13 +64,13 @@ class Phase:
                 self.kept += 1
 
 
-def web_conversation(top: Topology, phase: Phase, http: requests.Session, number: int) -> None:
-    """One whole intake through the router's chat API."""
-    session = None
+def web_conversation(top: Topology, phase: Phase, http: requests.Session, number: int, url: str | None = None,
+                     session: str | None = None) -> None:
+    """One whole intake through a chat API: the router's, or another at `url` (make bench-overhead)."""
     for step, text in enumerate(script(number)):
         started = time.perf_counter()
         try:
-            resp = http.post(top.url + "/api/chat", json={"session": session, "text": text}, timeout=30)
+            resp = http.post((url or top.url) + "/api/chat", json={"session": session, "text": text}, timeout=30)
             body = resp.json() if resp.status_code == 200 else None
         except (requests.RequestException, ValueError):
             body = None

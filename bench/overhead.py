@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import register, script  # noqa: E402
+from bench.load import Phase, bare_conversation, register, web_conversation  # noqa: E402
 from bench.topology import VENV, Topology, free_port  # noqa: E402
 
 PATHS = ("bare", "this tree", "baseline", "floor")
@@ -76,25 +76,14 @@ def start_web(top: Topology, tree: Path, app: str, name: str) -> tuple[subproces
     raise RuntimeError(f"the {name}'s web processes did not start; see {top.workdir / f'{name}-web.log'}")
 
 
-def intake(top: Topology, path: str, url: str, http: requests.Session, number: int) -> list[float]:
-    """One whole intake; the seconds of each turn."""
-    # Bare Rasa and the floor use a conversation registered with the router, so their handoff makes a real case too.
-    sender = register(top) if path in ("bare", "floor") else None
-    seconds, session = [], sender if path == "floor" else None
-    for text in script(number):
-        started = time.perf_counter()
-        if path == "bare":
-            resp = http.post(top.rasa_urls[0] + "/webhooks/rest/webhook", timeout=30,
-                             json={"sender": sender, "message": text, "metadata": {"language": "fi"}})
-            ok = resp.status_code == 200 and bool(resp.json())
-        else:
-            resp = http.post(url + "/api/chat", json={"session": session, "text": text}, timeout=30)
-            body = resp.json() if resp.status_code == 200 else {}
-            session, ok = body.get("session"), bool(body.get("replies"))
-        seconds.append(time.perf_counter() - started)
-        if not ok:
-            raise RuntimeError(f"{path}: no answer to step {len(seconds)} ({resp.status_code})")
-    return seconds
+def intake(top: Topology, path: str, url: str, phase: Phase, http: requests.Session, number: int) -> None:
+    """One whole intake on one path, noted in its phase."""
+    if path == "bare":
+        bare_conversation(top, phase, http, number)
+    else:
+        # The floor uses a conversation registered with the router, so its handoff makes a real case, as bare
+        # Rasa's does (bare_conversation registers its own).
+        web_conversation(top, phase, http, number, url=url, session=register(top) if path == "floor" else None)
 
 
 def main() -> None:
@@ -118,29 +107,28 @@ def main() -> None:
         others.append(start_web(top, tree, "router.app:create_app()", "baseline"))
         others.append(start_web(top, ROOT / "bench", "floor_app:app", "floor"))
         urls = {"bare": "", "this tree": top.url, "baseline": others[0][1], "floor": others[1][1]}
-        turns: dict[str, list[list[float]]] = {p: [] for p in PATHS}
-        lock = threading.Lock()
+        phases = {p: Phase(0) for p in PATHS}
 
         def customer(n: int) -> None:
             http = requests.Session()
+            warm = {p: Phase(0) for p in PATHS}
             for p in PATHS:  # warm-up: connections, caches
-                intake(top, p, urls[p], http, 900 + n)
+                intake(top, p, urls[p], warm[p], http, 900 + n)
             for i in range(conversations):
                 for p in PATHS[i % len(PATHS):] + PATHS[:i % len(PATHS)]:  # each path in each place in turn
-                    seconds = intake(top, p, urls[p], http, n * 1000 + i)
-                    with lock:
-                        turns[p].append(seconds)
+                    intake(top, p, urls[p], phases[p], http, n * 1000 + i)
 
         threads = [threading.Thread(target=customer, args=(n,)) for n in range(customers)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        p50 = {p: statistics.median(s for run in turns[p] for s in run) * 1000 for p in PATHS}
-        by_step = {p: [statistics.median(run[k] for run in turns[p]) * 1000 for k in range(len(turns[p][0]))]
+        p50 = {p: statistics.median(phases[p].latencies) * 1000 for p in PATHS}
+        by_step = {p: [statistics.median(phases[p].by_step[k]) * 1000 for k in sorted(phases[p].by_step)]
                    for p in PATHS}
         for p in PATHS:
-            print(f"  {p:<10} turn p50 {p50[p]:6.1f} ms   by step: " + ", ".join(f"{v:.1f}" for v in by_step[p]))
+            print(f"  {p:<10} turn p50 {p50[p]:6.1f} ms   by step: " + ", ".join(f"{v:.1f}" for v in by_step[p]) +
+                  f"   (blank {phases[p].blank}, errors {phases[p].errors})")
         for p in PATHS[1:]:
             print(f"  router overhead, {p}: p50 {p50[p] - p50['bare']:.1f} ms   by step: " +
                   ", ".join(f"{a - b:.1f}" for a, b in zip(by_step[p], by_step["bare"])))
