@@ -69,3 +69,17 @@ def test_a_refused_replica_fails_over_to_the_next_one(replica):
     assert answers == {"b: hei"}  # every conversation answered, whichever replica it hashes to
     with pytest.raises(RasaUnavailable):
         RasaClient(dead, timeout=2).send("conv", "hei", {})
+
+
+def test_the_environments_proxy_settings_still_reach_rasa_though_read_once(replica, monkeypatch):
+    # The replica stands in for a forward proxy: it answers a request for any address sent through it.
+    monkeypatch.setenv("HTTP_PROXY", replica)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    through_proxy = RasaClient("http://rasa.invalid:5005", timeout=2)
+    monkeypatch.delenv("HTTP_PROXY")  # read when the client was made, not on each call
+    assert through_proxy.send("conv", "hei", {})[0]["text"] == "b: hei"
+    monkeypatch.setenv("HTTP_PROXY", replica)
+    monkeypatch.setenv("NO_PROXY", "rasa.invalid")
+    with pytest.raises(RasaUnavailable):  # excluded by NO_PROXY: straight to an address that does not resolve
+        RasaClient("http://rasa.invalid:5005", timeout=2).send("conv", "hei", {})
