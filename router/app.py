@@ -13,6 +13,7 @@ from router import config as config_mod, logs, sanitize
 from router.channels.sms import SmsChannel
 from router.channels.voice import VoiceChannel
 from router.db import make_engine, make_sessionmaker
+from router.inbound import language
 from router.inbound.rasa_client import RasaClient
 from router.models import utcnow
 
@@ -148,6 +149,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         app.register_blueprint(module.bp)
     limits.init_app(app, settings)
     _strict_queries(app)
+    language.warm()  # in each web process, so no customer's message waits for the models to load
     return app
 
 
