@@ -73,22 +73,26 @@ class Turn:
 
 def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Optional[Turn]]:
     """A web conversation's next turn: the lock first (keyed on the public id the request names), then the
-    conversation with its open case and backlog in one statement, as its previous turn left them.
+    conversation with its open case and backlog in one statement, as its previous turn left them (on
+    PostgreSQL, sent with the lock in one round trip).
 
     (None, None) for an unknown id. When an earlier turn holds the lock past the wait, the turn's hold is None.
     Raises NotStored when the database is unreachable; nothing is held then.
     """
-    from router.inbound.receive import find_arrived
+    from router.inbound.receive import arrived_read, find_arrived
 
+    engine = session.get_bind()
     try:
-        hold = turns.acquire(session.get_bind(), turns.key_for("web", None, public_id))
+        # On PostgreSQL the read goes out with the lock, in the same round trip.
+        hold = turns.acquire(engine, turns.key_for("web", None, public_id),
+                             read=arrived_read(engine.dialect, public_id))
     except turns.TurnBusy:
         conv = find(session, public_id)
         return conv, (Turn(None) if conv is not None else None)
     except DBAPIError as exc:
         raise NotStored() from exc
     try:
-        found = find_arrived(session, public_id)
+        found = find_arrived(session, public_id, hold.rows)
     except BaseException:
         hold.release()
         raise

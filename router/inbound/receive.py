@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from router import texts
 from router.casework import directory
@@ -67,16 +67,37 @@ def on_arrival(session: Session, conv: Conversation) -> tuple[Optional[Case], bo
     return case, bool(behind)
 
 
-def find_arrived(session: Session, public_id: str) -> Optional[tuple[Conversation, Optional[Case], bool]]:
+_CONVERSATION = list(Conversation.__table__.c)
+_ARRIVED = (select(*_CONVERSATION, *_arrival(Conversation.id))
+            .where(Conversation.public_id == bindparam("public_id", required=False)))
+_ARRIVED_SQL: dict[str, tuple[str, dict]] = {}
+
+
+def arrived_read(dialect, public_id: str) -> tuple[str, dict]:
+    """`find_arrived`'s query as the driver takes it, for `turns.acquire` to send along with the lock."""
+    if dialect.name not in _ARRIVED_SQL:
+        compiled = _ARRIVED.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        _ARRIVED_SQL[dialect.name] = (str(compiled), dict(compiled.params))
+    sql, params = _ARRIVED_SQL[dialect.name]
+    return sql, {**params, "public_id": public_id}
+
+
+def find_arrived(session: Session, public_id: str, rows: Optional[list[tuple]] = None,
+                 ) -> Optional[tuple[Conversation, Optional[Case], bool]]:
     """A web conversation by its public id, with `on_arrival`'s two answers, in one round trip (None if unknown).
 
     For a caller that holds the turn already: read after the lock, so what is read is what the last turn left.
+    `rows`: the same query's rows, already read with the lock (`arrived_read`).
     """
-    row = session.execute(select(Conversation, *_arrival(Conversation.id))
-                          .where(Conversation.public_id == public_id)).first()
-    if row is None:
+    if rows is None:
+        rows = session.execute(_ARRIVED, {"public_id": public_id}).all()
+    if not rows:
         return None
-    conv, found, behind = row
+    row = tuple(rows[0])
+    conv = Conversation(**{c.key: value for c, value in zip(_CONVERSATION, row)})
+    make_transient_to_detached(conv)  # as if loaded: no history, so nothing is written back unless changed
+    conv = session.merge(conv, load=False)
+    found, behind = row[len(_CONVERSATION):]
     return conv, (session.get(Case, found) if found is not None else None), bool(behind)
 
 

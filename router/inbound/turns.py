@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -36,10 +36,15 @@ def key_for(channel: str, address: str | None, public_id: str) -> str:
 
 
 class Hold:
-    """A held turn; `release` may be called from another thread than the one that acquired it."""
+    """A held turn; `release` may be called from another thread than the one that acquired it.
 
-    def __init__(self, lock: threading.Lock | None = None, conn=None, key: int = 0) -> None:
-        self.lock, self.conn, self.key = lock, conn, key
+    `rows`: what the `read` given to `acquire` returned, read under the lock in the lock's own round trip; None
+    when it was not read (SQLite, or the turn had to be waited for), so the caller reads it itself.
+    """
+
+    def __init__(self, lock: threading.Lock | None = None, conn=None, key: int = 0,
+                 rows: list[tuple] | None = None) -> None:
+        self.lock, self.conn, self.key, self.rows = lock, conn, key, rows
 
     def release(self) -> None:
         if self.lock is not None:
@@ -58,8 +63,13 @@ class Hold:
             conn.close()
 
 
-def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Hold:
-    """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`."""
+def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS,
+            read: tuple[str, dict[str, Any]] | None = None) -> Hold:
+    """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`.
+
+    `read`: a query (SQL for the driver, and its parameters) to run as soon as the turn is held; on PostgreSQL
+    it goes out with the lock, and its rows come back in the Hold.
+    """
     if engine.dialect.name != "postgresql":
         lock = _LOCKS[int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(_LOCKS)]
         if not lock.acquire(timeout=wait):
@@ -69,9 +79,10 @@ def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Hold:
     # Autocommit: the lock is the session's, not a transaction's, and no COMMIT round trips are needed.
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        # The usual case, nobody else has the turn: one round trip.
-        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar():
-            return Hold(conn=conn, key=number)
+        # The usual case, nobody else has the turn: one round trip, with the read.
+        got, rows = _try(conn, number, read)
+        if got:
+            return Hold(conn=conn, key=number, rows=rows)
         # lock_timeout bounds the wait (set for this connection's use only, reset before it goes back).
         conn.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": f"{int(wait * 1000)}ms"})
         try:
@@ -86,6 +97,25 @@ def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Hold:
         conn.close()
         raise
     return Hold(conn=conn, key=number)
+
+
+def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bool, list[tuple] | None]:
+    """pg_try_advisory_lock, and `read` sent behind it in psycopg's pipeline mode: both answers in one round trip.
+
+    The read is its own statement, so it sees what was committed before the lock was granted (one statement
+    doing both would read from a snapshot taken before it). Its rows are kept only if the lock was granted.
+    """
+    if read is None:
+        return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar()), None
+    driver, (sql, params) = conn.connection.driver_connection, read
+    try:
+        with driver.pipeline():
+            lock = driver.execute("SELECT pg_try_advisory_lock(%s)", (number,))
+            found = driver.execute(sql, params)
+            got, rows = bool(lock.fetchone()[0]), found.fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it, so callers see one kind of error
+        raise DBAPIError(sql, params, exc, hide_parameters=True) from exc
+    return got, (rows if got else None)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from router import config
 from router.app import create_app
@@ -35,6 +36,41 @@ def test_a_turn_is_held_across_engines_and_a_waiter_gives_up_in_time(database_ur
         with turns.turn(other, "conv-a", wait=0.3):
             pass
     finally:
+        first.dispose()
+        second.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_read_sent_with_the_lock_sees_what_the_last_holder_committed(database_url):
+    """The read goes out with the lock in one round trip, yet reads after it, never from before it was granted."""
+    first, second = make_engine(database_url), make_engine(database_url)
+    read = ("SELECT count(*) FROM turn_probe", {})
+    try:
+        with first.begin() as conn:
+            conn.execute(text("CREATE TABLE turn_probe (n int)"))
+        hold = turns.acquire(first, "conv-r", read=read)
+        assert hold.rows == [(0,)]
+        waiter: dict = {}
+        thread = threading.Thread(target=lambda: waiter.update(hold=turns.acquire(second, "conv-r", wait=5, read=read)))
+        thread.start()
+        time.sleep(0.3)  # the waiter is queued behind the lock
+        with first.begin() as conn:  # the holder's last write, committed before it lets go
+            conn.execute(text("INSERT INTO turn_probe VALUES (1)"))
+        hold.release()
+        thread.join(5)
+        # It had to wait, so its read (from before the lock) was not kept: the caller reads now, under the lock.
+        assert waiter["hold"].rows is None
+        waiter["hold"].release()
+        again = turns.acquire(second, "conv-r", read=read)
+        assert again.rows == [(1,)]
+        again.release()
+        with pytest.raises(DBAPIError):  # a failing read: a database error, and the turn is not left held
+            turns.acquire(first, "conv-r", read=("SELECT * FROM no_such_table", {}))
+        turns.acquire(second, "conv-r", wait=0.5).release()
+    finally:
+        with first.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS turn_probe"))
         first.dispose()
         second.dispose()
 
