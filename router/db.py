@@ -64,11 +64,23 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# `Session.info` key: the connection holding the conversation's turn this request took (router/inbound/turns.py).
+TURN_CONNECTION = "turn_connection"
+
+
 def statement_at_a_time(session: Session) -> None:
     """Run the session's next transaction in autocommit on PostgreSQL: each statement is its own transaction.
 
     For the chat turn, whose writes are single statements (the message, the answer): it saves the BEGIN and
     COMMIT round trips, about a millisecond each on a loaded machine. `session.commit()` still flushes and ends it.
+    While the request holds a conversation's turn, the statements go on the turn's own connection (autocommit
+    already): they follow the lock's statements on the same server process, which is awake, and the turn needs
+    no second connection.
     """
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+    if session.get_bind().dialect.name != "postgresql" or session.in_transaction():
+        return
+    held = session.info.get(TURN_CONNECTION)
+    if held is not None:
+        session.connection(bind_arguments={"bind": held})
+    else:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

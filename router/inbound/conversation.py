@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from router import logs, metrics, texts
-from router.db import statement_at_a_time
+from router.db import TURN_CONNECTION, statement_at_a_time
 from router.casework import directory
 from router.inbound import keywords, language as lang_mod, turns
 from router.inbound.consent import forget_refused
@@ -64,8 +64,20 @@ class Turn:
 
     hold: Optional[turns.Hold]
     arrival: Optional[tuple[Any, bool]] = None  # (open case, an earlier message still waits for the bot)
+    session: Optional[Session] = None  # whose single-statement writes use the turn's connection while it is held
+
+    def lend(self, session: Session) -> None:
+        """Let the session's single-statement writes use the turn's connection (router/db.py)."""
+        if self.hold is not None and self.hold.conn is not None:
+            session.info[TURN_CONNECTION] = self.hold.conn
+            self.session = session
 
     def release(self) -> None:
+        if self.session is not None:
+            self.session.info.pop(TURN_CONNECTION, None)
+            if self.session.in_transaction():  # a read that ended no transaction: nothing written, nothing lost
+                self.session.rollback()
+            self.session = None
         if self.hold is not None:
             self.hold.release()
             self.hold = None
@@ -87,20 +99,24 @@ def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Op
         hold = turns.acquire(engine, turns.key_for("web", None, public_id),
                              read=arrived_read(engine.dialect, public_id))
     except turns.TurnBusy:
+        statement_at_a_time(session)
         conv = find(session, public_id)
         return conv, (Turn(None) if conv is not None else None)
     except DBAPIError as exc:
         raise NotStored() from exc
+    turn = Turn(hold)
+    turn.lend(session)
     try:
+        statement_at_a_time(session)
         found = find_arrived(session, public_id, hold.rows)
     except BaseException:
-        hold.release()
+        turn.release()
         raise
     if found is None:
-        hold.release()
+        turn.release()
         return None, None
-    conv, case, behind = found
-    return conv, Turn(hold, (case, behind))
+    conv, turn.arrival = found[0], found[1:]
+    return conv, turn
 
 
 def _from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
@@ -292,8 +308,10 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
     try:
         _store_answer(session, conv, message_id, text, replies, answered, now)
     except DBAPIError:
-        # The bot has taken this turn: its answer must be kept, so once more on a fresh connection.
+        # The bot has taken this turn: its answer must be kept, so once more on a fresh connection (a pooled one:
+        # the turn's own may be the one that dropped).
         session.rollback()
+        session.info.pop(TURN_CONNECTION, None)
         log.warning("storing the bot's answer failed for conversation %s; retrying once", conv.id)
         _store_answer(session, conv, message_id, text, replies, answered, now)
     return replies

@@ -45,15 +45,16 @@ def chat():
         turn = None
         try:
             try:
-                statement_at_a_time(session)
                 chosen = body.get("language")  # the widget's language switch, an explicit choice
                 if session_id is None:
+                    statement_at_a_time(session)
                     # The language from the first message, so the new row is written once.
                     conv = conversation.start(session, channel="web",
                                               language=chosen or language.follow(text, "fi", first=True),
                                               campaign=_campaign(session, body.get("campaign")))
                 else:
-                    # The turn is taken before the conversation is read, so the read sees what the last turn left.
+                    # The turn is taken before the conversation is read, so the read sees what the last turn left;
+                    # the read and the message's INSERT then go on the turn's own connection.
                     conv, turn = conversation.resume(session, session_id[:64])
                     if conv is None or not _current(conv):
                         return _error(404, "unknown session; start a new one with session null")

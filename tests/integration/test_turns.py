@@ -194,6 +194,51 @@ def test_a_connection_dropped_while_storing_is_retried_and_the_message_kept_once
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("which", ["message", "answer"])
+def test_a_turn_whose_own_connection_drops_keeps_the_message_and_the_answer_once(database_url, rasa, sessions, which):
+    """A resumed web turn writes on the connection that holds its lock; PostgreSQL kills it in the middle of the
+    message's (or the answer's) INSERT: the message is stored on a second try, the answer on a pooled connection,
+    each once, the customer gets JSON, and the conversation's next turn is not held up."""
+    app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
+    engine, killer = app.extensions["luukku"]["engine"], make_engine(database_url)
+    client = app.test_client()
+    try:
+        session_id = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"}).get_json()["session"]
+        inserts, killed = [], []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _drop(conn, cursor, statement, *args):  # noqa: ANN001
+            if not statement.startswith("INSERT INTO messages") or killed:
+                return
+            inserts.append(statement)
+            if len(inserts) == (1 if which == "message" else 2):
+                pid = conn.connection.dbapi_connection.info.backend_pid
+                with killer.begin() as k:
+                    held = k.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = :p"),
+                                     {"p": pid}).scalar()
+                    k.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                killed.append(held)
+
+        resp = client.post("/api/chat", json={"session": session_id, "text": "Maija Virtanen"})
+        assert killed == [1]  # the INSERT ran on the connection holding the turn's lock, and that one was killed
+        assert resp.status_code == 200 and resp.is_json and resp.get_json()["replies"][0]["text"] == "Mikä on nimesi?"
+        event.remove(engine, "before_cursor_execute", _drop)
+        with sessions() as s:
+            stored = s.execute(select(Message.direction, Message.text).order_by(Message.id)).all()
+        assert [m for m in stored if m.text == "Maija Virtanen"] == [("in", "Maija Virtanen")]
+        assert [m.direction for m in stored] == ["in", "out", "in", "out"]  # each answer stored once too
+        started = time.monotonic()
+        assert client.post("/api/chat", json={"session": session_id, "text": "maija@example.org"}).status_code == 200
+        assert time.monotonic() - started < 5  # the killed turn's lock died with its connection
+        with killer.begin() as k:
+            assert k.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).scalar() == 0
+    finally:
+        engine.dispose()
+        killer.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_database_that_stays_down_gets_a_json_error_never_html(dropping_app):
     with dropping_app(times=100) as (client, killed):
         resp = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
