@@ -75,7 +75,9 @@ class Turn:
     def release(self) -> None:
         if self.session is not None:
             self.session.info.pop(TURN_CONNECTION, None)
-            if self.session.in_transaction():  # a read that ended no transaction: nothing written, nothing lost
+            # A turn given back with its transaction still open (a 404 after the read, an error): it ends before
+            # the connection it may run on goes back to the pool.
+            if self.session.in_transaction():
                 self.session.rollback()
             self.session = None
         if self.hold is not None:
