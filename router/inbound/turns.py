@@ -63,6 +63,11 @@ class Hold:
             conn.close()
 
 
+def pipelined(engine: Engine) -> bool:
+    """Whether `acquire` sends a `read` with the lock (PostgreSQL); elsewhere the caller reads after it."""
+    return engine.dialect.name == "postgresql"
+
+
 def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS,
             read: tuple[str, dict[str, Any]] | None = None) -> Hold:
     """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`.
@@ -109,9 +114,9 @@ def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bo
         return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar()), None
     driver, (sql, params) = conn.connection.driver_connection, read
     try:
-        with driver.pipeline():
-            lock = driver.execute("SELECT pg_try_advisory_lock(%s)", (number,))
-            found = driver.execute(sql, params)
+        with driver.pipeline(), driver.cursor() as lock, driver.cursor() as found:
+            lock.execute("SELECT pg_try_advisory_lock(%s)", (number,))
+            found.execute(sql, params)
             got, rows = bool(lock.fetchone()[0]), found.fetchall()
     except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it, so callers see one kind of error
         raise DBAPIError(sql, params, exc, hide_parameters=True) from exc
