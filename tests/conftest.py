@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -42,11 +43,11 @@ def pg_server() -> str:
     return PG_ADMIN_URL
 
 
-def _fresh_pg_database(admin_url: str) -> tuple[str, callable]:
+def _fresh_pg_database(admin_url: str, template: str | None = None) -> tuple[str, callable]:
     name = f"luukku_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     url = admin_url.rsplit("/", 1)[0] + "/" + name
 
     def drop() -> None:
@@ -57,26 +58,41 @@ def _fresh_pg_database(admin_url: str) -> tuple[str, callable]:
     return url, drop
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per session: each test gets a copy instead of running every migration again."""
+    path = tmp_path_factory.mktemp("template") / "luukku.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    """A PostgreSQL database migrated once per session, the template of each test's own (CREATE DATABASE ...
+    TEMPLATE copies its files; migrations run once, not per test). Nothing connects to it after its migration."""
+    url, drop = _fresh_pg_database(pg_server)
+    upgrade(url)  # alembic's engine is a NullPool: no connection is left open to block the copies
+    yield url.rsplit("/", 1)[1]
+    drop()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str:
     """A migrated, empty database: SQLite, and PostgreSQL as a second run of each test."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'luukku.sqlite'}"
-        upgrade(url)
-        yield url
+        path = tmp_path / "luukku.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
-    admin_url = request.getfixturevalue("pg_server")
-    url, drop = _fresh_pg_database(admin_url)
-    upgrade(url)
+    url, drop = _fresh_pg_database(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template"))
     yield url
     drop()
 
 
 @pytest.fixture
-def pg_database_url(pg_server) -> str:
+def pg_database_url(pg_server, pg_template) -> str:
     """A migrated, empty PostgreSQL database (for tests that only make sense there)."""
-    url, drop = _fresh_pg_database(pg_server)
-    upgrade(url)
+    url, drop = _fresh_pg_database(pg_server, pg_template)
     yield url
     drop()
 
