@@ -99,7 +99,7 @@ def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Op
     try:
         # On PostgreSQL the read goes out with the lock, in the same round trip.
         hold = turns.acquire(engine, turns.key_for("web", None, public_id),
-                             read=arrived_read(engine.dialect, public_id) if turns.pipelined(engine) else None)
+                             read=arrived_read(engine.dialect, public_id))
     except turns.TurnBusy:
         statement_at_a_time(session)
         conv = find(session, public_id)

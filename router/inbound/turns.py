@@ -63,11 +63,6 @@ class Hold:
             conn.close()
 
 
-def pipelined(engine: Engine) -> bool:
-    """Whether `acquire` sends a `read` with the lock (PostgreSQL); elsewhere the caller reads after it."""
-    return engine.dialect.name == "postgresql"
-
-
 def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS,
             read: tuple[str, dict[str, Any]] | None = None) -> Hold:
     """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`.
