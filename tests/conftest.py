@@ -197,12 +197,22 @@ def twilio(phone_app):
 PASSWORD = "correct horse battery"
 
 
+_HASHES: dict[str, str] = {}
+
+
 @pytest.fixture
 def staff(sessions):
-    """Staff accounts: Maija and Matti (specialists), Leena (team lead), Aino (admin)."""
+    """Staff accounts: Maija and Matti (specialists), Leena (team lead), Aino (admin).
+
+    Made with `users.create`, but the shared password's scrypt hash (about 0.1 s, on purpose) is computed once per
+    test session and reused while the accounts are made; logins still check it for real.
+    """
     from router import users
 
-    with sessions() as s:
+    real = users.generate_password_hash
+    with pytest.MonkeyPatch.context() as patch, sessions() as s:
+        patch.setattr(users, "generate_password_hash",
+                      lambda password: _HASHES.get(password) or _HASHES.setdefault(password, real(password)))
         made = {
             "maija": users.create(s, email="maija.esimerkki@example.org", name="Maija Esimerkki", password=PASSWORD,
                                   specialist_key="maija"),
