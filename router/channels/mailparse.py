@@ -14,6 +14,13 @@ from router import sanitize
 MAX_TEXT = 100_000  # characters of a mail's text kept; a specialist reads the rest in the raw source if needed
 # Charsets Finnish mail really arrives in, tried in order when the declared one fails.
 FALLBACK_CHARSETS = ("utf-8", "windows-1252", "iso-8859-1")
+# Far more MIME parts than anyone sends. The standard parser spends about 0.25 ms on each part, so a crafted mail
+# of 50,000 tiny parts (5 MB) held the mailbox poll for 12 s. Such a mail is kept whole for a person instead.
+MAX_PARTS = 10_000
+
+
+class TooManyParts(ValueError):
+    """A mail with more than MAX_PARTS MIME parts: not parsed (the mailbox keeps it for the service desk)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,13 @@ def _ids(value: str) -> list[str]:
 
 
 def parse(raw: bytes) -> ParsedMail:
-    """Parse raw RFC 5322 bytes; never raises on odd MIME, missing headers or broken charsets."""
+    """Parse raw RFC 5322 bytes; never raises on odd MIME, missing headers or broken charsets.
+
+    Raises TooManyParts, before parsing, for a mail of more than MAX_PARTS parts.
+    """
+    # Each part begins on a boundary line, and those begin with "--": their count bounds the parts from above.
+    if raw.count(b"\n--") > MAX_PARTS:
+        raise TooManyParts(f"more than {MAX_PARTS} MIME parts")
     msg: EmailMessage = message_from_bytes(raw, policy=policy.default)  # type: ignore[assignment]
 
     def header(name: str) -> str:

@@ -249,6 +249,24 @@ def test_a_mail_of_thousands_of_parts_keeps_at_most_the_capped_attachments(imap,
         assert "4980 more, not stored" in s.scalar(select(Case.summary))
 
 
+def test_a_mail_of_more_parts_than_anyone_sends_is_kept_whole_for_a_person_without_parsing(imap, poller, sessions):
+    from router.channels.mailparse import MAX_PARTS
+
+    raw = (b"From: p@example.org\r\nTo: luukku@example.org\r\nSubject: Osia\r\nMessage-ID: <p3@example.org>\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nRahoitusta koneeseen\r\n"
+           + b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"f\"\r\n\r\n"
+             b"x\r\n" * MAX_PARTS + b"--b--\r\n")
+    imap.append(raw)
+    assert poller.poll() == {"kept": 1}  # parsed, it would have been a funding case with 20 of its parts
+    assert imap.unseen() == 0
+    with sessions() as s:
+        [case] = s.scalars(select(Case)).all()
+        assert case.topic == "general" and case.specialist is not None
+        [original] = s.scalars(select(Attachment)).all()
+        assert (original.filename, original.data) == ("original.eml", raw)
+
+
 def test_a_mail_the_channel_cannot_handle_is_kept_for_a_person(imap, poller, sessions, monkeypatch):
     imap.append(mail("q@example.org", "Kysymys", "Tärkeä asia", message_id="<q1@example.org>"))
     monkeypatch.setattr(poller.channel, "handle", lambda *a: 1 / 0)  # the fault, injected
