@@ -121,14 +121,37 @@ class ActionFaqAnswer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         intent, _ = _intent(tracker)
-        key = str(intent or "")[len("faq_"):]
-        answer = await router_api.get(f"/internal/faq/{key}", {"language": tracker.get_slot("language") or "fi"},
-                                      _request_id(tracker))
+        answer = await _faq(tracker, str(intent or ""))
         if not answer:
             dispatcher.utter_message(response="utter_default")
             return []
         dispatcher.utter_message(text=answer["text"], buttons=answer["buttons"])
         return []
+
+
+async def _faq(tracker: Tracker, intent: str) -> Optional[Dict[Text, Any]]:
+    """The router's answer (text and buttons) to an faq_* intent, in the conversation's language."""
+    return await router_api.get(f"/internal/faq/{intent[len('faq_'):]}",
+                                {"language": tracker.get_slot("language") or "fi"}, _request_id(tracker))
+
+
+# A question about the agency typed inside the form. Fictional names scored at most 0.39 on an faq_* intent and
+# real questions 0.89 or more (2026-11-30), so a name is never taken for one.
+FAQ_CONFIDENCE = 0.8
+
+
+async def _faq_answered(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """Answer a question about the agency typed at a form question, with or without "?" (the form then asks its
+    own question again); False when the message is no such question."""
+    name, confidence = _intent(tracker)
+    if not (str(name or "").startswith("faq_") and confidence >= FAQ_CONFIDENCE):
+        return False
+    answer = await _faq(tracker, name)
+    if not answer:
+        return False
+    # Without the "a person, please" button: the customer is already on the way to one.
+    dispatcher.utter_message(text=answer["text"])
+    return True
 
 
 # A name: one to five words of letters, joined by spaces, hyphens, apostrophes or periods ("Anna-Liisa
@@ -227,6 +250,8 @@ class ValidateContactForm(FormValidationAction):
     async def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         name = " ".join(str(value or "").split())
+        if await _faq_answered(tracker, dispatcher):  # "where is your office" reads like a name to the pattern
+            return {"customer_name": None}
         topic = _topic_said(tracker)
         if plausible_name(name) and (topic is None or topic == tracker.get_slot("topic")):
             return {"customer_name": name}
@@ -243,7 +268,7 @@ class ValidateContactForm(FormValidationAction):
         if len(re.sub(r"\D", "", text)) >= 7 and re.fullmatch(r"[+\d\s()-]{7,20}", text):
             return {"contact": text}
         switched = await _new_topic(tracker, dispatcher)
-        if switched is None:
+        if switched is None and not await _faq_answered(tracker, dispatcher):
             dispatcher.utter_message(response="utter_invalid_contact")
         return {"contact": None, **(switched or {})}
 
@@ -253,6 +278,8 @@ class ValidateContactForm(FormValidationAction):
         intent, _ = _intent(tracker)
         if intent == "deny" or text.lower().strip(" .!") in NO_COMPANY:  # the "no company yet" button is /deny
             return {"company": "-"}
+        if await _faq_answered(tracker, dispatcher):  # "missä toimistonne on" could pass for a company's name
+            return {"company": None}
         # A company's name can read like a topic ("Rekrytointipalvelu Oy"): only a sentence or a button switches it.
         sentence = text.startswith("/") or len(text.split()) >= 3
         switched = await _new_topic(tracker, dispatcher) if sentence else None
@@ -269,7 +296,7 @@ class ValidateContactForm(FormValidationAction):
         if intent in ("affirm", "deny"):
             return {"consent": intent == "affirm"}
         switched = await _new_topic(tracker, dispatcher)
-        if switched is None:
+        if switched is None and not await _faq_answered(tracker, dispatcher):
             dispatcher.utter_message(response="utter_invalid_consent")
         return {"consent": None, **(switched or {})}
 

@@ -120,6 +120,29 @@ def test_a_question_typed_at_the_name_question_is_never_the_name(live, language,
     assert handed_over(live) == [("funding", name, None)]
 
 
+ASK_COMPANY = {"fi": "Mikä on yrityksesi nimi?", "sv": "Vad heter ditt företag?", "en": "What is your company called?"}
+
+
+@pytest.mark.parametrize("language, opening, at_name, at_company, said, name", [
+    ("fi", "tarvitsen rahoitusta", "milloin olette auki", "missä toimistonne on", ("arkisin klo", "Esimerkkikatu"),
+     "Testi Asiakas"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "när har ni öppet", "vad är er adress",
+     ("vardagar kl.", "Esimerkkikatu"), "Anna Svensson"),
+    ("en", "we need a loan to buy a new machine", "where is your office", "what are your opening hours",
+     ("Esimerkkikatu", "working days"), "Alex Example"),
+])
+def test_a_question_about_the_agency_inside_the_form_is_answered_and_never_stored(
+        live, language, opening, at_name, at_company, said, name):
+    # No question mark: each reads as a name or a company's name to a pattern, not to the NLU.
+    session, turns = live.conversation(opening, at_name, name, "asiakas@example.org", at_company)
+    assert said[0] in turns[1][0]["text"] and turns[1][-1]["text"] == ASK_NAME[language]
+    assert turns[2][0]["text"].startswith(ASK_CONTACT[language])
+    assert said[1] in turns[4][0]["text"] and turns[4][-1]["text"].startswith(ASK_COMPANY[language])
+    live.chat("/deny", session)  # the "no company yet" button
+    live.chat("/affirm", session)
+    assert handed_over(live) == [("funding", name, None)]
+
+
 @pytest.mark.parametrize("language, opening, wrong, label", [
     ("fi", "tarvitsen rahoitusta", "Väärä aihe", "Tontit ja toimitilat"),
     ("sv", "vi behöver ett lån för att köpa en ny maskin", "Förlåt, det gäller något annat", "Tomter och lokaler"),
