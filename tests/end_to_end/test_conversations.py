@@ -143,6 +143,23 @@ def test_a_question_about_the_agency_inside_the_form_is_answered_and_never_store
     assert handed_over(live) == [("funding", name, None)]
 
 
+@pytest.mark.parametrize("language, opening, at_name, at_company, name", [
+    ("fi", "tarvitsen rahoitusta", "kerro vitsi", "mitä sää huomenna", "Testi Asiakas"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "berätta ett skämt", "jag har en fråga", "Anna Svensson"),
+    ("en", "we need a loan to buy a new machine", "tell me a joke", "I have a question", "Alex Example"),
+])
+def test_off_topic_or_vague_chat_inside_the_form_is_never_a_name_or_a_company(
+        live, language, opening, at_name, at_company, name):
+    # No question mark: each passes the name pattern and the company's.
+    session, turns = live.conversation(opening, at_name, name, "asiakas@example.org", at_company)
+    assert turns[1][-1]["text"] == ASK_NAME[language]  # asked again, in the conversation's language
+    assert turns[2][0]["text"].startswith(ASK_CONTACT[language])
+    assert turns[4][-1]["text"].startswith(ASK_COMPANY[language])
+    live.chat("/deny", session)  # the "no company yet" button
+    live.chat("/affirm", session)
+    assert handed_over(live) == [("funding", name, None)]
+
+
 @pytest.mark.parametrize("language, opening, wrong, label", [
     ("fi", "tarvitsen rahoitusta", "Väärä aihe", "Tontit ja toimitilat"),
     ("sv", "vi behöver ett lån för att köpa en ny maskin", "Förlåt, det gäller något annat", "Tomter och lokaler"),
