@@ -177,9 +177,30 @@ def _chat_not_answer(tracker: Tracker) -> bool:
     return name in NO_ANSWER_INTENTS and confidence >= NO_ANSWER_CONFIDENCE
 
 
+# What people type before their name at the name question; the name is what follows ("Nimeni on Testi Asiakas").
+NAME_LEAD_IN = re.compile(r"^(?:my name is|my name's|i am|i'm|this is|nimeni on|mun nimi on|minun nimeni on|"
+                          r"minä olen|olen|jag heter|mitt namn är|jag är)\s+", re.IGNORECASE)
+# Words in no one's name: pronouns, question words, negations and "name" itself ("en halua kertoa nimeäni",
+# "varför behöver ni mitt namn"). Words that are also names or short surnames (Anna, Min, Ni, Ge, Do) are not here.
+NOT_IN_A_NAME = frozenset("""
+    my me i you your why what how where when who which name not don't dont want need rather tell give say please the
+    en et ei miksi mitä mikä miten missä mihin nimi nimeni nimeäni nimeä nimen minun mun minä mä halua haluan kerro
+    kerron sano tarvitsette
+    jag mitt mina namn namnet varför vad hur inte vill behöver heter säga berätta
+""".split())
+
+
+def name_from(text: str) -> str:
+    """The name in a message typed at the name question, without a lead-in ("My name is …") or a final period."""
+    text = " ".join(text.split())
+    return NAME_LEAD_IN.sub("", text).rstrip(".!") or text
+
+
 def plausible_name(text: str) -> bool:
     """Whether a message typed at the name question reads as a person's name."""
-    return 1 <= len(text.split()) <= 5 and len(text) <= 80 and bool(NAME.match(text))
+    words = text.lower().split()
+    return 1 <= len(words) <= 5 and len(text) <= 80 and bool(NAME.match(text)) and \
+        not NOT_IN_A_NAME.intersection(words)
 
 
 def plausible_company(text: str) -> bool:
@@ -262,7 +283,7 @@ class ValidateContactForm(FormValidationAction):
 
     async def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        name = " ".join(str(value or "").split())
+        name = name_from(str(value or ""))
         if await _faq_answered(tracker, dispatcher):  # "where is your office" reads like a name to the pattern
             return {"customer_name": None}
         topic = _topic_said(tracker)

@@ -160,6 +160,23 @@ def test_off_topic_or_vague_chat_inside_the_form_is_never_a_name_or_a_company(
     assert handed_over(live) == [("funding", name, None)]
 
 
+@pytest.mark.parametrize("language, opening, withheld, typed, name", [
+    ("fi", "tarvitsen rahoitusta", "en halua kertoa nimeäni", "Nimeni on Testi Asiakas", "Testi Asiakas"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "varför behöver ni mitt namn", "Jag heter Anna Svensson",
+     "Anna Svensson"),
+    ("en", "we need a loan to buy a new machine", "I would rather not say my name", "My name is Alex Example",
+     "Alex Example"),
+])
+def test_the_name_comes_from_a_sentence_that_gives_it_never_from_one_that_withholds_it(
+        live, language, opening, withheld, typed, name):
+    session, turns = live.conversation(opening, withheld, typed, "asiakas@example.org")
+    assert turns[1][-1]["text"] == ASK_NAME[language]
+    assert turns[2][0]["text"].startswith(ASK_CONTACT[language])
+    live.chat("/deny", session)  # the "no company yet" button
+    live.chat("/affirm", session)
+    assert handed_over(live) == [("funding", name, None)]
+
+
 @pytest.mark.parametrize("language, opening, wrong, label", [
     ("fi", "tarvitsen rahoitusta", "Väärä aihe", "Tontit ja toimitilat"),
     ("sv", "vi behöver ett lån för att köpa en ny maskin", "Förlåt, det gäller något annat", "Tomter och lokaler"),
@@ -248,18 +265,20 @@ def test_a_vague_message_gets_the_topics_to_choose_from(live, language, text):
     assert cases(live) == []
 
 
-@pytest.mark.parametrize("language, opening, no, said", [
-    ("fi", "tarvitsen rahoitusta", "Ei", "kirjoittamasi nimi ja yhteystiedot on poistettu"),
-    ("sv", "vi behöver ett lån för att köpa en ny maskin", "Nej", "kontaktuppgifterna du skrev är borttagna"),
-    ("en", "we need a loan to buy a new machine", "No", "contact details you typed have been removed"),
+@pytest.mark.parametrize("language, opening, typed_name, no, said", [
+    ("fi", "tarvitsen rahoitusta", "Nimeni on Kaisa Kieltäytyjä", "Ei", "kirjoittamasi nimi ja yhteystiedot on poistettu"),
+    ("sv", "vi behöver ett lån för att köpa en ny maskin", "Jag heter Kaisa Kieltäytyjä", "Nej",
+     "kontaktuppgifterna du skrev är borttagna"),
+    ("en", "we need a loan to buy a new machine", "Kaisa Kieltäytyjä", "No", "contact details you typed have been removed"),
 ])
-def test_a_refused_consent_removes_what_was_typed_and_says_so_truthfully(live, language, opening, no, said):
+def test_a_refused_consent_removes_what_was_typed_and_says_so_truthfully(live, language, opening, typed_name, no,
+                                                                         said):
     import requests
 
     from router.models import Conversation, Message
     from tests.live_stack import RASA_TOKEN
 
-    session, _ = live.conversation(opening, "Kaisa Kieltäytyjä", "kaisa.k@example.org", "Kieltäytyjä Oy")
+    session, _ = live.conversation(opening, typed_name, "kaisa.k@example.org", "Kieltäytyjä Oy")
     replies = texts(live.chat(no, session)["replies"])
     assert said in replies[0] and live.settings.service_phone in replies[1]
     assert cases(live) == []

@@ -17,6 +17,8 @@ from router.inbound import language
     ("Kalle Exempel Ab", "en", "en"), ("Jane Example Ltd", "sv", "sv"), ("Testi Asiakas Oy", "en", "en"),
     # The model took this for Finnish at 0.85; the word list knows "me" and "a".
     ("tell me a joke", "fi", "en"),
+    # A Finnish name in a Swedish sentence is not a switch to Finnish.
+    ("Jag heter Kaisa Kieltäytyjä", "sv", "sv"), ("My name is Kaisa Kieltäytyjä", "en", "en"),
 ])
 def test_the_language_switches_only_on_a_substantial_message(text, current, expected):
     assert language.follow(text, current) == expected
