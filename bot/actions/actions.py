@@ -217,6 +217,8 @@ def _topic_said(tracker: Tracker) -> Any:
     """The topic the customer's message names confidently, if it does (the topic menu's buttons included)."""
     name, confidence = _intent(tracker)
     text = str(tracker.latest_message.get("text") or "")
+    if (tracker.latest_message.get("metadata") or {}).get("language_request"):
+        return None  # "can I write in Swedish instead" (internationalisation at 0.83): the router switched language
     # A topic is said in words (or clicked: "/plots"); a bare number or address is an answer, whatever NLU thinks.
     said = text.startswith("/") or len(re.findall(r"[^\W\d_]{2,}", text)) >= 2
     # "General" typed is no topic named: an apology, a remark, a change of language ("Förlåt, jag skriver hellre

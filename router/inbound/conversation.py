@@ -279,6 +279,8 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
     that waits waits too, so the bot never sees a conversation out of order (`behind`: the caller already looked).
     """
     metadata = {"language": conv.language, "channel": conv.channel}
+    if lang_mod.requested(text):  # "can I write in Swedish": the bot must not read a topic into it
+        metadata["language_request"] = True
     if logs.request_id():  # the action server sends it back, so one turn reads as one story in the logs
         metadata["request_id"] = logs.request_id()
     if message_id is not None:  # so a replay can tell a turn Rasa finished after the router stopped waiting

@@ -130,8 +130,31 @@ def _name_like(words: list[str], markers: dict[str, float]) -> bool:
     return len(words) <= 5 and not any(markers.values()) and all(w[:1].isupper() for w in words)
 
 
+_NAMED = {"finnish": "fi", "finska": "fi", "suomeksi": "fi", "swedish": "sv", "svenska": "sv", "ruotsiksi": "sv",
+          "english": "en", "engelska": "en", "englanniksi": "en"}
+# Asking to be served in a language: a verb of talking or writing, then the language ("can I write in Swedish
+# instead", "voinko kirjoittaa ruotsiksi", "kan ni svara på finska"), or the language alone with a please. Not
+# "our website in English": that is a matter, not a request.
+_REQUEST = re.compile(
+    r"\b(?:write|speak|talk|answer|reply|continue|chat|serve|help|kirjoit\w*|puhu\w*|vasta\w*|jatka\w*|palvel\w*|"
+    r"asioi\w*|keskustel\w*|skriv\w*|tala\w*|prata\w*|svara\w*|fortsätt\w*|betjän\w*|hjälp\w*)\b[^.?!]*?"
+    r"\b(?:in (finnish|swedish|english)|på (finska|svenska|engelska)|(suomeksi|ruotsiksi|englanniksi))\b"
+    r"|^\W*(?:in (finnish|swedish|english)|på (finska|svenska|engelska)|(suomeksi|ruotsiksi|englanniksi))"
+    r"\W*(?:please|tack|kiitos)?\W*$", re.IGNORECASE)
+
+
+def requested(text: str) -> Optional[str]:
+    """The language the customer asks to be served in, if the message asks for one."""
+    found = _REQUEST.search(text)
+    return _NAMED[next(g for g in found.groups() if g).lower()] if found else None
+
+
 def follow(text: str, current: str, first: bool = False) -> str:
-    """The conversation's language after this message: switched when the customer switched, else kept."""
+    """The conversation's language after this message: switched when the customer switched or asked for another
+    language, else kept."""
+    asked = requested(text)
+    if asked:
+        return asked
     found = identify(text)
     if found in ("fi", "sv", "en"):
         return found

@@ -177,6 +177,21 @@ def test_the_name_comes_from_a_sentence_that_gives_it_never_from_one_that_withho
     assert handed_over(live) == [("funding", name, None)]
 
 
+@pytest.mark.parametrize("opening, ask, language", [
+    ("we need a loan to buy a new machine", "can I write in Swedish instead", "sv"),
+    ("tarvitsen rahoitusta", "voinko jatkaa englanniksi", "en"),
+    ("vi behöver ett lån för att köpa en ny maskin", "kan jag skriva på finska i stället", "fi"),
+])
+def test_asking_for_another_language_inside_the_form_switches_it_and_keeps_the_topic(live, opening, ask, language):
+    # "can I write in Swedish instead" read as internationalisation at 0.83 and switched the topic.
+    session, turns = live.conversation(opening, "Testi Asiakas", ask)
+    assert turns[2][-1]["text"].startswith(ASK_CONTACT[language])
+    live.chat("asiakas@example.org", session)
+    live.chat("/deny", session)  # the "no company yet" button
+    live.chat("/affirm", session)
+    assert [c[:2] for c in cases(live)] == [("funding", language)]
+
+
 @pytest.mark.parametrize("language, opening, wrong, label", [
     ("fi", "tarvitsen rahoitusta", "Väärä aihe", "Tontit ja toimitilat"),
     ("sv", "vi behöver ett lån för att köpa en ny maskin", "Förlåt, det gäller något annat", "Tomter och lokaler"),

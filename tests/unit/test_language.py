@@ -60,3 +60,16 @@ def test_no_held_out_message_is_taken_for_the_wrong_language_or_for_one_not_serv
              if language.identify(e.text) not in (None, e.language)]
     assert len(examples) >= 200 and wrong == []
     assert sum(language.identify(e.text) == e.language for e in examples) >= 0.75 * len(examples)
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("can I write in Swedish instead", "sv"), ("voinko jatkaa englanniksi", "en"),
+    ("kan jag skriva på finska i stället", "fi"), ("In English please", "en"), ("på svenska tack", "sv"),
+    # A matter that names a language is no request to be served in it.
+    ("we need our website in English", None), ("tarvitsemme esitteen ruotsiksi", None),
+    ("we want to sell on the Swedish market", None),
+])
+def test_asking_to_be_served_in_a_language_switches_to_it(text, asked):
+    assert language.requested(text) == asked
+    if asked:
+        assert language.follow(text, next(c for c in ("fi", "sv", "en") if c != asked)) == asked
