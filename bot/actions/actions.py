@@ -25,6 +25,11 @@ def _session_metadata(tracker: Tracker) -> Dict[str, Any]:
     return tracker.get_slot("session_started_metadata") or {}
 
 
+def _language_request(tracker: Tracker) -> bool:
+    """Whether the router found the message asking to be served in a language (metadata `language_request`)."""
+    return bool((tracker.latest_message.get("metadata") or {}).get("language_request"))
+
+
 def _request_id(tracker: Tracker) -> Any:
     """The router's id for this turn (X-Request-Id), passed in the message's metadata."""
     return (tracker.latest_message.get("metadata") or {}).get("request_id")
@@ -85,6 +90,12 @@ class ActionSetTopic(Action):
         language = tracker.get_slot("language") or "fi"
         if await two_topics(tracker, dispatcher, language):
             # The customer chooses which matter goes first (the form waits); the others they can tell afterwards.
+            return [FollowupAction("action_listen")]
+        if topic == "internationalisation" and _language_request(tracker):
+            # "can I write in Swedish?" reads as internationalisation; the router has switched the language, so
+            # the customer is greeted in it and asked for their matter instead. (Another topic named with the
+            # request, "tarvitsen rahoitusta, voinko puhua englanniksi", is the matter and goes on.)
+            dispatcher.utter_message(response="utter_greet")
             return [FollowupAction("action_listen")]
         labels = await _labels(language, _request_id(tracker))
         events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
@@ -217,7 +228,7 @@ def _topic_said(tracker: Tracker) -> Any:
     """The topic the customer's message names confidently, if it does (the topic menu's buttons included)."""
     name, confidence = _intent(tracker)
     text = str(tracker.latest_message.get("text") or "")
-    if (tracker.latest_message.get("metadata") or {}).get("language_request"):
+    if _language_request(tracker):
         return None  # "can I write in Swedish instead" (internationalisation at 0.83): the router switched language
     # A topic is said in words (or clicked: "/plots"); a bare number or address is an answer, whatever NLU thinks.
     said = text.startswith("/") or len(re.findall(r"[^\W\d_]{2,}", text)) >= 2

@@ -120,6 +120,12 @@ def test_a_question_typed_at_the_name_question_is_never_the_name(live, language,
     assert handed_over(live) == [("funding", name, None)]
 
 
+GREETING = {"fi": "Hei! Olen Luukun avustaja. Kerro omin sanoin, mitä yrityksesi tarvitsee, niin etsin sinulle "
+                  "oikean asiantuntijan.",
+            "sv": "Hej! Jag är Luukkus assistent. Berätta med egna ord vad ditt företag behöver, så hittar jag rätt "
+                  "expert åt dig.",
+            "en": "Hello! I am Luukku's assistant. Tell me in your own words what your business needs and I will find "
+                  "the right specialist for you."}
 ASK_COMPANY = {"fi": "Mikä on yrityksesi nimi?", "sv": "Vad heter ditt företag?", "en": "What is your company called?"}
 
 
@@ -190,6 +196,25 @@ def test_asking_for_another_language_inside_the_form_switches_it_and_keeps_the_t
     live.chat("/deny", session)  # the "no company yet" button
     live.chat("/affirm", session)
     assert [c[:2] for c in cases(live)] == [("funding", language)]
+
+
+@pytest.mark.parametrize("text, language, topic", [
+    ("can I write in Swedish?", "sv", None), ("voinko kirjoittaa englanniksi", "en", None),
+    ("kan jag skriva på finska", "fi", None),
+    ("tarvitsen rahoitusta, voinko puhua englanniksi", "en", "funding"),
+])
+def test_a_first_message_asking_for_a_language_is_greeted_in_it_and_a_matter_named_with_it_goes_on(
+        live, text, language, topic):
+    session, turns = live.conversation(text)
+    if topic is None:  # nothing but the request: a greeting in that language, no form and no topic
+        assert texts(turns[0]) == [GREETING[language]]
+    else:
+        assert texts(turns[0]) == [ASK_NAME[language]]
+        live.chat("Testi Asiakas", session)
+        live.chat("asiakas@example.org", session)
+        live.chat("/deny", session)
+        live.chat("/affirm", session)
+        assert [c[:2] for c in cases(live)] == [(topic, language)]
 
 
 @pytest.mark.parametrize("language, opening, wrong, label", [
