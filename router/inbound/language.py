@@ -136,9 +136,10 @@ _NAMED = {"finnish": "fi", "finska": "fi", "suomeksi": "fi", "swedish": "sv", "s
 # instead", "voinko kirjoittaa ruotsiksi", "kan ni svara på finska"), or the language alone with a please. Not
 # "our website in English": that is a matter, not a request.
 _REQUEST = re.compile(
-    r"\b(?:write|speak|talk|answer|reply|continue|chat|serve|help|kirjoit\w*|puhu\w*|vasta\w*|jatka\w*|palvel\w*|"
-    r"asioi\w*|keskustel\w*|skriv\w*|tala\w*|prata\w*|svara\w*|fortsätt\w*|betjän\w*|hjälp\w*)\b[^.?!]*?"
-    r"\b(?:in (finnish|swedish|english)|på (finska|svenska|engelska)|(suomeksi|ruotsiksi|englanniksi))\b"
+    r"\b(?:write|speak|talk|answer|reply|continue|chat|serve|kirjoit\w*|puhu\w*|vastat\w*|vastaat\w*|vastais\w*|"
+    r"jatka\w*|palvele\w*|palvella|asioi\w*|keskustel\w*|skriv\w*|tala\w*|prata\w*|svara\w*|fortsätt\w*|"
+    r"betjäna\w*)\b[^.?!]*?"
+    r"\b(?:in (finnish|swedish|english)|på (finska|svenska|engelska)|(suomeksi|ruotsiksi|englanniksi))\b(?!-)"
     r"|^\W*(?:in (finnish|swedish|english)|på (finska|svenska|engelska)|(suomeksi|ruotsiksi|englanniksi))"
     r"\W*(?:please|tack|kiitos)?\W*$", re.IGNORECASE)
 

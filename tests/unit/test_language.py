@@ -67,7 +67,8 @@ def test_no_held_out_message_is_taken_for_the_wrong_language_or_for_one_not_serv
     ("kan jag skriva på finska i stället", "fi"), ("In English please", "en"), ("på svenska tack", "sv"),
     # A matter that names a language is no request to be served in it.
     ("we need our website in English", None), ("tarvitsemme esitteen ruotsiksi", None),
-    ("we want to sell on the Swedish market", None),
+    ("we want to sell on the Swedish market", None), ("tarvitsen käännöspalvelua ruotsiksi", None),
+    ("I need help translating our site in Swedish", None), ("we talk to clients in English-speaking markets", None),
 ])
 def test_asking_to_be_served_in_a_language_switches_to_it(text, asked):
     assert language.requested(text) == asked
