@@ -140,12 +140,11 @@ ASK_COMPANY = {"fi": "Mikä on yrityksesi nimi?", "sv": "Vad heter ditt företag
 def test_a_question_about_the_agency_inside_the_form_is_answered_and_never_stored(
         live, language, opening, at_name, at_company, said, name):
     # No question mark: each reads as a name or a company's name to a pattern, not to the NLU.
-    session, turns = live.conversation(opening, at_name, name, "asiakas@example.org", at_company)
+    # "/deny" is the "no company yet" button.
+    _, turns = live.conversation(opening, at_name, name, "asiakas@example.org", at_company, "/deny", "/affirm")
     assert said[0] in turns[1][0]["text"] and turns[1][-1]["text"] == ASK_NAME[language]
     assert turns[2][0]["text"].startswith(ASK_CONTACT[language])
     assert said[1] in turns[4][0]["text"] and turns[4][-1]["text"].startswith(ASK_COMPANY[language])
-    live.chat("/deny", session)  # the "no company yet" button
-    live.chat("/affirm", session)
     assert handed_over(live) == [("funding", name, None)]
 
 
@@ -157,12 +156,10 @@ def test_a_question_about_the_agency_inside_the_form_is_answered_and_never_store
 def test_off_topic_or_vague_chat_inside_the_form_is_never_a_name_or_a_company(
         live, language, opening, at_name, at_company, name):
     # No question mark: each passes the name pattern and the company's.
-    session, turns = live.conversation(opening, at_name, name, "asiakas@example.org", at_company)
+    _, turns = live.conversation(opening, at_name, name, "asiakas@example.org", at_company, "/deny", "/affirm")
     assert turns[1][-1]["text"] == ASK_NAME[language]  # asked again, in the conversation's language
     assert turns[2][0]["text"].startswith(ASK_CONTACT[language])
     assert turns[4][-1]["text"].startswith(ASK_COMPANY[language])
-    live.chat("/deny", session)  # the "no company yet" button
-    live.chat("/affirm", session)
     assert handed_over(live) == [("funding", name, None)]
 
 
@@ -175,11 +172,9 @@ def test_off_topic_or_vague_chat_inside_the_form_is_never_a_name_or_a_company(
 ])
 def test_the_name_comes_from_a_sentence_that_gives_it_never_from_one_that_withholds_it(
         live, language, opening, withheld, typed, name):
-    session, turns = live.conversation(opening, withheld, typed, "asiakas@example.org")
+    _, turns = live.conversation(opening, withheld, typed, "asiakas@example.org", "/deny", "/affirm")
     assert turns[1][-1]["text"] == ASK_NAME[language]
     assert turns[2][0]["text"].startswith(ASK_CONTACT[language])
-    live.chat("/deny", session)  # the "no company yet" button
-    live.chat("/affirm", session)
     assert handed_over(live) == [("funding", name, None)]
 
 
@@ -190,11 +185,8 @@ def test_the_name_comes_from_a_sentence_that_gives_it_never_from_one_that_withho
 ])
 def test_asking_for_another_language_inside_the_form_switches_it_and_keeps_the_topic(live, opening, ask, language):
     # "can I write in Swedish instead" read as internationalisation at 0.83 and switched the topic.
-    session, turns = live.conversation(opening, "Testi Asiakas", ask)
+    _, turns = live.conversation(opening, "Testi Asiakas", ask, "asiakas@example.org", "/deny", "/affirm")
     assert turns[2][-1]["text"].startswith(ASK_CONTACT[language])
-    live.chat("asiakas@example.org", session)
-    live.chat("/deny", session)  # the "no company yet" button
-    live.chat("/affirm", session)
     assert [c[:2] for c in cases(live)] == [("funding", language)]
 
 
@@ -210,10 +202,8 @@ def test_a_first_message_asking_for_a_language_is_greeted_in_it_and_a_matter_nam
         assert texts(turns[0]) == [GREETING[language]]
     else:
         assert texts(turns[0]) == [ASK_NAME[language]]
-        live.chat("Testi Asiakas", session)
-        live.chat("asiakas@example.org", session)
-        live.chat("/deny", session)
-        live.chat("/affirm", session)
+        for answer in ("Testi Asiakas", "asiakas@example.org", "/deny", "/affirm"):
+            live.chat(answer, session)
         assert [c[:2] for c in cases(live)] == [(topic, language)]
 
 
