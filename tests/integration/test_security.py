@@ -289,6 +289,69 @@ def test_one_chat_session_is_limited_and_others_go_on(client):
     assert client.post("/api/chat", json={"session": None, "text": "Toinen asiakas"}).status_code == 200
 
 
+def _redis_chat_apps(database_url, rasa, storage, **limits):
+    return [create_app({"database_url": database_url, "ratelimit_storage_uri": storage, **limits}, rasa=rasa)
+            for _ in range(2)]
+
+
+def test_chat_limits_in_redis_hold_across_web_processes_per_session_and_per_address(database_url, sessions, rasa):
+    """Two web processes share the windows: a session's minute and an address's minute, whichever app serves."""
+    import redis
+
+    storage = "redis://127.0.0.1:6379/8"
+    store = redis.Redis.from_url(storage)
+    store.flushdb()
+    apps = _redis_chat_apps(database_url, rasa, storage, rate_limit_chat="4 per minute;300 per day",
+                            rate_limit_chat_address="9 per minute;2000 per day")
+    try:
+        one, two = (a.test_client() for a in apps)
+        first = {"REMOTE_ADDR": "192.0.2.10"}
+        session = one.post("/api/chat", json={"session": None, "text": "Hei"}, environ_base=first).get_json()["session"]
+        turns = [(one, two)[i % 2].post("/api/chat", json={"session": session, "text": f"viesti {i}"},
+                                        environ_base=first).status_code for i in range(5)]
+        assert turns == [200, 200, 200, 200, 429]  # the session's 4 a minute, counted by both processes together
+        # The address's 9 a minute over sessions that each have room: three sessions begun elsewhere, then used
+        # from one address three turns each; its tenth turn is refused, whichever session and process it uses.
+        begun = [two.post("/api/chat", json={"session": None, "text": f"uusi {i}"},
+                          environ_base={"REMOTE_ADDR": "192.0.2.20"}).get_json()["session"] for i in range(3)]
+        busy = {"REMOTE_ADDR": "192.0.2.21"}
+        spread = [(one, two)[i % 2].post("/api/chat", json={"session": begun[i % 3], "text": f"asia {i}"},
+                                         environ_base=busy).status_code for i in range(10)]
+        assert spread == [200] * 9 + [429]
+        refused = two.post("/api/chat", json={"session": begun[0], "text": "vielä"}, environ_base=busy)
+        assert refused.status_code == 429 and "error" in refused.get_json() and refused.headers["Retry-After"] == "60"
+        assert one.post("/api/chat", json={"session": None, "text": "Toinen"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.12"}).status_code == 200
+        # The windows are the shared store's, under the keys Flask-Limiter gives the view (a deploy keeps counts).
+        assert store.keys("LIMITS:LIMITER/luukku/chat-session:*/chat.chat/4/1/minute")
+        assert store.keys("LIMITS:LIMITER/luukku/addr:*/chat.chat/9/1/minute")
+        # A flushed store (the script unknown to it) still counts: the library's own call loads the script.
+        store.script_flush()
+        assert one.post("/api/chat", json={"session": session, "text": "taas"},
+                        environ_base=first).status_code == 429
+    finally:
+        store.flushdb()
+        for app in apps:
+            app.extensions["luukku"]["engine"].dispose()
+
+
+def test_a_rate_limit_store_outage_does_not_turn_chat_customers_away(database_url, sessions, rasa, caplog):
+    """Redis unreachable: the turn is served and stored, and the log says the limits were not checked."""
+    from ..helpers import free_port
+
+    app = create_app({"database_url": database_url, "ratelimit_storage_uri": f"redis://127.0.0.1:{free_port()}/0"},
+                     rasa=rasa)
+    try:
+        client = app.test_client()
+        answer = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
+        assert answer.status_code == 200 and answer.get_json()["replies"]
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Message).where(Message.text == "Tarvitsen rahoitusta")) == 1
+        assert "rate limit store unavailable" in caplog.text
+    finally:
+        app.extensions["luukku"]["engine"].dispose()
+
+
 # --- SMS pumping ---------------------------------------------------------------------------------------------------
 def _deliver(sessions, settings, now):
     from router.delivery.outbox import deliver_due
