@@ -115,6 +115,11 @@ class ActionClarify(Action):
         language = tracker.get_slot("language") or "fi"
         if await two_topics(tracker, dispatcher, language):
             return []  # unsure because the message asks for two things: the customer picks from those
+        if _language_request(tracker):
+            # Unsure of a topic in "voinko kirjoittaa englanniksi": it asks for a language, not a matter, and is
+            # greeted in that language like one read as internationalisation (ActionSetTopic).
+            dispatcher.utter_message(response="utter_greet")
+            return []
         menu = await router_api.get("/internal/menu", {"language": language}, _request_id(tracker))
         if not menu:
             dispatcher.utter_message(response="utter_default")

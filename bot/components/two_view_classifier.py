@@ -20,14 +20,30 @@ logger = logging.getLogger(__name__)
 TEMPERATURES = np.arange(0.05, 3.0, 0.01)
 
 
-def combine(log_ngrams: np.ndarray, log_embedding: np.ndarray, weight: float, temperature: float) -> np.ndarray:
-    """Weighted product of the two views' probabilities, sharpened or softened by the temperature."""
-    return np.exp(log_softmax((weight * log_embedding + (1 - weight) * log_ngrams) / temperature, axis=1))
+def neighbours(train: np.ndarray, gold: np.ndarray, classes: int, x: np.ndarray, k: int, sharpness: float) -> np.ndarray:
+    """Log-probabilities from each intent's k most similar training examples (mean cosine similarity).
+
+    A linear model draws one boundary per intent; a small, tight group of examples inside a broad intent (the
+    city's other services inside `general`) can fall on the wrong side of it. The nearest examples keep them.
+    """
+    similar = x @ train.T
+    scores = np.full((len(x), classes), -1.0)
+    for c in range(classes):
+        members = similar[:, gold == c]
+        if members.shape[1]:
+            scores[:, c] = np.sort(members, axis=1)[:, -k:].mean(axis=1)
+    return log_softmax(scores / sharpness, axis=1)
 
 
-def fit_temperature(log_ngrams: np.ndarray, log_embedding: np.ndarray, gold: np.ndarray, weight: float) -> float:
-    """The temperature that minimises the log loss of out-of-fold predictions (1-D search)."""
+def mix(log_ngrams: np.ndarray, log_embedding: np.ndarray, weight: float, log_neighbours: np.ndarray | None = None,
+        neighbour_weight: float = 0.0) -> np.ndarray:
+    """The views' log-probabilities weighed together (before the temperature)."""
     mixed = weight * log_embedding + (1 - weight) * log_ngrams
+    return mixed + neighbour_weight * log_neighbours if log_neighbours is not None and neighbour_weight else mixed
+
+
+def fit_temperature(mixed: np.ndarray, gold: np.ndarray) -> float:
+    """The temperature that minimises the log loss of out-of-fold predictions (1-D search)."""
     rows = np.arange(len(gold))
     return float(min(TEMPERATURES, key=lambda t: -log_softmax(mixed / t, axis=1)[rows, gold].mean()))
 
@@ -40,14 +56,17 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
     loses accuracy against the embedding alone on outside data (SIB-200). Two views, each regularised for its
     own scale, then combined as a weighted product of probabilities, keep the n-grams' hold on spelling and
     Finnish morphology and the embedding's hold on meaning. The product is calibrated by a temperature fitted on
-    out-of-fold predictions, so the fallback and the form's thresholds read real confidences. See docs/nlu.md.
+    out-of-fold predictions, so the fallback and the form's thresholds read real confidences. A third, optional
+    view (`neighbour_weight`) adds each intent's nearest training examples in the embedding. See docs/nlu.md.
     """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Weight and C chosen by 5-fold cross-validation on the project's data and on SIB-200's train files.
-        return {"embedding_weight": 0.7, "ngram_C": 3.0, "embedding_C": 30.0, "folds": 5,
-                "max_iter": 300, "random_state": 42, "ranking_length": 10}
+        # The neighbours' view (weight 0: off) was chosen the same way, on seeded repeated folds (docs/nlu.md).
+        return {"embedding_weight": 0.7, "ngram_C": 3.0, "embedding_C": 30.0, "neighbour_weight": 0.0,
+                "neighbours": 3, "neighbour_sharpness": 0.05, "folds": 5, "max_iter": 300, "random_state": 42,
+                "ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
         self.config = {**self.get_default_config(), **config}
@@ -56,11 +75,15 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
         self.ngrams = self.embedding = None
         self.classes: Optional[np.ndarray] = None
         self.temperature = 1.0
+        # The training embeddings and their intents, for the neighbours' view (empty when it is off).
+        self.examples, self.gold = np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
         if not 0.0 <= float(config.get("embedding_weight", 0.7)) <= 1.0:
             raise ValueError("embedding_weight must be between 0 and 1")
+        if float(config.get("neighbour_weight", 0.0)) < 0 or float(config.get("neighbour_sharpness", 0.05)) <= 0:
+            raise ValueError("neighbour_weight must be 0 or more and neighbour_sharpness above 0")
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -100,6 +123,14 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
         return (np.log(np.maximum(ngrams.predict_proba(x_sparse), floor)),
                 np.log(np.maximum(embedding.predict_proba(x_dense), floor)))
 
+    def _mixed(self, log_n: np.ndarray, log_e: np.ndarray, train: np.ndarray, gold: np.ndarray,
+               x_dense: np.ndarray) -> np.ndarray:
+        """The views weighed together; the neighbours are looked up among `train` (labelled `gold`)."""
+        weight, near = float(self.config["embedding_weight"]), float(self.config["neighbour_weight"])
+        log_k = (neighbours(train, gold, log_n.shape[1], x_dense, int(self.config["neighbours"]),
+                            float(self.config["neighbour_sharpness"])) if near and len(train) else None)
+        return mix(log_n, log_e, weight, log_k, near)
+
     def train(self, training_data: TrainingData) -> Resource:
         """Fit both views, then the temperature on out-of-fold predictions of the same two views."""
         from sklearn.model_selection import StratifiedKFold
@@ -110,20 +141,21 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
             return self._resource
         labels = np.array([e.get(INTENT) for e in examples])
         self.classes, gold = np.unique(labels, return_inverse=True)
-        weight = float(self.config["embedding_weight"])
         # Folds need every intent in each training part; intents with very few examples cap the fold count.
         folds = min(int(self.config["folds"]), int(np.bincount(gold).min()))
         if folds >= 2 and len(self.classes) > 1:
-            out_n = np.zeros((len(gold), len(self.classes)))
-            out_e = np.zeros_like(out_n)
+            out = np.zeros((len(gold), len(self.classes)))
             splitter = StratifiedKFold(folds, shuffle=True, random_state=self.config["random_state"])
             for part, rest in splitter.split(x_dense, gold):
                 ngrams = self._regression(self.config["ngram_C"]).fit(x_sparse[part], gold[part])
                 embedding = self._regression(self.config["embedding_C"]).fit(x_dense[part], gold[part])
-                out_n[rest], out_e[rest] = self._log_probabilities(ngrams, embedding, x_sparse[rest], x_dense[rest])
-            self.temperature = fit_temperature(out_n, out_e, gold, weight)
+                log_n, log_e = self._log_probabilities(ngrams, embedding, x_sparse[rest], x_dense[rest])
+                out[rest] = self._mixed(log_n, log_e, x_dense[part], gold[part], x_dense[rest])
+            self.temperature = fit_temperature(out, gold)
         self.ngrams = self._regression(self.config["ngram_C"]).fit(x_sparse, gold)
         self.embedding = self._regression(self.config["embedding_C"]).fit(x_dense, gold)
+        if float(self.config["neighbour_weight"]):
+            self.examples, self.gold = x_dense.astype(np.float32), gold.astype(np.int64)
         logger.info("TwoViewClassifier: %d intents, temperature %.2f", len(self.classes), self.temperature)
         self.persist()
         return self._resource
@@ -136,7 +168,8 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
         if not texts:
             return messages
         log_n, log_e = self._log_probabilities(self.ngrams, self.embedding, x_sparse, x_dense)
-        probabilities = combine(log_n, log_e, float(self.config["embedding_weight"]), self.temperature)
+        probabilities = np.exp(log_softmax(self._mixed(log_n, log_e, self.examples, self.gold, x_dense)
+                                           / self.temperature, axis=1))
         length = int(self.config["ranking_length"])
         for message, row in zip(texts, probabilities):
             order = np.argsort(-row)
@@ -154,7 +187,8 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
 
         with self._model_storage.write_to(self._resource) as folder:
             sio.dump({"ngrams": self.ngrams, "embedding": self.embedding, "classes": self.classes,
-                      "temperature": self.temperature}, folder / "two_view.skops")
+                      "temperature": self.temperature, "examples": self.examples, "gold": self.gold},
+                     folder / "two_view.skops")
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -174,4 +208,6 @@ class TwoViewClassifier(GraphComponent, IntentClassifier):
             return component
         component.ngrams, component.embedding = state["ngrams"], state["embedding"]
         component.classes, component.temperature = state["classes"], float(state["temperature"])
+        if "examples" in state:
+            component.examples, component.gold = state["examples"], state["gold"]
         return component

@@ -10,10 +10,10 @@ from typing import Iterable
 ROUTING = ("founding", "funding", "recruitment", "internationalisation", "plots", "general")
 ASK = "nlu_fallback"  # the bot asks which topic is meant
 HELDOUT = Path(__file__).resolve().parent.parent / "heldout"
-# The targets `make evaluate` checks (issue 13); CI keeps the floor, just under what is measured today, so a
-# change that loses routing accuracy fails the build (docs/nlu.md).
+# The targets `make evaluate` checks (issue 13). CI holds the build to them too (the floor), so a change that
+# loses routing accuracy below the targets fails it; today's figures are above them (docs/nlu.md).
 TARGETS = {"accuracy": 0.97, "accuracy_per_language": 0.95, "macro_f1": 0.96}
-FLOOR = {"accuracy": 0.96, "accuracy_per_language": 0.94, "macro_f1": 0.96}
+FLOOR = dict(TARGETS)
 
 
 @dataclass(frozen=True)
