@@ -17,6 +17,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from router.config import Settings
 
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "luukku"  # before every key in the shared store
+
 
 def _digest(value: str) -> str:
     # Keys in the shared store (and the limiter's log lines) never hold an address, email or token in clear text.
@@ -47,8 +51,6 @@ def api_caller() -> str:
 def _failed(resp) -> bool:
     return resp.status_code in (401, 403)
 
-
-log = logging.getLogger(__name__)
 
 # (endpoint, setting with the limit, key, only these methods, count only failures); the chat turn's own limits
 # are in CHAT_TURN, checked together in one round trip.
@@ -122,6 +124,7 @@ def _limit_turns(view, turns: TurnLimits):
 
 
 def _refused():
+    """The API's 429: JSON, and when to try again."""
     return jsonify(error="too many requests; wait a moment and try again"), 429, {"Retry-After": "60"}
 
 
@@ -132,7 +135,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,  # type: ignore[method-assign]
                                 x_host=settings.proxy_count)
     limiter = Limiter(key_func=address, app=app, storage_uri=settings.ratelimit_storage_uri, headers_enabled=False,
-                      strategy="moving-window", key_prefix="luukku")
+                      strategy="moving-window", key_prefix=KEY_PREFIX)
     for endpoint, setting, key, methods, failures_only in LIMITS:
         if endpoint not in app.view_functions:
             continue
@@ -141,7 +144,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
                                 deduct_when=_failed if failures_only else None)(app.view_functions[endpoint])
         app.view_functions[endpoint] = wrapped
     if "chat.chat" in app.view_functions:
-        turns = TurnLimits(limiter, settings, prefix="luukku")
+        turns = TurnLimits(limiter, settings, prefix=KEY_PREFIX)
         app.view_functions["chat.chat"] = _limit_turns(app.view_functions["chat.chat"], turns)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api_v1.") and endpoint != "api_v1.openapi":
