@@ -52,48 +52,52 @@ def _failed(resp) -> bool:
     return resp.status_code in (401, 403)
 
 
-# (endpoint, setting with the limit, key, only these methods, count only failures); the chat turn's own limits
-# are in CHAT_TURN, checked together in one round trip.
+# Checked by Flask-Limiter itself, staff sign-in here and the API below: (endpoint, setting with the limit, key,
+# only these methods, count only failures).
+# With the shared store away these are refused: unlimited password guessing is worse than a pause.
 LIMITS = [
-    ("chat.thread", "rate_limit_chat_poll", address, None, False),
     ("auth.login", "rate_limit_login", login_account, ["POST"], True),
     ("auth.login", "rate_limit_login_address", address, ["POST"], True),
     ("auth.second_factor", "rate_limit_login", address, ["POST"], True),
-    ("survey.answer", "rate_limit_survey", address, ["POST"], False),
 ]
 
+# What customers use: endpoint -> (only these methods, [(setting with "N per minute;M per day", key)]). Checked in
+# one round trip and, with the shared store away, let through (a lead or an answer is never refused for it).
+CUSTOMER = {
+    "chat.chat": (None, [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)]),
+    "chat.thread": (None, [("rate_limit_chat_poll", address)]),
+    "survey.answer": (("POST",), [("rate_limit_survey", address)]),
+}
 
-# Every chat turn: per session and per address, each "N per minute;M per day" (moving windows).
-CHAT_TURN = [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)]
 
+class Windows:
+    """One view's rate-limit windows checked in one round trip to the shared store instead of one per window.
 
-class TurnLimits:
-    """The chat turn's windows checked in one round trip to the shared store instead of one per window.
-
-    A web chat turn is the one hot anonymous route: Flask-Limiter hits its four windows one after another, four
-    round trips to Redis on every turn. Here the same windows (same keys, the library's own moving-window script)
-    are sent as one pipeline. Each window counts the turn if it has room, as the library does; the turn is refused
-    if any window is full. Other stores (memory:// locally) take the library's calls one by one.
+    A web chat turn is the hot anonymous route: Flask-Limiter hits its four windows (a conversation's and an
+    address's, a minute and a day) one after another, four round trips to Redis on every turn. Here the same
+    windows (same keys, the library's own moving-window script) go as one pipeline. Each window counts the request
+    if it has room, as the library does; the request is refused if any window is full. Other stores (memory://
+    locally) take the library's calls one by one.
     """
 
-    SCOPE = "chat.chat"  # the endpoint, as Flask-Limiter scopes a view's limits: the keys stay what they were
-
-    def __init__(self, limiter: Limiter, settings: Settings, prefix: str) -> None:
-        self.limiter, self.prefix = limiter, prefix
+    def __init__(self, limiter: Limiter, settings: Settings, endpoint: str,
+                 limits: list[tuple[str, Callable[[], str]]]) -> None:
+        # The endpoint is the scope Flask-Limiter gives a view's limits: the keys stay what they were.
+        self.limiter, self.scope = limiter, endpoint
         self.windows: list[tuple[RateLimitItem, Callable[[], str]]] = [
-            (item, key) for setting, key in CHAT_TURN for item in parse_many(getattr(settings, setting))]
+            (item, key) for setting, key in limits for item in parse_many(getattr(settings, setting))]
 
     def allowed(self) -> bool:
-        """True if every window has room for this turn (and counts it); False if one is full."""
+        """True if every window has room for this request (and counts it); False if one is full."""
         keyed = [(item, key()) for item, key in self.windows]
         storage = self.limiter.storage
         try:
             if isinstance(storage, RedisStorage):
-                return self._pipelined(storage, [(i, i.key_for(self.prefix, k, self.SCOPE)) for i, k in keyed])
-            return all(self.limiter.limiter.hit(item, self.prefix, key, self.SCOPE) for item, key in keyed)
+                return self._pipelined(storage, [(i, i.key_for(KEY_PREFIX, k, self.scope)) for i, k in keyed])
+            return all(self.limiter.limiter.hit(item, KEY_PREFIX, key, self.scope) for item, key in keyed)
         except RedisError as exc:
-            # A limiter outage must not turn customers away: the turn goes on, and the log says why.
-            log.warning("rate limit store unavailable (%s); chat turn allowed", type(exc).__name__)
+            # A limiter outage must not turn customers away: the request goes on, and the log says why.
+            log.warning("rate limit store unavailable (%s); %s allowed", type(exc).__name__, self.scope)
             return True
 
     @staticmethod
@@ -113,19 +117,26 @@ class TurnLimits:
         return all(bool(r) for r in results)
 
 
-def _limit_turns(view, turns: TurnLimits):
+def _limited(view, windows: Windows, methods: tuple[str, ...] | None):
     @functools.wraps(view)
     def limited(*args, **kwargs):
-        if not turns.allowed():
-            return _refused()
+        if (methods is None or request.method in methods) and not windows.allowed():
+            return _too_many()
         return view(*args, **kwargs)
 
     return limited
 
 
-def _refused():
-    """The API's 429: JSON, and when to try again."""
-    return jsonify(error="too many requests; wait a moment and try again"), 429, {"Retry-After": "60"}
+def _too_many():
+    """The 429 for the path asked: the sign-in page again, JSON on the API, else a line of text."""
+    if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
+        from router.web.i18n import t
+
+        return render_template("staff/login.html", error=t("login_throttled"), oidc=None), 429
+    if request.path.startswith("/api/"):
+        return jsonify(error="too many requests; wait a moment and try again"), 429, {"Retry-After": "60"}
+    return "Liian monta pyyntöä. / Too many requests.", 429, {"Retry-After": "60",
+                                                                "Content-Type": "text/plain; charset=utf-8"}
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
@@ -143,23 +154,17 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         wrapped = limiter.limit(value, key_func=key, methods=methods,
                                 deduct_when=_failed if failures_only else None)(app.view_functions[endpoint])
         app.view_functions[endpoint] = wrapped
-    if "chat.chat" in app.view_functions:
-        turns = TurnLimits(limiter, settings, prefix=KEY_PREFIX)
-        app.view_functions["chat.chat"] = _limit_turns(app.view_functions["chat.chat"], turns)
+    for endpoint, (methods, limits) in CUSTOMER.items():
+        if endpoint in app.view_functions:
+            windows = Windows(limiter, settings, endpoint, limits)
+            app.view_functions[endpoint] = _limited(app.view_functions[endpoint], windows, methods)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api_v1.") and endpoint != "api_v1.openapi":
             app.view_functions[endpoint] = limiter.limit(settings.rate_limit_api, key_func=api_caller)(view)
 
     @app.errorhandler(RateLimitExceeded)
-    def _too_many(exc: RateLimitExceeded):
-        if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
-            from router.web.i18n import t
-
-            return render_template("staff/login.html", error=t("login_throttled"), oidc=None), 429
-        if request.path.startswith("/api/"):
-            return _refused()
-        return "Liian monta pyyntöä. / Too many requests.", 429, {"Retry-After": "60",
-                                                                    "Content-Type": "text/plain; charset=utf-8"}
+    def _exceeded(exc: RateLimitExceeded):
+        return _too_many()
 
     app.extensions["luukku"]["limiter"] = limiter
     return limiter

@@ -335,20 +335,45 @@ def test_chat_limits_in_redis_hold_across_web_processes_per_session_and_per_addr
             app.extensions["luukku"]["engine"].dispose()
 
 
-def test_a_rate_limit_store_outage_does_not_turn_chat_customers_away(database_url, sessions, rasa, caplog):
-    """Redis unreachable: the turn is served and stored, and the log says the limits were not checked."""
+def test_a_rate_limit_store_outage_does_not_turn_customers_away(database_url, sessions, rasa, caplog):
+    """Redis unreachable: the turn is served and stored, the thread and the survey page answer, and the log says
+    the limits were not checked (before, each was an HTML 500)."""
     from ..helpers import free_port
 
     app = create_app({"database_url": database_url, "ratelimit_storage_uri": f"redis://127.0.0.1:{free_port()}/0"},
                      rasa=rasa)
+    app.config["WTF_CSRF_ENABLED"] = False
     try:
         client = app.test_client()
         answer = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
         assert answer.status_code == 200 and answer.get_json()["replies"]
         with sessions() as s:
             assert s.scalar(select(func.count()).select_from(Message).where(Message.text == "Tarvitsen rahoitusta")) == 1
+        thread = client.get(f"/api/chat/{answer.get_json()['session']}")
+        assert thread.status_code == 200 and thread.get_json()["messages"]
+        assert client.post("/survey/no-such-token", data={"score": "5"}).status_code == 404
         assert "rate limit store unavailable" in caplog.text
     finally:
+        app.extensions["luukku"]["engine"].dispose()
+
+
+def test_survey_answers_are_limited_per_address_in_redis(database_url, sessions, rasa):
+    """Only submitting counts; the 429 is a line of text with Retry-After, as on every page that is not the API."""
+    import redis
+
+    storage = "redis://127.0.0.1:6379/8"
+    redis.Redis.from_url(storage).flushdb()
+    app = create_app({"database_url": database_url, "ratelimit_storage_uri": storage, "rate_limit_survey": "3 per hour"},
+                     rasa=rasa)
+    app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        client = app.test_client()
+        assert [client.get("/survey/no-such-token").status_code for _ in range(4)] == [404] * 4
+        posts = [client.post("/survey/no-such-token", data={"score": "5"}) for _ in range(4)]
+        assert [p.status_code for p in posts] == [404, 404, 404, 429]
+        assert posts[-1].headers["Retry-After"] == "60" and posts[-1].mimetype == "text/plain"
+    finally:
+        redis.Redis.from_url(storage).flushdb()
         app.extensions["luukku"]["engine"].dispose()
 
 
