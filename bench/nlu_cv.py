@@ -2,7 +2,7 @@
 
 `rasa test nlu --cross-validation` shuffles its folds without a seed, so one configuration moves by about 0.01
 between runs, more than most changes worth trying. This replica of `config.yml`'s pipeline (Rasa's tokens as
-words, word counts and char_wb 2–5 counts, the e5 embedding, TwoViewClassifier's views and weights) runs every
+words, word counts and char_wb 2–5 counts, the e5 embedding, TwoViewClassifier's views, its settings read from config.yml) runs every
 setting on the same seeded folds, so two settings are compared fold by fold. It is for choosing settings; the
 figures that count are `make evaluate`'s, with the real pipeline.
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.components.e5_featurizer import normalise_case  # noqa: E402
-from bot.components.two_view_classifier import mix, neighbours  # noqa: E402
+from bot.components.two_view_classifier import TwoViewClassifier, mix, neighbours  # noqa: E402
 
 WORDS = re.compile(r"\w+(?:[-'’]\w+)*")
 SEEDS = (0, 1, 2)
@@ -63,21 +63,33 @@ def counts(texts: list[str]):
                    CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit_transform(words)]).tocsr()
 
 
-def regression(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=300, class_weight="balanced", random_state=42)
+def settings() -> dict:
+    """TwoViewClassifier's settings as `config.yml` gives them (its defaults where it does not)."""
+    import yaml
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    given = next(c for c in pipeline if c["name"].endswith("TwoViewClassifier"))
+    return {**TwoViewClassifier.get_default_config(), **given}
+
+
+def regression(c: float, config: dict) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=int(config["max_iter"]), class_weight="balanced",
+                              random_state=config["random_state"])
 
 
 def accuracy(x_sparse, x_dense, gold: np.ndarray, near: float, folds: int = 5) -> list[float]:
-    """Accuracy on each seed's folds, with TwoViewClassifier's settings and neighbour weight `near`."""
-    results = []
+    """Accuracy on each seed's folds, with config.yml's classifier settings and neighbour weight `near`."""
+    config, results = settings(), []
     for seed in SEEDS:
         guess = np.zeros(len(gold), dtype=int)
         for part, rest in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x_dense, gold):
-            ngrams, embedding = regression(3.0).fit(x_sparse[part], gold[part]), regression(30.0).fit(x_dense[part], gold[part])
+            ngrams = regression(config["ngram_C"], config).fit(x_sparse[part], gold[part])
+            embedding = regression(config["embedding_C"], config).fit(x_dense[part], gold[part])
             log_n = np.log(np.maximum(ngrams.predict_proba(x_sparse[rest]), 1e-9))
             log_e = np.log(np.maximum(embedding.predict_proba(x_dense[rest]), 1e-9))
-            log_k = neighbours(x_dense[part], gold[part], log_n.shape[1], x_dense[rest], 3, 0.05) if near else None
-            guess[rest] = mix(log_n, log_e, 0.7, log_k, near).argmax(axis=1)
+            log_k = (neighbours(x_dense[part], gold[part], log_n.shape[1], x_dense[rest], int(config["neighbours"]),
+                                float(config["neighbour_sharpness"])) if near else None)
+            guess[rest] = mix(log_n, log_e, float(config["embedding_weight"]), log_k, near).argmax(axis=1)
         results.append(float((guess == gold).mean()))
     return results
 
