@@ -3,8 +3,8 @@
 `rasa test nlu --cross-validation` shuffles its folds without a seed, so one configuration moves by about 0.01
 between runs, more than most changes worth trying. This replica of `config.yml`'s pipeline (Rasa's tokens as
 words, word counts and char_wb 2–5 counts, the e5 embedding, TwoViewClassifier's views with the settings
-`config.yml` gives them) runs every setting on the same seeded folds, so two settings are compared fold by fold. It is for choosing settings; the
-figures that count are `make evaluate`'s, with the real pipeline.
+`config.yml` gives them) runs every setting on the same seeded folds, so two settings are compared fold by
+fold. It is for choosing settings; the figures that count are `make evaluate`'s, with the real pipeline.
 
     .venv-bot/bin/python -m bench.nlu_cv project 0,0.3,0.6,1.0     # the project's data; neighbour weights
     .venv-bot/bin/python -m bench.nlu_cv fin 0,0.6                 # a SIB-200 train file (fin, swe, eng)
