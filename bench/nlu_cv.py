@@ -102,8 +102,8 @@ def main() -> None:
     x_sparse, x_dense = counts(texts), embed(texts)
     for near in weights:
         runs = accuracy(x_sparse, x_dense, gold, near)
-        print(f"{data}: neighbour weight {near}: accuracy {np.mean(runs):.4f} (seeds {', '.join(f'{r:.4f}' for r in runs)})",
-              flush=True)
+        seeds = ", ".join(f"{r:.4f}" for r in runs)
+        print(f"{data}: neighbour weight {near}: accuracy {np.mean(runs):.4f} (seeds {seeds})", flush=True)
 
 
 if __name__ == "__main__":
