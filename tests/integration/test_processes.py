@@ -83,3 +83,32 @@ def test_the_environments_proxy_settings_still_reach_rasa_though_read_once(repli
     monkeypatch.setenv("NO_PROXY", "rasa.invalid")
     with pytest.raises(RasaUnavailable):  # excluded by NO_PROXY: straight to an address that does not resolve
         RasaClient("http://rasa.invalid:5005", timeout=2).send("conv", "hei", {})
+
+
+def test_a_replica_that_took_the_message_but_answers_late_is_not_bypassed(replica):
+    # A read timeout means the replica may be working on the message: sending it to another replica as well would
+    # have the bot process it twice. It waits for the worker instead.
+    got = []
+
+    class Slow(_Replica):
+        def do_POST(self):  # noqa: N802
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            time.sleep(1.0)
+            try:
+                super().do_POST()
+            except OSError:  # the client stopped waiting long ago
+                pass
+
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    slow.handle_error = lambda *_: None  # its late answer finds the connection closed: expected here
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    try:
+        client = RasaClient(f"http://127.0.0.1:{slow.server_address[1]},{replica}", timeout=0.3)
+        first = next(f"conv-{i}" for i in range(50) if client._order(f"conv-{i}")[0].endswith(
+            str(slow.server_address[1])))
+        with pytest.raises(RasaUnavailable):
+            client.send(first, "hei", {})
+        assert len(got) == 1 and json.loads(got[0])["sender"] == first
+    finally:
+        slow.shutdown()
+        slow.server_close()
