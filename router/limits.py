@@ -7,12 +7,12 @@ import logging
 import time
 from typing import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import RateLimitItem, parse_many
 from limits.storage import RedisStorage
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from router.config import Settings
@@ -61,12 +61,14 @@ LIMITS = [
     ("auth.second_factor", "rate_limit_login", address, ["POST"], True),
 ]
 
-# What customers use: endpoint -> (only these methods, [(setting with "N per minute;M per day", key)]). Checked in
-# one round trip and, with the shared store away, let through (a lead or an answer is never refused for it).
+# What customers use: endpoint -> (only these methods, [(setting with "N per minute;M per day", key)], whether the
+# view asks for the answer itself with `settle`). Checked in one round trip and, with the shared store away, let
+# through (a lead or an answer is never refused for it). The chat turn reads the answer after taking its
+# conversation's lock, so the two round trips overlap.
 CUSTOMER = {
-    "chat.chat": (None, [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)]),
-    "chat.thread": (None, [("rate_limit_chat_poll", address)]),
-    "survey.answer": (("POST",), [("rate_limit_survey", address)]),
+    "chat.chat": (None, [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)], True),
+    "chat.thread": (None, [("rate_limit_chat_poll", address)], False),
+    "survey.answer": (("POST",), [("rate_limit_survey", address)], False),
 }
 
 
@@ -89,25 +91,63 @@ class Windows:
 
     def allowed(self) -> bool:
         """True if every window has room for this request (and counts it); False if one is full."""
+        return self.start()()
+
+    def start(self) -> Callable[[], bool]:
+        """Send the check now; the returned call reads the answer (True: allowed), so a view can work meanwhile.
+
+        The chat turn takes its conversation's lock in PostgreSQL while Redis counts: two round trips at once.
+        """
         keyed = [(item, key()) for item, key in self.windows]
         storage = self.limiter.storage
+        if not isinstance(storage, RedisStorage):  # memory:// (one process): nothing to wait for
+            answer = all(self.limiter.limiter.hit(item, KEY_PREFIX, key, self.scope) for item, key in keyed)
+            return lambda: answer
+        keyed_full = [(i, i.key_for(KEY_PREFIX, k, self.scope)) for i, k in keyed]
+        pool, conn = storage.get_connection().connection_pool, None
         try:
-            if isinstance(storage, RedisStorage):
-                return self._pipelined(storage, [(i, i.key_for(KEY_PREFIX, k, self.scope)) for i, k in keyed])
-            return all(self.limiter.limiter.hit(item, KEY_PREFIX, key, self.scope) for item, key in keyed)
+            conn = pool.get_connection()
+            script, now = storage.lua_acquire_moving_window, time.time()
+            conn.send_packed_command(conn.pack_commands([
+                ("EVALSHA", script.sha, 1, storage.prefixed_key(key), now, item.amount, item.get_expiry(), 1)
+                for item, key in keyed_full]))
         except RedisError as exc:
-            # A limiter outage must not turn customers away: the request goes on, and the log says why.
-            log.warning("rate limit store unavailable (%s); %s allowed", type(exc).__name__, self.scope)
-            return True
+            if conn is not None:
+                conn.disconnect()
+                pool.release(conn)
+            return functools.partial(self._outage, exc)
+        answered: list[bool] = []
+
+        def answer() -> bool:
+            if not answered:
+                try:
+                    answered.append(self._read(storage, pool, conn, keyed_full))
+                except RedisError as exc:
+                    answered.append(self._outage(exc))
+            return answered[0]
+
+        return answer
+
+    def _outage(self, exc: RedisError) -> bool:
+        """A limiter outage must not turn customers away: the request goes on, and the log says why."""
+        log.warning("rate limit store unavailable (%s); %s allowed", type(exc).__name__, self.scope)
+        return True
 
     @staticmethod
-    def _pipelined(storage: RedisStorage, keyed: list[tuple[RateLimitItem, str]]) -> bool:
-        script = storage.lua_acquire_moving_window
-        now = time.time()
-        pipe = storage.get_connection().pipeline(transaction=False)
-        for item, key in keyed:
-            pipe.evalsha(script.sha, 1, storage.prefixed_key(key), now, item.amount, item.get_expiry(), 1)
-        results = pipe.execute(raise_on_error=False)
+    def _read(storage: RedisStorage, pool, conn, keyed: list[tuple[RateLimitItem, str]]) -> bool:
+        """The scripts' answers, as a pipeline reads them; the connection goes back to the pool either way."""
+        results: list = []
+        try:
+            for _ in keyed:
+                try:
+                    results.append(conn.read_response())
+                except ResponseError as exc:
+                    results.append(exc)
+        except BaseException:
+            conn.disconnect()  # answers may still be on their way: never hand it to the next request
+            raise
+        finally:
+            pool.release(conn)
         if any(isinstance(r, NoScriptError) for r in results):
             # The store has not seen the script yet (a new or flushed Redis): the library's calls load it.
             return all([storage.acquire_entry(key, item.amount, item.get_expiry()) for item, key in keyed])
@@ -117,17 +157,31 @@ class Windows:
         return all(bool(r) for r in results)
 
 
-def _limited(view, windows: Windows, methods: tuple[str, ...] | None):
+def _limited(view, windows: Windows, methods: tuple[str, ...] | None, settled_by_view: bool):
     @functools.wraps(view)
     def limited(*args, **kwargs):
-        if (methods is None or request.method in methods) and not windows.allowed():
-            return _too_many()
-        return view(*args, **kwargs)
+        if methods is not None and request.method not in methods:
+            return view(*args, **kwargs)
+        answer = windows.start()
+        if not settled_by_view:
+            return view(*args, **kwargs) if answer() else too_many()
+        g.rate_limit = answer
+        try:
+            return view(*args, **kwargs)
+        finally:
+            if g.pop("rate_limit", None) is not None:  # the view refused the request before asking
+                answer()  # read, so that the store's connection goes back clean
 
     return limited
 
 
-def _too_many():
+def settle() -> bool:
+    """This request's rate-limit answer, for a view that asks for it itself (`CUSTOMER`); True: allowed."""
+    answer = g.pop("rate_limit", None)
+    return answer() if answer is not None else True
+
+
+def too_many():
     """The 429 for the path asked: the sign-in page again, JSON on the API, else a line of text."""
     if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
         from router.web.i18n import t
@@ -154,17 +208,17 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         wrapped = limiter.limit(value, key_func=key, methods=methods,
                                 deduct_when=_failed if failures_only else None)(app.view_functions[endpoint])
         app.view_functions[endpoint] = wrapped
-    for endpoint, (methods, limits) in CUSTOMER.items():
+    for endpoint, (methods, limits, settled_by_view) in CUSTOMER.items():
         if endpoint in app.view_functions:
             windows = Windows(limiter, settings, endpoint, limits)
-            app.view_functions[endpoint] = _limited(app.view_functions[endpoint], windows, methods)
+            app.view_functions[endpoint] = _limited(app.view_functions[endpoint], windows, methods, settled_by_view)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api_v1.") and endpoint != "api_v1.openapi":
             app.view_functions[endpoint] = limiter.limit(settings.rate_limit_api, key_func=api_caller)(view)
 
     @app.errorhandler(RateLimitExceeded)
     def _exceeded(exc: RateLimitExceeded):
-        return _too_many()
+        return too_many()
 
     app.extensions["luukku"]["limiter"] = limiter
     return limiter

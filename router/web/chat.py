@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from router import campaign, openapi as api_doc, sanitize
+from router import campaign, limits, openapi as api_doc, sanitize
 from router.casework import promise
 from router.db import statement_at_a_time
 from router.inbound import conversation, language
@@ -47,6 +47,8 @@ def chat():
             try:
                 chosen = body.get("language")  # the widget's language switch, an explicit choice
                 if session_id is None:
+                    if not limits.settle():
+                        return limits.too_many()
                     statement_at_a_time(session)
                     # The language from the first message, so the new row is written once.
                     conv = conversation.start(session, channel="web",
@@ -56,6 +58,8 @@ def chat():
                     # The turn is taken before the conversation is read, so the read sees what the last turn left;
                     # the read and the message's INSERT then go on the turn's own connection.
                     conv, turn = conversation.resume(session, session_id[:64])
+                    if not limits.settle():  # asked of the rate limiter before the lock (router/limits.py)
+                        return limits.too_many()
                     if conv is None or not _current(conv):
                         return _error(404, "unknown session; start a new one with session null")
                     if chosen and chosen != conv.language:

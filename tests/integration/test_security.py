@@ -8,10 +8,11 @@ import sys
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from router import config, users
 from router.app import create_app
+from router.inbound import turns as turn_locks
 from router.models import Case, Conversation, Message, OutboxMessage, StaffSession, User
 
 from ..conftest import PASSWORD, PUBLIC, ROOT, StaffClient, csrf_from
@@ -320,6 +321,12 @@ def test_chat_limits_in_redis_hold_across_web_processes_per_session_and_per_addr
         assert spread == [200] * 9 + [429]
         refused = two.post("/api/chat", json={"session": begun[0], "text": "vielä"}, environ_base=busy)
         assert refused.status_code == 429 and "error" in refused.get_json() and refused.headers["Retry-After"] == "60"
+        # The refused turn took its conversation's turn while the limiter answered: it stored nothing and let go.
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Message).where(Message.text == "vielä")) == 0
+            if database_url.startswith("postgresql"):
+                assert s.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")) == 0
+        assert all(lock.acquire(blocking=False) and (lock.release() or True) for lock in turn_locks._LOCKS)
         assert one.post("/api/chat", json={"session": None, "text": "Toinen"},
                         environ_base={"REMOTE_ADDR": "192.0.2.12"}).status_code == 200
         # The windows are the shared store's, under the keys Flask-Limiter gives the view (a deploy keeps counts).
