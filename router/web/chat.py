@@ -53,7 +53,7 @@ def chat():
                     # The language from the first message, so the new row is written once.
                     conv = conversation.start(session, channel="web",
                                               language=chosen or language.follow(text, "fi", first=True),
-                                              campaign=_campaign(session, body.get("campaign")))
+                                              campaign=_campaign(session, body.get("campaign")), now=clock())
                 else:
                     # The turn is taken before the conversation is read, so the read sees what the last turn left;
                     # the read and the message's INSERT then go on the turn's own connection.
