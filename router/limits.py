@@ -89,12 +89,10 @@ class Windows:
         self.windows: list[tuple[RateLimitItem, Callable[[], str]]] = [
             (item, key) for setting, key in limits for item in parse_many(getattr(settings, setting))]
 
-    def allowed(self) -> bool:
-        """True if every window has room for this request (and counts it); False if one is full."""
-        return self.start()()
-
     def start(self) -> Callable[[], bool]:
-        """Send the check now; the returned call reads the answer (True: allowed), so a view can work meanwhile.
+        """Count this request in every window that has room; the returned call answers whether all had room.
+
+        The check is sent now and its answer read when called, so a view can work meanwhile.
 
         The chat turn takes its conversation's lock in PostgreSQL while Redis counts: two round trips at once.
         """

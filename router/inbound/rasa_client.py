@@ -29,9 +29,8 @@ def _pool(base: str) -> urllib3.PoolManager:
     of each (measured through gunicorn and Flask, side by side). The proxy and CA settings are read once, here:
     Rasa's address does not change.
     """
-    host = urlsplit(base).hostname or ""
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(urlsplit(base).scheme)
+    parts, proxies = urlsplit(base), urllib.request.getproxies_environment()
+    host, proxy = parts.hostname or "", proxies.get(parts.scheme)
     tls = {"ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None}
     if proxy and not urllib.request.proxy_bypass_environment(host, proxies):
         return urllib3.ProxyManager(proxy, maxsize=64, retries=False, **tls)
