@@ -54,6 +54,9 @@ class Hold:
         if self.conn is None:
             return
         conn, self.conn = self.conn, None
+        if conn.invalidated:  # dropped already, and the lock with it
+            conn.close()
+            return
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
         except DBAPIError:
@@ -61,6 +64,37 @@ class Hold:
             conn.invalidate()
         finally:
             conn.close()
+
+    def release_after(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        """Run one write, commit it, then let the turn go: one round trip on PostgreSQL. The write's rows.
+
+        The write commits before the unlock (an explicit transaction inside the pipeline: otherwise the whole
+        pipeline is one transaction, committed at its end, and the next turn could take the lock and read before
+        this write is visible). When the write fails, the turn is still held: the caller stores its row another
+        way and then calls `release`.
+        """
+        from router.store import on_driver
+
+        def work(driver, write, sql: str, params: dict[str, Any]) -> list[tuple]:
+            with driver.cursor() as commit, driver.cursor() as unlock:
+                try:
+                    with driver.pipeline():
+                        commit.execute("BEGIN")
+                        write.execute(sql, params)
+                        commit.execute("COMMIT")
+                        unlock.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+                except driver.Error:
+                    if commit.statusmessage != "COMMIT":
+                        raise
+                    # Committed, and only the unlock went wrong: the row is kept, the connection (and the lock
+                    # with it) is dropped, as `release` does.
+                    self.conn.invalidate()
+                return write.fetchall()
+
+        rows = on_driver(self.conn, sql, params, work)
+        conn, self.conn = self.conn, None
+        conn.close()
+        return rows
 
 
 def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS,
@@ -109,9 +143,12 @@ def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bo
         return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar()), None
     driver, (sql, params) = conn.connection.driver_connection, read
     try:
-        with driver.pipeline(), driver.cursor() as lock, driver.cursor() as found:
-            lock.execute("SELECT pg_try_advisory_lock(%s)", (number,))
-            found.execute(sql, params)
+        with driver.cursor() as lock, driver.cursor() as found:
+            with driver.pipeline():
+                lock.execute("SELECT pg_try_advisory_lock(%s)", (number,))
+                found.execute(sql, params)
+            # Fetched after the pipeline's one Sync: a fetch inside it sends a Flush and waits, then the Sync
+            # at its end is a second round trip (seen with strace).
             got, rows = bool(lock.fetchone()[0]), found.fetchall()
     except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it, so callers see one kind of error
         raise DBAPIError(sql, params, exc, hide_parameters=True) from exc
