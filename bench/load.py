@@ -6,7 +6,7 @@ answers (fallbacks) and memory per process; the figures go to docs/performance.m
 
 BENCH_CUSTOMERS concurrent customers (default 10; 2 in the light-load phases that measure the overhead),
 BENCH_SECONDS per phase (default 40), BENCH_ROUNDS rounds of phases (default 2), BENCH_RASA_WORKERS Sanic worker
-processes in the one Rasa replica (default 1).
+processes in the one Rasa replica (default 2, as in docker-compose.yml, each with one OpenMP thread).
 """
 from __future__ import annotations
 
@@ -227,16 +227,15 @@ def main() -> None:
     seconds = float(os.environ.get("BENCH_SECONDS", "40"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     sms = max(1, customers // 4)
+    workers = int(os.environ.get("BENCH_RASA_WORKERS", "2"))  # Sanic worker processes inside the one Rasa replica
     top = Topology(Path(tempfile.mkdtemp(prefix="luukku-load-")), rasa_replicas=1, name="luukku_bench_load",
                    env={"TWILIO_ACCOUNT_SID": "ACbench", "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                         "TWILIO_NUMBER": "+358400000000", "RATE_LIMIT_CHAT": "100000 per minute",
                         "RATE_LIMIT_CHAT_ADDRESS": "100000 per minute", "RATE_LIMIT_CHAT_POLL": "100000 per minute",
-                        "SMS_PER_NUMBER_PER_DAY": "1000", "SMS_HOURLY_BUDGET": "100000", "LOG_LEVEL": "WARNING",
-                        # Sanic worker processes inside the one Rasa replica (its lock store is Redis).
-                        "SANIC_WORKERS": os.environ.get("BENCH_RASA_WORKERS", "1")})
+                        "SMS_PER_NUMBER_PER_DAY": "1000", "SMS_HOURLY_BUDGET": "100000", "LOG_LEVEL": "WARNING"},
+                   rasa_workers=workers)
     print(f"make bench-load: {customers} web customers (+{sms} SMS in the mixed phase), {seconds:.0f} s phases, "
-          f"{rounds} rounds; starting the topology (1 Rasa replica, SANIC_WORKERS="
-          f"{os.environ.get('BENCH_RASA_WORKERS', '1')})...", flush=True)
+          f"{rounds} rounds; starting the topology (1 Rasa replica, SANIC_WORKERS={workers})...", flush=True)
     top.start()
     rows, paired = [], []
     try:

@@ -63,6 +63,9 @@ class Topology:
     web_processes: int = 3
     workers: int = 2
     rasa_replicas: int = 2
+    # Sanic worker processes in each Rasa replica (its lock store is Redis, so they may share conversations): about
+    # one per core in all. Two replicas on this 2-core machine get one each; `make bench-load`'s one replica, two.
+    rasa_workers: int = 1
     env: dict[str, str] = field(default_factory=dict)
     name: str = "luukku_topology"
 
@@ -103,7 +106,11 @@ class Topology:
         for i in range(self.workers):
             procs[f"worker-{i + 1}"] = f"{VENV}/python -m router worker"
         for i, port in enumerate(self.rasa_ports):
-            procs[f"rasa-{i + 1}"] = (f"{BOT}/rasa run --model models/current.tar.gz --endpoints "
+            # One OpenMP thread per Sanic worker: the e5 engine's default, a thread per core, spins while it waits;
+            # two workers' spinning threads on two cores took 246 ms of CPU a turn instead of 39-53
+            # (docs/performance.md, 2026-12-06).
+            procs[f"rasa-{i + 1}"] = (f"env SANIC_WORKERS={self.rasa_workers} OMP_NUM_THREADS=1 "
+                                      f"{BOT}/rasa run --model models/current.tar.gz --endpoints "
                                       "deploy/endpoints.production.yml --credentials credentials.yml --enable-api "
                                       f"--auth-token {self.token} --port {port} -i 127.0.0.1")
         return procs

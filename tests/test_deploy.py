@@ -60,6 +60,10 @@ def test_compose_validates_and_has_every_process_with_health_checks():
     # Several web processes behind one port, and both Rasa replicas known to the router.
     assert "gunicorn" in services["web"]["command"] and int(services["web"]["environment"]["WEB_PROCESSES"]) >= 2
     assert services["web"]["environment"]["RASA_URL"] == "http://rasa-1:5005,http://rasa-2:5005"
+    # Each replica's Sanic workers run the embedding on one OpenMP thread each (spinning threads starve them).
+    for rasa in ("rasa-1", "rasa-2"):
+        assert int(services[rasa]["environment"]["SANIC_WORKERS"]) >= 1
+        assert services[rasa]["environment"]["OMP_NUM_THREADS"] == "1"
 
 
 def test_every_setting_in_env_example_is_one_the_router_reads():
@@ -69,7 +73,7 @@ def test_every_setting_in_env_example_is_one_the_router_reads():
 
     known = {f.name.upper() for f in fields(Settings)} | {"POSTGRES_PASSWORD", "ACTION_ENDPOINT_URL",
                                                           "ROUTER_INTERNAL_URL", "RASA_PORT", "ACTIONS_PORT",
-                                                          "WEB_PROCESSES", "WEB_THREADS"}
+                                                          "WEB_PROCESSES", "WEB_THREADS", "RASA_WORKERS"}
     names = [line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
              if line and not line.startswith("#")]
     assert names and set(names) <= known

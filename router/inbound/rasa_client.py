@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import urllib.request
 from io import BytesIO
 from typing import Any, NamedTuple, Protocol
@@ -44,6 +45,13 @@ class Late(Exception):
 _NOT_SENT = {pycurl.E_COULDNT_RESOLVE_PROXY, pycurl.E_COULDNT_RESOLVE_HOST, pycurl.E_COULDNT_CONNECT}
 
 
+# A replica that refused or dropped a request is passed over until it answers a probe (GET /) again, tried at most
+# every PROBE_EVERY seconds: a restarting Rasa with several Sanic workers accepts connections some seconds before
+# its workers have loaded the model, and a turn sent to it then would wait out its whole read timeout.
+PROBE_EVERY = 1.0
+PROBE_TIMEOUT = 0.5
+
+
 def _proxy(base: str) -> str:
     """The environment's proxy for this replica, or "" (none, or excluded by NO_PROXY): read once, here."""
     parts, proxies = urlsplit(base), urllib.request.getproxies_environment()
@@ -57,7 +65,8 @@ class RasaClient:
     `base_url` may list several Rasa replicas, comma-separated (they share the SQL tracker store and the Redis
     lock store). A conversation goes to the replica its id hashes to, and to the next one when that one refuses
     the connection: a refused connection never reached Rasa, so nothing is processed twice. A read timeout is not
-    retried elsewhere, since the replica may be working on the message; it waits for the worker instead.
+    retried elsewhere, since the replica may be working on the message; it waits for the worker instead. A replica
+    that refused or dropped a request is passed over until it answers a probe again (PROBE_EVERY).
 
     libcurl (pycurl), one keep-alive handle per thread and replica: every chat turn calls Rasa, and the pure-Python
     clients' request building and header parsing cost a web process 0.5 ms or more of CPU a call (urllib3 0.9 ms,
@@ -72,6 +81,8 @@ class RasaClient:
         self.proxies = {base: _proxy(base) for base in self.base_urls}
         self.ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
         self.handles = threading.local()
+        self.down: dict[str, float] = {}  # replica -> when its next probe is due (time.monotonic)
+        self.probing = threading.Lock()
         # Rasa's HTTP API (/model/parse, /status) runs with --auth-token; it takes the token as a query parameter.
         self.query = "?" + urlencode({"token": token}) if token else ""
 
@@ -117,25 +128,58 @@ class RasaClient:
         first = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(self.base_urls)
         return self.base_urls[first:] + self.base_urls[:first]
 
+    def _ready(self, order: list[str]) -> list[str]:
+        """The replicas in `order` that are up: not passed over, or answering the probe that is due."""
+        if not self.down:
+            return order
+        return [base for base in order if base not in self.down or self._probe(base)]
+
+    def _probe(self, base: str) -> bool:
+        """Whether a passed-over replica answers again; probed by one thread at a time, at most every PROBE_EVERY."""
+        due = self.down.get(base)
+        if due is None:
+            return True
+        if time.monotonic() < due or not self.probing.acquire(blocking=False):
+            return False
+        try:
+            try:
+                up = self._call("GET", base, "/", timeout=(PROBE_TIMEOUT, 0.0)).status == 200
+            except (NotSent, Lost, Late):
+                up = False
+            if up:
+                self.down.pop(base, None)
+            else:
+                self._pass_over(base)  # the next probe is due PROBE_EVERY after this one ended
+            return up
+        finally:
+            self.probing.release()
+
+    def _pass_over(self, base: str) -> None:
+        self.down[base] = time.monotonic() + PROBE_EVERY
+
     def _post(self, path: str, payload: dict[str, Any], timeout: float | None = None, key: str = "") -> Any:
-        for i, base in enumerate(self._order(key)):
+        order = self._ready(self._order(key))
+        for i, base in enumerate(order):
             try:
                 resp = self._call("POST", base, path, payload, (self.timeout[0], timeout or self.timeout[1]))
             except Late as exc:  # the replica may still be working on it: not sent elsewhere
                 raise RasaUnavailable("read timeout") from exc
             except (NotSent, Lost) as exc:  # refused, reset, unreachable: the next replica, if any
-                if i + 1 == len(self.base_urls):
+                self._pass_over(base)
+                if i + 1 == len(order):
                     raise RasaUnavailable(type(exc).__name__) from exc
                 continue
-            if resp.status in (502, 503) and i + 1 < len(self.base_urls):
-                continue  # a replica still loading its model, or a proxy with no replica behind it
+            if resp.status in (502, 503):  # a replica still loading its model, or a proxy with no replica behind it
+                self._pass_over(base)
+                if i + 1 < len(order):
+                    continue
             if resp.status >= 400:
                 raise RasaUnavailable(f"HTTP {resp.status}")
             try:
                 return json.loads(resp.data)
             except ValueError as exc:
                 raise RasaUnavailable(type(exc).__name__) from exc
-        raise RasaUnavailable("no replica answered")
+        raise RasaUnavailable("no replica is up")
 
     def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float | None = None) -> list[dict[str, Any]]:
         """One user message through the REST channel; the bot's replies."""

@@ -48,6 +48,13 @@ class _Replica(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
+    def do_GET(self):  # noqa: N802 - Rasa's "/" says hello once it can answer
+        hello = b"Hello from Rasa: 3.6.21"
+        self.send_response(200 if self.path.split("?")[0] == "/" else 404)
+        self.send_header("Content-Length", str(len(hello)))
+        self.end_headers()
+        self.wfile.write(hello)
+
     def log_message(self, *args):  # quiet
         pass
 
@@ -112,3 +119,36 @@ def test_a_replica_that_took_the_message_but_answers_late_is_not_bypassed(replic
     finally:
         slow.shutdown()
         slow.server_close()
+
+
+def test_a_restarting_replica_that_accepts_before_it_answers_is_passed_over_until_it_answers(replica):
+    # Rasa with several Sanic workers listens some seconds before its workers have loaded the model: connections
+    # are accepted and nothing answers. A replica that refused a request is passed over (no turn waits out its
+    # read timeout there) until a probe finds it answering again.
+    import socket
+
+    from router.inbound import rasa_client
+
+    port = free_port()
+    client = RasaClient(f"http://127.0.0.1:{port},{replica}", timeout=3)
+    mine = [f"conv-{i}" for i in range(50) if client._order(f"conv-{i}")[0].endswith(f":{port}")][:4]
+    assert client.send(mine[0], "hei", {})[0]["text"] == "b: hei"  # refused: failed over, and passed over
+    loading = socket.socket()
+    loading.bind(("127.0.0.1", port))
+    loading.listen(16)  # the kernel accepts connections; nobody reads them
+    try:
+        time.sleep(rasa_client.PROBE_EVERY + 0.1)  # a probe is due: it connects, and gets no answer in time
+        started = time.monotonic()
+        assert [client.send(c, "hei", {})[0]["text"] for c in mine] == ["b: hei"] * 4
+        assert time.monotonic() - started < rasa_client.PROBE_TIMEOUT + 1  # nobody waited for the read timeout
+    finally:
+        loading.close()
+    handler = type("A", (_Replica,), {"name": "a"})
+    back = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=back.serve_forever, daemon=True).start()
+    try:
+        time.sleep(rasa_client.PROBE_EVERY + 0.1)
+        assert client.send(mine[1], "hei", {})[0]["text"] == "a: hei"  # the probe found it answering: back in use
+    finally:
+        back.shutdown()
+        back.server_close()
