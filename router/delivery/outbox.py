@@ -99,11 +99,12 @@ class _Renewal:
 
 
 def _claim(session: Session, row_id: int, worker: str, now: datetime) -> bool:
-    # Compare-and-set: only the worker whose UPDATE matched the old state owns the row.
+    # Compare-and-set: only the worker whose UPDATE matched the old state owns the row. Still due, too: another
+    # worker may have tried it since this one listed it, and set its next attempt later.
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .where(or_(OutboxMessage.status == "pending",
+        .where(or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - LEASE)))
         .values(status="sending", claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1))
     session.commit()

@@ -55,6 +55,25 @@ def test_a_temporary_failure_is_retried_later_with_backoff(sessions):
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 12)] == [5, 10, 20, 3600]
 
 
+def test_a_row_another_worker_just_failed_is_not_tried_again_before_its_backoff(sessions):
+    # Worker B lists what is due, then worker A claims one of those rows, fails and schedules the retry; B must
+    # not claim it again at once: two attempts in a moment doubled the backoff (20 s instead of 10 in chaos).
+    queue(sessions, 2)
+    failing = RecordingSender(TemporaryFailure("smtp 421"))
+
+    class InterleavingSender(RecordingSender):
+        def send(self, out):
+            if not self.sent:  # while B sends its first row, A runs a whole tick
+                deliver_due(sessions, {"email": failing}, NOW, worker="a")
+            return super().send(out)
+
+    assert deliver_due(sessions, {"email": InterleavingSender()}, NOW, worker="b") == 1
+    first, second = rows(sessions)
+    assert (first.status, first.claimed_by) == ("sent", "b")
+    assert (second.status, second.attempts, second.claimed_by) == ("pending", 1, "a")
+    assert second.next_attempt_at == NOW + timedelta(seconds=5)
+
+
 def test_a_permanent_failure_is_not_retried(sessions):
     queue(sessions)
     deliver_due(sessions, {"email": RecordingSender(PermanentFailure("opted out"))}, NOW)
