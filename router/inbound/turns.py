@@ -141,17 +141,18 @@ def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bo
     """
     if read is None:
         return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar()), None
-    driver, (sql, params) = conn.connection.driver_connection, read
-    try:
-        with driver.cursor() as lock, driver.cursor() as found:
+    from router.store import on_driver
+
+    def work(driver, found, sql: str, params: dict[str, Any]) -> tuple[bool, list[tuple]]:
+        with driver.cursor() as lock:
             with driver.pipeline():
                 lock.execute("SELECT pg_try_advisory_lock(%s)", (number,))
                 found.execute(sql, params)
             # Fetched after the pipeline's one Sync: a fetch inside it sends a Flush and waits, then the Sync
             # at its end is a second round trip (seen with strace).
-            got, rows = bool(lock.fetchone()[0]), found.fetchall()
-    except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it, so callers see one kind of error
-        raise DBAPIError(sql, params, exc, hide_parameters=True) from exc
+            return bool(lock.fetchone()[0]), found.fetchall()
+
+    got, rows = on_driver(conn, *read, work)  # SQLAlchemy's errors, so callers see one kind
     return got, (rows if got else None)
 
 
