@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from router.store import on_driver
+
 # A customer waits at most this long behind their own previous message; then the message waits for the worker.
 WAIT_SECONDS = 25
 _LOCKS = [threading.Lock() for _ in range(64)]
@@ -73,8 +75,6 @@ class Hold:
         this write is visible). When the write fails, the turn is still held: the caller stores its row another
         way and then calls `release`.
         """
-        from router.store import on_driver
-
         def work(driver, write, sql: str, params: dict[str, Any]) -> list[tuple]:
             with driver.cursor() as commit, driver.cursor() as unlock:
                 try:
@@ -141,8 +141,6 @@ def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bo
     """
     if read is None:
         return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar()), None
-    from router.store import on_driver
-
     def work(driver, found, sql: str, params: dict[str, Any]) -> tuple[bool, list[tuple]]:
         with driver.cursor() as lock:
             with driver.pipeline():
