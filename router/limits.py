@@ -4,15 +4,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
 import time
 from typing import Callable
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import RateLimitItem, parse_many
-from limits.storage import RedisStorage
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from limits.errors import StorageError
+from redis.exceptions import RedisError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from router.config import Settings
@@ -20,6 +21,9 @@ from router.config import Settings
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "luukku"  # before every key in the shared store
+# A hung store must cost a request no more than this (seconds), and is then skipped for BREAK_SECONDS.
+STORE_TIMEOUT = 0.5
+BREAK_SECONDS = 15.0
 
 
 def _digest(value: str) -> str:
@@ -39,8 +43,24 @@ def chat_session() -> str:
     return f"chat-session:{_digest(session)}" if isinstance(session, str) else f"chat-new:{address()}"
 
 
+def _account() -> str:
+    """The account being signed in to: the form's email, or (at the second factor) the one the password named."""
+    from flask import session as http_session
+
+    pending = http_session.get("pending")
+    email = request.form.get("email") if "email" in request.form else \
+        (pending.get("email") if isinstance(pending, dict) else None)
+    return _digest(str(email or "").strip().lower())
+
+
 def login_account() -> str:
-    return "login-account:" + _digest(str(request.form.get("email", "")).strip().lower())
+    """Failures on one account from everywhere, passwords and second-factor codes alike: the wide ladder."""
+    return "login-account:" + _account()
+
+
+def login_account_address() -> str:
+    """Failures on one account from one address: the tight ladder, so a guesser elsewhere never locks out the owner."""
+    return f"login-pair:{_account()}:{address()}"
 
 
 def api_caller() -> str:
@@ -53,142 +73,96 @@ def _failed(resp) -> bool:
 
 
 # Checked by Flask-Limiter itself, staff sign-in here and the API below: (endpoint, setting with the limit, key,
-# only these methods, count only failures).
-# With the shared store away these are refused: unlimited password guessing is worse than a pause.
+# scope shared between the two steps of sign-in or None). Only failures count (401/403). Each setting is a ladder
+# ("5 per 15 minutes;10 per hour;20 per day"): the more failures, the longer the wait (a progressive delay).
+# With the shared store away these answer a 503 page: unlimited password guessing is worse than a pause.
 LIMITS = [
-    ("auth.login", "rate_limit_login", login_account, ["POST"], True),
-    ("auth.login", "rate_limit_login_address", address, ["POST"], True),
-    ("auth.second_factor", "rate_limit_login", address, ["POST"], True),
+    ("auth.login", "rate_limit_login", login_account_address, "login-pair"),
+    ("auth.second_factor", "rate_limit_login", login_account_address, "login-pair"),
+    ("auth.login", "rate_limit_login_account", login_account, "login-account"),
+    ("auth.second_factor", "rate_limit_login_account", login_account, "login-account"),
+    ("auth.login", "rate_limit_login_address", address, "login-address"),
+    ("auth.second_factor", "rate_limit_login_address", address, "login-address"),
 ]
 
-# What customers use: endpoint -> (only these methods, [(setting with "N per minute;M per day", key)], whether the
-# view asks for the answer itself with `settle`). Checked in one round trip and, with the shared store away, let
-# through (a lead or an answer is never refused for it). The chat turn reads the answer after taking its
-# conversation's lock, so the two round trips overlap.
+# What customers use: endpoint -> (only these methods, [(setting with "N per minute;M per day", key)]). Checked
+# before the view runs (before any lock or database connection is taken) and, with the shared store away, let
+# through: a lead or an answer is never refused for it.
 CUSTOMER = {
-    "chat.chat": (None, [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)], True),
-    "chat.thread": (None, [("rate_limit_chat_poll", address)], False),
-    "survey.answer": (("POST",), [("rate_limit_survey", address)], False),
+    "chat.chat": (None, [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)]),
+    "chat.thread": (None, [("rate_limit_chat_poll", address)]),
+    "survey.answer": (("POST",), [("rate_limit_survey", address)]),
 }
 
 
-class Windows:
-    """One view's rate-limit windows checked in one round trip to the shared store instead of one per window.
+class Breaker:
+    """The shared store noticed down once, then skipped for `seconds` instead of costing every request its timeout."""
 
-    A web chat turn is the hot anonymous route: Flask-Limiter hits its four windows (a conversation's and an
-    address's, a minute and a day) one after another, four round trips to Redis on every turn. Here the same
-    windows (same keys, the library's own moving-window script) go as one pipeline. Each window counts the request
-    if it has room, as the library does; the request is refused if any window is full. Other stores (memory://
-    locally) take the library's calls one by one.
-    """
+    def __init__(self, seconds: float = BREAK_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> bool:
+        return self.clock() < self._until
+
+    def trip(self, exc: Exception) -> None:
+        with self._lock:
+            if not self.open:
+                log.warning("rate limit store unavailable (%s); skipped for %.0f s", type(exc).__name__, self.seconds)
+            self._until = self.clock() + self.seconds
+
+
+class Windows:
+    """One view's rate-limit windows (the same keys and strategy Flask-Limiter uses), through the library's API."""
 
     def __init__(self, limiter: Limiter, settings: Settings, endpoint: str,
-                 limits: list[tuple[str, Callable[[], str]]]) -> None:
+                 limits: list[tuple[str, Callable[[], str]]], breaker: Breaker) -> None:
         # The endpoint is the scope Flask-Limiter gives a view's limits: the keys stay what they were.
-        self.limiter, self.scope = limiter, endpoint
+        self.limiter, self.scope, self.breaker = limiter, endpoint, breaker
         self.windows: list[tuple[RateLimitItem, Callable[[], str]]] = [
             (item, key) for setting, key in limits for item in parse_many(getattr(settings, setting))]
 
-    def start(self) -> Callable[[], bool]:
-        """Count this request in every window that has room; the returned call answers whether all had room.
-
-        The check is sent now and its answer read when called, so a view can work meanwhile.
-
-        The chat turn takes its conversation's lock in PostgreSQL while Redis counts: two round trips at once.
-        """
+    def allowed(self) -> bool:
+        """Count this request in every window that has room; whether all had room. True while the store is away."""
+        if self.breaker.open:
+            return True
         keyed = [(item, key()) for item, key in self.windows]
-        storage = self.limiter.storage
-        if not isinstance(storage, RedisStorage):  # memory:// (one process): nothing to wait for
-            answer = all(self.limiter.limiter.hit(item, KEY_PREFIX, key, self.scope) for item, key in keyed)
-            return lambda: answer
-        keyed_full = [(i, i.key_for(KEY_PREFIX, k, self.scope)) for i, k in keyed]
-        pool, conn = storage.get_connection().connection_pool, None
         try:
-            conn = pool.get_connection()
-            script, now = storage.lua_acquire_moving_window, time.time()
-            conn.send_packed_command(conn.pack_commands([
-                ("EVALSHA", script.sha, 1, storage.prefixed_key(key), now, item.amount, item.get_expiry(), 1)
-                for item, key in keyed_full]))
-        except RedisError as exc:
-            if conn is not None:
-                conn.disconnect()
-                pool.release(conn)
-            return functools.partial(self._outage, exc)
-        answered: list[bool] = []
-
-        def answer() -> bool:
-            if not answered:
-                try:
-                    answered.append(self._read(storage, pool, conn, keyed_full))
-                except RedisError as exc:
-                    answered.append(self._outage(exc))
-            return answered[0]
-
-        return answer
-
-    def _outage(self, exc: RedisError) -> bool:
-        """A limiter outage must not turn customers away: the request goes on, and the log says why."""
-        log.warning("rate limit store unavailable (%s); %s allowed", type(exc).__name__, self.scope)
-        return True
-
-    @staticmethod
-    def _read(storage: RedisStorage, pool, conn, keyed: list[tuple[RateLimitItem, str]]) -> bool:
-        """The scripts' answers, as a pipeline reads them; the connection goes back to the pool either way."""
-        results: list = []
-        try:
-            for _ in keyed:
-                try:
-                    results.append(conn.read_response())
-                except ResponseError as exc:
-                    results.append(exc)
-        except BaseException:
-            conn.disconnect()  # answers may still be on their way: never hand it to the next request
-            raise
-        finally:
-            pool.release(conn)
-        if any(isinstance(r, NoScriptError) for r in results):
-            # The store has not seen the script yet (a new or flushed Redis): the library's calls load it.
-            return all([storage.acquire_entry(key, item.amount, item.get_expiry()) for item, key in keyed])
-        failed = [r for r in results if isinstance(r, Exception)]
-        if failed:
-            raise failed[0]
-        return all(bool(r) for r in results)
+            # A list, not a generator: every window counts the request, as Flask-Limiter's own check does.
+            return all([self.limiter.limiter.hit(item, KEY_PREFIX, key, self.scope) for item, key in keyed])
+        except (RedisError, StorageError) as exc:
+            self.breaker.trip(exc)
+            return True
 
 
-def _limited(view, windows: Windows, methods: tuple[str, ...] | None, settled_by_view: bool):
+def _limited(view, windows: Windows, methods: tuple[str, ...] | None):
     @functools.wraps(view)
     def limited(*args, **kwargs):
         if methods is not None and request.method not in methods:
             return view(*args, **kwargs)
-        answer = windows.start()
-        if not settled_by_view:
-            return view(*args, **kwargs) if answer() else too_many()
-        g.rate_limit = answer
-        try:
-            return view(*args, **kwargs)
-        finally:
-            if g.pop("rate_limit", None) is not None:  # the view refused the request before asking
-                answer()  # read, so that the store's connection goes back clean
+        return view(*args, **kwargs) if windows.allowed() else too_many()
 
     return limited
 
 
-def settle() -> bool:
-    """This request's rate-limit answer, for a view that asks for it itself (`CUSTOMER`); True: allowed."""
-    answer = g.pop("rate_limit", None)
-    return answer() if answer is not None else True
-
-
 def too_many():
     """The 429 for the path asked: the sign-in page again, JSON on the API, else a line of text."""
-    if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
-        from router.web.i18n import t
+    from router.web.i18n import t
 
+    if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
         return render_template("staff/login.html", error=t("login_throttled"), oidc=None), 429
     if request.path.startswith("/api/"):
-        return jsonify(error="too many requests; wait a moment and try again"), 429, {"Retry-After": "60"}
-    return "Liian monta pyyntöä. / Too many requests.", 429, {"Retry-After": "60",
-                                                                "Content-Type": "text/plain; charset=utf-8"}
+        return jsonify(error=t("too_many_requests")), 429, {"Retry-After": "60"}
+    return t("too_many_requests"), 429, {"Retry-After": "60", "Content-Type": "text/plain; charset=utf-8"}
+
+
+def unavailable():
+    """Sign-in while the shared store is away: a deliberate page in the user's language, not a 500 or a hang."""
+    from router.web.i18n import t
+
+    return render_template("staff/login.html", error=t("login_unavailable"), oidc=None), 503, {"Retry-After": "30"}
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
@@ -197,26 +171,38 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,  # type: ignore[method-assign]
                                 x_host=settings.proxy_count)
-    limiter = Limiter(key_func=address, app=app, storage_uri=settings.ratelimit_storage_uri, headers_enabled=False,
-                      strategy="moving-window", key_prefix=KEY_PREFIX)
-    for endpoint, setting, key, methods, failures_only in LIMITS:
-        if endpoint not in app.view_functions:
-            continue
-        value = getattr(settings, setting)
-        wrapped = limiter.limit(value, key_func=key, methods=methods,
-                                deduct_when=_failed if failures_only else None)(app.view_functions[endpoint])
-        app.view_functions[endpoint] = wrapped
+    breaker = Breaker()
+
+    @app.before_request
+    def _store_away():
+        # Before Flask-Limiter's own check (registered first): while the breaker is open, sign-in answers at once
+        # instead of waiting for the store again.
+        if request.method == "POST" and request.endpoint in ("auth.login", "auth.second_factor") and breaker.open:
+            return unavailable()
+        return None
+
+    options = {}
+    if settings.ratelimit_storage_uri.startswith(("redis://", "rediss://")):
+        # A hung Redis answers nothing: each call gives up after STORE_TIMEOUT instead of waiting for the kernel.
+        options = {"socket_timeout": STORE_TIMEOUT, "socket_connect_timeout": STORE_TIMEOUT}
+    limiter = Limiter(key_func=address, app=app, storage_uri=settings.ratelimit_storage_uri,
+                      storage_options=options, headers_enabled=False, strategy="moving-window",
+                      key_prefix=KEY_PREFIX)
+    for endpoint, setting, key, scope in LIMITS:
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.shared_limit(
+                getattr(settings, setting), scope=scope, key_func=key, methods=["POST"],
+                deduct_when=_failed)(app.view_functions[endpoint])
 
     @limiter.request_filter
     def _own_windows() -> bool:
-        # Flask-Limiter has no limit on these (their windows are checked above): its per-request look through
-        # the app's limits is skipped, a sixth of the hooks' CPU on every chat turn.
+        # Flask-Limiter has no limit on these (their windows are checked by `Windows`).
         return request.endpoint in CUSTOMER
 
-    for endpoint, (methods, limits, settled_by_view) in CUSTOMER.items():
+    for endpoint, (methods, limits) in CUSTOMER.items():
         if endpoint in app.view_functions:
-            windows = Windows(limiter, settings, endpoint, limits)
-            app.view_functions[endpoint] = _limited(app.view_functions[endpoint], windows, methods, settled_by_view)
+            windows = Windows(limiter, settings, endpoint, limits, breaker)
+            app.view_functions[endpoint] = _limited(app.view_functions[endpoint], windows, methods)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api_v1.") and endpoint != "api_v1.openapi":
             app.view_functions[endpoint] = limiter.limit(settings.rate_limit_api, key_func=api_caller)(view)
@@ -225,5 +211,17 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     def _exceeded(exc: RateLimitExceeded):
         return too_many()
 
+    @app.errorhandler(RedisError)
+    @app.errorhandler(StorageError)
+    def _store_error(exc: Exception):
+        # Only Flask-Limiter's own checks (sign-in, the API) get here: customers' windows never raise.
+        breaker.trip(exc)
+        if request.path.startswith("/api/"):
+            from router.web.i18n import t
+
+            return jsonify(error=t("service_unavailable")), 503, {"Retry-After": "30"}
+        return unavailable()
+
     app.extensions["luukku"]["limiter"] = limiter
+    app.extensions["luukku"]["limit_breaker"] = breaker
     return limiter

@@ -49,6 +49,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Kundtjänsten hjälper också direkt: telefon {phone}, e-post {email}.",
         "en": "The service desk also helps directly: phone {phone}, email {email}.",
     },
+    "chat_not_stored": {
+        "fi": "Viestiäsi ei saatu juuri nyt tallennettua. Yritämme lähettää sen uudelleen hetken kuluttua.",
+        "sv": "Ditt meddelande kunde inte sparas just nu. Vi försöker skicka det igen om en stund.",
+        "en": "Your message could not be saved just now. We will try to send it again in a moment.",
+    },
+    "chat_bad_session": {
+        "fi": "Keskustelua ei löytynyt. Aloita uusi keskustelu.",
+        "sv": "Samtalet hittades inte. Börja ett nytt samtal.",
+        "en": "The conversation was not found. Please start a new one.",
+    },
     "bot_busy": {
         "fi": "Viestisi on tallessa. Avustaja käsittelee vielä edellistä viestiäsi; vastaus tulee tähän hetken"
               " kuluttua.",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,14 @@ class Reply:
 
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, "buttons": self.buttons}
+
+
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_public_id(value: object) -> bool:
+    """Whether a value can be a conversation's public id (checked before any query: no NUL, nothing longer)."""
+    return isinstance(value, str) and _PUBLIC_ID.fullmatch(value) is not None
 
 
 def new_public_id() -> str:

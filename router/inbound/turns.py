@@ -2,8 +2,13 @@
 
 On PostgreSQL the lock is a session-level advisory lock on a connection of its own, so it outlives the commits
 made while the turn runs (the message is stored, the bot answers, the answer is stored) and dies with the
-process if that process is killed. Waiters are granted the lock in the order they asked for it. On SQLite (one
-machine, `make run`) an in-process lock does the same for the web process.
+process if that process is killed. Waiters are granted the lock in the order they asked for it.
+
+A process holds or waits for at most SLOTS turns at once (their connections are pooled, like the pages'): however
+many turns wait or however slow the bot is, the rest of the pool stays the pages'. A turn that finds no free slot,
+or whose wait runs out, is TurnBusy: its message is kept for the worker. Waiters keep their order (PostgreSQL
+grants the lock first come, first served), which is why a waiter holds its connection rather than polling. On
+SQLite (one machine, `make run`) an in-process lock does the same for the web process.
 """
 from __future__ import annotations
 
@@ -18,8 +23,11 @@ from sqlalchemy.exc import DBAPIError
 
 from router.store import on_driver
 
-# A customer waits at most this long behind their own previous message; then the message waits for the worker.
-WAIT_SECONDS = 25
+# A customer waits at most this long behind their own previous message; then it is kept and waits for the worker.
+WAIT_SECONDS = 3
+# Turns one process holds or waits for at once: half of the engine's pool (router/db.py: 10 + 10 overflow).
+SLOTS = 10
+_SLOTS = threading.BoundedSemaphore(SLOTS)
 _LOCKS = [threading.Lock() for _ in range(64)]
 
 
@@ -48,6 +56,13 @@ class Hold:
                  rows: list[tuple] | None = None) -> None:
         self.lock, self.conn, self.key, self.rows = lock, conn, key, rows
 
+    def _closed(self, conn) -> None:
+        """The turn's connection goes back to the pool, and its slot with it."""
+        try:
+            conn.close()
+        finally:
+            _SLOTS.release()
+
     def release(self) -> None:
         if self.lock is not None:
             self.lock.release()
@@ -57,7 +72,7 @@ class Hold:
             return
         conn, self.conn = self.conn, None
         if conn.invalidated:  # dropped already, and the lock with it
-            conn.close()
+            self._closed(conn)
             return
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
@@ -65,7 +80,7 @@ class Hold:
             # The connection is gone, and the lock with it; never hand a possibly locked connection back.
             conn.invalidate()
         finally:
-            conn.close()
+            self._closed(conn)
 
     def release_after(self, sql: str, params: dict[str, Any]) -> list[tuple]:
         """Run one write, commit it, then let the turn go: one round trip on PostgreSQL. The write's rows.
@@ -93,22 +108,33 @@ class Hold:
 
         rows = on_driver(self.conn, sql, params, work)
         conn, self.conn = self.conn, None
-        conn.close()
+        self._closed(conn)
         return rows
 
 
-def acquire(engine: Engine, key: str, wait: float = WAIT_SECONDS,
+def acquire(engine: Engine, key: str, wait: float | None = None,
             read: tuple[str, dict[str, Any]] | None = None) -> Hold:
     """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`.
 
     `read`: a query (SQL for the driver, and its parameters) to run as soon as the turn is held; on PostgreSQL
     it goes out with the lock, and its rows come back in the Hold.
     """
+    wait = WAIT_SECONDS if wait is None else wait
     if engine.dialect.name != "postgresql":
         lock = _LOCKS[int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(_LOCKS)]
         if not lock.acquire(timeout=wait):
             raise TurnBusy(key)
         return Hold(lock=lock)
+    if not _SLOTS.acquire(blocking=False):
+        raise TurnBusy(key)  # never a wait for a slot: the message is kept instead
+    try:
+        return _acquire(engine, key, wait, read)
+    except BaseException:
+        _SLOTS.release()
+        raise
+
+
+def _acquire(engine: Engine, key: str, wait: float, read: tuple[str, dict[str, Any]] | None) -> Hold:
     number = lock_key(key)
     # Autocommit: the lock is the session's, not a transaction's, and no COMMIT round trips are needed.
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -155,7 +181,7 @@ def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bo
 
 
 @contextmanager
-def turn(engine: Engine, key: str, wait: float = WAIT_SECONDS) -> Iterator[None]:
+def turn(engine: Engine, key: str, wait: float | None = None) -> Iterator[None]:
     """Hold the turn for the block; TurnBusy when the wait runs out."""
     hold = acquire(engine, key, wait)
     try:

@@ -1,6 +1,8 @@
 // The chat widget: text is always inserted as text (textContent), never as HTML.
-// The thread lives on the server: the widget draws what GET /api/chat/<session> returns, so a reload or a new
-// tab shows the same conversation, and a specialist's replies appear while the page is open.
+// The thread lives on the server: the widget draws what GET /api/chat/<session> returns, so a reload shows the
+// same conversation, and a specialist's replies appear while the page is open. The session id is the thread's
+// only credential: it is kept in sessionStorage (this tab, until it is closed), never localStorage, so the next
+// person at a shared computer does not read the thread; "End conversation" forgets it at once.
 (function () {
   "use strict";
   var log = document.getElementById("chat-log");
@@ -14,7 +16,17 @@
   var timer = null;
   var polling = false;
 
-  function session() { return localStorage.getItem(key); }
+  var store = window.sessionStorage;
+  var endButton = document.getElementById("chat-end");
+  var RETRIES = 5;
+  try { window.localStorage.removeItem(key); } catch (e) { /* an older widget kept it there: forget it */ }
+
+  function session() { return store.getItem(key); }
+
+  function forget() {
+    store.removeItem(key);
+    lastId = 0;
+  }
 
   function disableOldChoices() {
     // Only the newest message's buttons can be answered; older ones are history.
@@ -71,7 +83,7 @@
     if (!s || polling) { return Promise.resolve(); }
     polling = true;
     return fetch("/api/chat/" + encodeURIComponent(s) + "?after=" + lastId).then(function (resp) {
-      if (resp.status === 404) { localStorage.removeItem(key); lastId = 0; return null; }
+      if (resp.status === 404) { forget(); return null; }
       return resp.ok ? resp.json() : null;
     }).then(function (body) {
       if (body && body.messages) { draw(body.messages); }
@@ -91,9 +103,12 @@
     return code && /^[A-Za-z0-9_-]{2,40}$/.test(code) ? code : null;
   }
 
-  function send(text, shown, retried) {
-    var pending = add("me", shown || text);
-    pending.classList.add("pending");
+  function send(text, shown, retried, attempt, pending) {
+    attempt = attempt || 0;
+    if (!pending) {
+      pending = add("me", shown || text);
+      pending.classList.add("pending");
+    }
     form.setAttribute("aria-busy", "true");
     fetch("/api/chat", {
       method: "POST",
@@ -102,13 +117,22 @@
       body: JSON.stringify({session: session(), text: text, language: language,
                             campaign: session() ? null : campaignCode()})
     }).then(function (resp) {
-      return resp.json().then(function (body) { return {status: resp.status, body: body}; });
+      return resp.json().then(function (body) {
+        return {status: resp.status, body: body, retryAfter: resp.headers.get("Retry-After")};
+      });
     }).then(function (r) {
       if (r.status === 404 && !retried) {  // the conversation expired: start a new one with the same text
-        localStorage.removeItem(key);
-        lastId = 0;
+        forget();
         pending.remove();
         send(text, shown, true);
+        return;
+      }
+      if (r.status === 503 && attempt < RETRIES) {
+        // Nothing was stored: said once, then sent again by itself after the server's Retry-After.
+        if (attempt === 0 && r.body.error) { add("bot", r.body.error); }
+        var wait = parseInt(r.retryAfter, 10);
+        setTimeout(function () { send(text, shown, retried, attempt + 1, pending); },
+                   (isNaN(wait) ? 5 : Math.min(wait, 30)) * 1000 * (attempt + 1));
         return;
       }
       if (r.status === 429) {
@@ -116,12 +140,21 @@
         return;
       }
       if (r.body.error) { add("bot", r.body.error); return; }
-      if (r.body.session) { localStorage.setItem(key, r.body.session); }
+      if (r.body.session) { store.setItem(key, r.body.session); }
       pending.remove();
       return poll();
     }).catch(function () {
       add("bot", log.dataset.offline);
     }).finally(function () { form.removeAttribute("aria-busy"); schedule(); });
+  }
+
+  if (endButton) {
+    endButton.addEventListener("click", function () {
+      forget();
+      while (log.firstChild) { log.removeChild(log.firstChild); }
+      add("bot", log.dataset.ended);
+      input.focus();
+    });
   }
 
   form.addEventListener("submit", function (e) {

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from router import campaign, limits, openapi as api_doc, sanitize
+from router import campaign, openapi as api_doc, sanitize, texts
 from router.casework import promise
 from router.db import statement_at_a_time
 from router.inbound import conversation, language
@@ -19,6 +19,7 @@ from router.web import clock, db, rasa, settings
 log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__)
 MAX_TEXT = 4000
+MAX_ID = 2 ** 31 - 1  # message ids are the database's 32-bit integers
 
 
 def _error(status: int, message: str):
@@ -27,6 +28,8 @@ def _error(status: int, message: str):
 
 @bp.post("/api/chat")
 def chat():
+    """One chat turn. Its rate limits were settled before this view (router/limits.py): before any lock or
+    connection is taken, so a flood of one session is refused without touching the database."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, "send a JSON object: {\"session\": null or string, \"text\": string}")
@@ -38,17 +41,17 @@ def chat():
         return _error(400, problem)
     # NUL bytes and lone surrogates would make the database refuse the message: removed before it is stored.
     text, session_id = sanitize.clean(raw, MAX_TEXT).strip(), body.get("session")
+    chosen = body.get("language") if body.get("language") in ("fi", "sv", "en") else None
     if not text:
         return _error(400, "text must be a non-empty string")
+    if session_id is not None and not conversation.is_public_id(session_id):
+        return _error(404, texts.say("chat_bad_session", chosen or "fi"))
     session = db()
     for attempt in (1, 2):
         turn = None
         try:
             try:
-                chosen = body.get("language")  # the widget's language switch, an explicit choice
                 if session_id is None:
-                    if not limits.settle():
-                        return limits.too_many()
                     statement_at_a_time(session)
                     # The language from the first message, so the new row is written once.
                     conv = conversation.start(session, channel="web",
@@ -57,11 +60,9 @@ def chat():
                 else:
                     # The turn is taken before the conversation is read, so the read sees what the last turn left;
                     # the read and the message's INSERT then go on the turn's own connection.
-                    conv, turn = conversation.resume(session, session_id[:64])
-                    if not limits.settle():  # asked of the rate limiter before the lock (router/limits.py)
-                        return limits.too_many()
+                    conv, turn = conversation.resume(session, session_id)
                     if conv is None or not _current(conv):
-                        return _error(404, "unknown session; start a new one with session null")
+                        return _error(404, texts.say("chat_bad_session", chosen or "fi"))
                     if chosen and chosen != conv.language:
                         conv.language = chosen
                 conv.chosen_language = bool(chosen)
@@ -78,7 +79,8 @@ def chat():
         finally:
             if turn is not None:
                 turn.release()  # unless converse had it (and released it), e.g. an expired conversation's 404
-    return _error(503, "the message could not be stored; please send it again")
+    # The widget shows this sentence and sends the message again by itself after Retry-After.
+    return jsonify(error=texts.say("chat_not_stored", chosen or "fi"), retry=True), 503, {"Retry-After": "5"}
 
 
 def _campaign(session, code):
@@ -96,7 +98,7 @@ def _current(conv) -> bool:
 
 def _live(session_id: str):
     """The web conversation, unless unknown or idle for longer than CHAT_SESSION_DAYS."""
-    conv = conversation.find(db(), session_id[:64])
+    conv = conversation.find(db(), session_id)
     return conv if conv is not None and _current(conv) else None
 
 
@@ -107,9 +109,9 @@ AUTHORS = {"customer": "customer", "bot": "bot", "system": "bot", "staff": "staf
 def thread(session_id: str):
     """The conversation so far (or after message `after`), so the widget can redraw it and see staff replies."""
     after = request.args.get("after", "0")
-    if not (after.isascii() and after.isdigit() and len(after) <= 19 and int(after) < 2 ** 63):
+    if not (after.isascii() and after.isdigit() and len(after) <= 10 and int(after) <= MAX_ID):
         return _error(400, "after must be a message id (a whole number)")
-    conv = _live(session_id)
+    conv = _live(session_id) if conversation.is_public_id(session_id) else None
     if conv is None:
         return _error(404, "unknown or expired session; start a new one with session null")
     session = db()
@@ -120,6 +122,7 @@ def thread(session_id: str):
     if unseen:  # the customer has it now: the email or SMS copy waiting in the outbox is not needed
         session.execute(update(Message).where(Message.id.in_(unseen)).values(seen_at=clock()))
         session.commit()
+    # The thread is the conversation's only credential's answer: never kept by a browser or a shared cache.
     return jsonify(session=conv.public_id, messages=[{
         "id": m.id, "author": AUTHORS[m.author], "name": (m.payload or {}).get("name") if m.author == "staff" else None,
         "text": m.text, "buttons": list((m.payload or {}).get("buttons") or []),

@@ -25,6 +25,10 @@ WORDS = {
              "Too many messages in a short time: please wait a moment."),
     "offline": ("Yhteys katkesi. Yritä uudelleen.", "Anslutningen bröts. Försök igen.",
                 "Connection lost, please try again."),
+    "end": ("Lopeta keskustelu", "Avsluta samtalet", "End conversation"),
+    "ended": ("Keskustelu on lopetettu tässä selaimessa. Uusi viesti aloittaa uuden keskustelun.",
+              "Samtalet är avslutat i den här webbläsaren. Ett nytt meddelande börjar ett nytt samtal.",
+              "The conversation has ended in this browser. A new message starts a new conversation."),
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
 
-from router import config
+from router import config, texts
 from router.app import create_app
 from router.db import make_engine
 from router.inbound import replay, turns
@@ -243,7 +243,9 @@ def test_a_database_that_stays_down_gets_a_json_error_never_html(dropping_app):
     with dropping_app(times=100) as (client, killed):
         resp = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"})
     assert len(killed) == 2  # the first attempt and the one retry
-    assert resp.status_code == 503 and resp.is_json and "send it again" in resp.get_json()["error"]
+    # Finding 21: a sentence for the customer in their language, and the widget told when to send it again.
+    assert resp.status_code == 503 and resp.is_json and resp.headers["Retry-After"] == "5"
+    assert resp.get_json()["error"] == texts.say("chat_not_stored", "fi") and resp.get_json()["retry"] is True
 
 
 @pytest.mark.postgres
