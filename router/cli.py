@@ -206,6 +206,26 @@ def users_totp(email: str) -> None:
     click.echo(uri)
 
 
+@users.command("oidc-link")
+@click.argument("email")
+@click.option("--hours", type=float, default=72.0, show_default=True, help="How long the link stays good.")
+def users_oidc_link(email: str, hours: float) -> None:
+    """A one-time link that binds the user's next sign-in with the city's provider to this account; prints it."""
+    from datetime import datetime, timezone
+
+    from router import users as users_mod
+
+    settings, sessions = _sessions()
+    with sessions() as session:
+        user = users_mod.by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no active user {email}")
+        token = users_mod.oidc_link(user, datetime.now(timezone.utc).replace(tzinfo=None), hours)
+        audit.record(session, "user_oidc_link", detail={"user": user.id})
+        session.commit()
+    click.echo(f"{settings.public_base_url.rstrip('/')}/staff/login/oidc/link/{token}")
+
+
 @main.group()
 def nlu() -> None:
     """Training data from staff corrections."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -214,6 +214,7 @@ class User(Base):
     """A member of staff: specialist, team lead or admin; may be linked to a directory entry."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -227,6 +228,13 @@ class User(Base):
     team: Mapped[str] = mapped_column(String(60), default="", server_default="")
     # Base32 TOTP secret when the second factor is on.
     totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    # The 30-second step of the last code accepted: a code is good once, never replayed within its window.
+    totp_last_step: Mapped[Optional[int]] = mapped_column(BigInteger)
+    # The city's identity provider's account, bound at the first sign-in through an admin-made link.
+    oidc_issuer: Mapped[Optional[str]] = mapped_column(String(255))
+    oidc_subject: Mapped[Optional[str]] = mapped_column(String(255))
+    oidc_link_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    oidc_link_expires_at: Mapped[Optional[datetime]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     specialist: Mapped[Optional[Specialist]] = relationship()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Optional
 
@@ -67,12 +67,64 @@ def enable_totp(user: User) -> str:
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name="Luukku")
 
 
-def totp_ok(user: User, code: str, at: Optional[datetime] = None) -> bool:
-    """A current (or the previous/next 30-second) code of the user's authenticator."""
+def totp_step(user: User, code: str, at: datetime) -> Optional[int]:
+    """The 30-second step whose code this is (the current, previous or next one), or None (pure)."""
+    if not user.totp_secret:
+        return None
+    code = "".join(ch for ch in str(code) if ch.isascii() and ch.isdigit())
+    if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(user.totp_secret)
+    now_step = totp.timecode(at)
+    for step in (now_step, now_step - 1, now_step + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def totp_ok(user: User, code: str, at: datetime) -> bool:
+    """A code of the user's authenticator, each 30-second step accepted once (a seen code is never replayed).
+
+    The caller commits: the accepted step is kept on the user.
+    """
     if not user.totp_secret:
         return True
-    code = "".join(ch for ch in str(code) if ch.isascii() and ch.isdigit())
-    return len(code) == 6 and pyotp.TOTP(user.totp_secret).verify(code, for_time=at, valid_window=1)
+    step = totp_step(user, code, at)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def oidc_link(user: User, now: datetime, hours: float = 72) -> str:
+    """A one-time link token that binds the next OpenID Connect sign-in to this account (shown once)."""
+    token = secrets.token_urlsafe(32)
+    user.oidc_link_hash, user.oidc_link_expires_at = _hash(token), now + timedelta(hours=hours)
+    return token
+
+
+def by_oidc_identity(session: Session, issuer: str, subject: str) -> Optional[User]:
+    """The active account bound to the provider's (issuer, subject), or None."""
+    if not issuer or not subject:
+        return None
+    user = session.scalar(select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject))
+    return user if user and user.active else None
+
+
+def bind_oidc(session: Session, token: str, email: str, issuer: str, subject: str, now: datetime) -> Optional[User]:
+    """Bind (issuer, subject) to the account whose unexpired link this is, if the provider's verified email is the
+    account's; the link is used up either way. None: nothing bound."""
+    if not token or not issuer or not subject:
+        return None
+    user = session.scalar(select(User).where(User.oidc_link_hash == _hash(token)))
+    if user is None:
+        return None
+    expired = user.oidc_link_expires_at is None or user.oidc_link_expires_at < now
+    user.oidc_link_hash = user.oidc_link_expires_at = None
+    if expired or not user.active or user.email.lower() != email.strip().lower():
+        return None
+    user.oidc_issuer, user.oidc_subject = issuer, subject
+    return user
 
 
 def _hash(token: str) -> str:

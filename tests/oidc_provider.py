@@ -23,6 +23,9 @@ class OidcProvider:
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.client_id, self.client_secret = client_id, client_secret
         self.email = "aino.admin@example.org"
+        self.subject = "user-1"
+        self.email_verified: object = True  # None: the claim is left out
+        self.amr: list[str] | None = ["pwd", "mfa"]
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig"})
         self.codes: dict[str, dict] = {}
         self.app = self._make_app()
@@ -60,8 +63,12 @@ class OidcProvider:
             if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
                 return jsonify(error="invalid_grant"), 400
             now = int(time.time())
-            claims = {"iss": self.issuer, "sub": "user-1", "aud": self.client_id, "iat": now, "exp": now + 300,
-                      "nonce": grant["nonce"], "email": self.email, "email_verified": True}
+            claims = {"iss": self.issuer, "sub": self.subject, "aud": self.client_id, "iat": now, "exp": now + 300,
+                      "nonce": grant["nonce"], "email": self.email}
+            if self.email_verified is not None:
+                claims["email_verified"] = self.email_verified
+            if self.amr is not None:
+                claims["amr"] = self.amr
             id_token = jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, self.key)
             return jsonify(access_token=secrets.token_urlsafe(16), token_type="Bearer", expires_in=300,
                            id_token=id_token)

@@ -81,8 +81,9 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def _safe_next(target: str) -> str:
-    # Only local paths: never an open redirect to another site.
-    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or urlparse(target).netloc:
+    # Only local paths: never an open redirect to another site, never a control character (CR/LF) in a header.
+    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or \
+            any(ord(ch) < 0x20 or ord(ch) == 0x7f or ch == "\\" for ch in target) or urlparse(target).netloc:
         return url_for("staff.my_cases")
     return target
 
@@ -110,13 +111,17 @@ def login():
         email = sanitize.clean(request.form.get("email", ""), 254).strip().lower()
         user = users.authenticate(db(), email, sanitize.clean(request.form.get("password", ""), 1000))
         if user and user.totp_secret:
-            http_session["pending"] = {"user": user.id, "at": clock().timestamp(),
-                                       "next": request.args.get("next", "")}
-            return redirect(url_for("auth.second_factor"))
+            return _ask_second_factor(user, request.args.get("next", ""))
         if user:
             return _complete(user, request.args.get("next", ""))
         error = t("login_failed")
     return render_template("staff/login.html", error=error, oidc=_oidc()), 401 if error else 200
+
+
+def _ask_second_factor(user: User, target: str):
+    # The email goes with it: wrong codes count on the account's own failures (router/limits.py).
+    http_session["pending"] = {"user": user.id, "email": user.email, "at": clock().timestamp(), "next": target}
+    return redirect(url_for("auth.second_factor"))
 
 
 @bp.route("/second-factor", methods=["GET", "POST"])
@@ -155,10 +160,39 @@ def oidc_callback():
     except Exception:  # noqa: BLE001 - a refused, replayed or forged answer is simply not a sign-in
         return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
     claims = token.get("userinfo") or {}
-    user = users.by_email(db(), str(claims.get("email", ""))) if claims.get("email_verified", True) else None
+    issuer, subject = str(claims.get("iss") or ""), str(claims.get("sub") or "")
+    session = db()
+    user = users.by_oidc_identity(session, issuer, subject)
+    if user is None and claims.get("email_verified") is True:
+        # Not bound yet: only through the one-time link an admin made for this account, and only for its email.
+        user = users.bind_oidc(session, str(http_session.pop("oidc_link", "") or ""), str(claims.get("email", "")),
+                               issuer, subject, clock())
+        if user is not None:
+            audit.record(session, "user_oidc_bound", user=user, now=clock())
+        session.commit()
     if user is None:
         return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
+    if user.role == "admin" and not _mfa(claims):
+        # An admin still gives the second factor unless the provider says it asked for one.
+        if not user.totp_secret:
+            return render_template("staff/login.html", error=t("login_needs_mfa"), oidc=client), 401
+        return _ask_second_factor(user, "")
     return _complete(user, "")
+
+
+def _mfa(claims: dict) -> bool:
+    """Whether the provider asserts a multi-factor sign-in (RFC 8176 `amr` values)."""
+    amr = claims.get("amr")
+    return isinstance(amr, list) and bool({"mfa", "otp", "hwk", "swk", "sc"} & {str(v) for v in amr})
+
+
+@bp.get("/login/oidc/link/<token>")
+def oidc_link(token: str):
+    """An admin-made link: the next sign-in with the provider binds its account to this staff account."""
+    if _oidc() is None:
+        abort(404)
+    http_session["oidc_link"] = token[:100]
+    return redirect(url_for("auth.oidc_start"))
 
 
 @bp.post("/logout")

@@ -490,18 +490,32 @@ def test_sessions_table_holds_only_digests(phone_app, staff, sessions):
 
 
 # --- the city's identity provider (OpenID Connect) ------------------------------------------------------------------
-def _oidc_sign_in(app, provider):
+def _oidc_sign_in(app, provider, client=None, link: str | None = None):
     import requests
     from urllib.parse import urlsplit
 
-    client = app.test_client()
+    client = client or app.test_client()
     page = client.get("/staff/login").get_data(as_text=True)
     assert 'id="oidc-login"' in page
-    start = client.get("/staff/login/oidc")
+    start = client.get(link) if link else client.get("/staff/login/oidc")
+    if link:
+        assert start.status_code == 302
+        start = client.get(start.headers["Location"])
     assert start.status_code == 302 and start.headers["Location"].startswith(provider.issuer + "/authorize")
     back = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)  # the provider's real answer
     callback = urlsplit(back.headers["Location"])
     return client, client.get(f"{callback.path}?{callback.query}")
+
+
+def _oidc_link(sessions, email: str) -> str:
+    from datetime import datetime
+
+    from router import users
+
+    with sessions() as s:
+        token = users.oidc_link(users.by_email(s, email), datetime.utcnow())
+        s.commit()
+    return f"/staff/login/oidc/link/{token}"
 
 
 def test_staff_sign_in_through_openid_connect(database_url, sessions, staff):
@@ -509,12 +523,70 @@ def test_staff_sign_in_through_openid_connect(database_url, sessions, staff):
 
     with OidcProvider() as provider:
         app = create_app({"database_url": database_url, "public_base_url": PUBLIC, **provider.settings()})
-        client, done = _oidc_sign_in(app, provider)
+        client, done = _oidc_sign_in(app, provider, link=_oidc_link(sessions, staff["admin"]))
         assert done.status_code == 302
         assert client.get("/staff/admin/directory").status_code == 200  # signed in as the admin the provider named
-        provider.email = "stranger@example.org"  # vouched for by the provider, but no staff account here
+        # Bound now: the next sign-in needs no link.
+        client, again = _oidc_sign_in(app, provider)
+        assert again.status_code == 302 and client.get("/staff/admin/directory").status_code == 200
+        provider.email, provider.subject = "stranger@example.org", "user-2"  # vouched for, but no staff account here
         client, refused = _oidc_sign_in(app, provider)
         assert refused.status_code == 401 and client.get("/staff/").status_code == 302
+        app.extensions["luukku"]["engine"].dispose()
+
+
+def test_oidc_sign_in_requires_a_verified_email_and_an_admin_made_link(database_url, sessions, staff):
+    """Finding 8: a missing `email_verified` was taken as verified, and any account (admins too) was matched by
+    email alone."""
+    from ..oidc_provider import OidcProvider
+
+    with OidcProvider() as provider:
+        app = create_app({"database_url": database_url, "public_base_url": PUBLIC, **provider.settings()})
+        provider.email = staff["maija"]
+        client, unbound = _oidc_sign_in(app, provider)  # the right email, verified, but never linked by an admin
+        assert unbound.status_code == 401 and client.get("/staff/").status_code == 302
+        provider.email_verified = None  # the claim left out: not verified, even with a link
+        client, unverified = _oidc_sign_in(app, provider, link=_oidc_link(sessions, staff["maija"]))
+        assert unverified.status_code == 401 and client.get("/staff/").status_code == 302
+        provider.email_verified, provider.email = True, staff["matti"]  # Maija's link cannot bind Matti's email
+        client, other = _oidc_sign_in(app, provider, link=_oidc_link(sessions, staff["maija"]))
+        assert other.status_code == 401
+        provider.email = staff["maija"]
+        link = _oidc_link(sessions, staff["maija"])
+        client, done = _oidc_sign_in(app, provider, link=link)
+        assert done.status_code == 302 and client.get("/staff/").status_code == 200
+        client, reused = _oidc_sign_in(app, provider, link=link)  # a link is good once; the binding stays
+        assert reused.status_code == 302
+        provider.subject = "someone-else"  # another account at the provider with the same email: not Maija
+        client, impostor = _oidc_sign_in(app, provider)
+        assert impostor.status_code == 401 and client.get("/staff/").status_code == 302
+        app.extensions["luukku"]["engine"].dispose()
+
+
+def test_an_oidc_admin_still_gives_the_second_factor_unless_the_provider_asserts_mfa(database_url, sessions, staff):
+    """Finding 8: OIDC sign-in skipped the second factor, admins included."""
+    import pyotp
+
+    from router import users
+
+    from ..oidc_provider import OidcProvider
+
+    with sessions() as s:
+        secret = users.enable_totp(users.by_email(s, staff["admin"])) and users.by_email(s, staff["admin"]).totp_secret
+        s.commit()
+    with OidcProvider() as provider:
+        app = create_app({"database_url": database_url, "public_base_url": PUBLIC, **provider.settings()})
+        provider.amr = ["pwd"]
+        client, asked = _oidc_sign_in(app, provider, link=_oidc_link(sessions, staff["admin"]))
+        assert asked.status_code == 302 and asked.headers["Location"].endswith("/staff/second-factor")
+        assert client.get("/staff/admin/directory").status_code == 302  # not signed in yet
+        page = client.get("/staff/second-factor").get_data(as_text=True)
+        done = client.post("/staff/second-factor", data={"csrf_token": csrf_from(page),
+                                                          "code": pyotp.TOTP(secret).now()})
+        assert done.status_code == 302 and client.get("/staff/admin/directory").status_code == 200
+        provider.amr = ["pwd", "mfa"]
+        client, direct = _oidc_sign_in(app, provider)
+        assert direct.status_code == 302 and client.get("/staff/admin/directory").status_code == 200
         app.extensions["luukku"]["engine"].dispose()
 
 
