@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import quote
 
 from dotenv import dotenv_values
 
@@ -83,18 +84,22 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"  # json: one JSON object per line (structlog); text: readable lines for a terminal
     ratelimit_storage_uri: str = "memory://"
+    # Put into RATELIMIT_STORAGE_URI (redis://host…) when that has no password of its own.
+    redis_password: str = ""
     proxy_count: int = 0
     rate_limit_chat: str = "20 per minute;300 per day"
     rate_limit_chat_address: str = "60 per minute;2000 per day"
     rate_limit_chat_poll: str = "600 per minute"
-    rate_limit_login: str = "5 per 15 minutes"
-    rate_limit_login_address: str = "20 per 15 minutes"
+    rate_limit_login: str = "5 per 15 minutes;10 per hour;20 per day"
+    rate_limit_login_account: str = "20 per hour;50 per day"
+    rate_limit_login_address: str = "20 per 15 minutes;100 per day"
     rate_limit_survey: str = "20 per hour"
     rate_limit_api: str = "300 per minute"
     sms_allowed_countries: str = ("FI,SE,NO,DK,IS,EE,LV,LT,DE,AT,BE,BG,HR,CY,CZ,FR,GR,HU,IE,IT,LU,MT,NL,PL,PT,RO,"
                                   "SK,SI,ES")
     sms_per_number_per_day: int = 5
     sms_hourly_budget: int = 200
+    email_per_address_per_day: int = 10
     chat_session_days: float = 30.0
     chat_seen_minutes: float = 5.0
     session_hours: float = 8.0
@@ -170,7 +175,46 @@ def problems(settings: Settings) -> list[str]:
         found.append("DEV_PAGES must be false")
     if settings.ratelimit_storage_uri.startswith("memory://"):
         found.append("RATELIMIT_STORAGE_URI must be shared storage (redis://...), not memory://")
+    if settings.smtp_security == "none" and settings.smtp_password:
+        found.append("SMTP_SECURITY=none would send SMTP_PASSWORD in clear text: use starttls or tls")
+    if settings.imap_security == "none" and settings.imap_password:
+        found.append("IMAP_SECURITY=none would send IMAP_PASSWORD in clear text: use tls or starttls")
+    if settings.oidc_issuer and not settings.oidc_issuer.startswith("https://"):
+        found.append("OIDC_ISSUER must be an https:// address")
+    if not 0 < settings.session_hours <= MAX_SESSION_HOURS:
+        found.append(f"SESSION_HOURS must be between 0 and {MAX_SESSION_HOURS} (a working day)")
+    if not 0 < settings.session_idle_minutes <= MAX_IDLE_MINUTES:
+        found.append(f"SESSION_IDLE_MINUTES must be between 0 and {MAX_IDLE_MINUTES}")
+    for name in ("rate_limit_login", "rate_limit_login_account", "rate_limit_login_address"):
+        problem = _lax_limit(name.upper(), getattr(settings, name))
+        if problem:
+            found.append(problem)
+    if not 0 <= settings.proxy_count <= MAX_PROXIES:
+        found.append(f"PROXY_COUNT must be 0 (no proxy) to {MAX_PROXIES}: each one more lets a client choose its "
+                     "own address by X-Forwarded-For")
     return [p for p in found if p]
+
+
+MAX_SESSION_HOURS = 12
+MAX_IDLE_MINUTES = 120
+MAX_PROXIES = 2
+# Failed sign-ins a limit may allow per hour in production: beyond it, guessing is no longer slow.
+MAX_LOGIN_FAILURES_PER_HOUR = 100
+
+
+def _lax_limit(name: str, value: str) -> str | None:
+    """Why a sign-in limit is unfit for production (unparsable, or more than the bound an hour), or None."""
+    from limits import parse_many
+
+    try:
+        items = parse_many(value)
+    except ValueError:
+        return f"{name} is not a limit (\"5 per 15 minutes;20 per day\")"
+    # What one hour may hold: a shorter window repeats within it, a longer one caps it at its own amount.
+    hourly = min(item.amount * max(1.0, 3600 / item.get_expiry()) for item in items) if items else float("inf")
+    if hourly > MAX_LOGIN_FAILURES_PER_HOUR:
+        return f"{name} allows {hourly:.0f} failed sign-ins an hour; at most {MAX_LOGIN_FAILURES_PER_HOUR}"
+    return None
 
 
 def _url_password(settings: Settings) -> str:
@@ -192,6 +236,7 @@ def require_safe(settings: Settings, what: str = "luukku") -> Settings:
 
 
 _CONVERTERS = {int: int, float: float, bool: _bool, str: str}
+_FIELDS = {f.name for f in fields(Settings)}
 
 
 def load(overrides: Mapping[str, object] | None = None, env_file: Path | None = None) -> Settings:
@@ -201,6 +246,7 @@ def load(overrides: Mapping[str, object] | None = None, env_file: Path | None = 
     if env_path.exists():
         source.update({k: v for k, v in dotenv_values(env_path).items() if v is not None})
     source.update(os.environ)
+    _read_secrets(source)
     values: dict[str, object] = {}
     for f in fields(Settings):
         raw = source.get(f.name.upper())
@@ -212,4 +258,32 @@ def load(overrides: Mapping[str, object] | None = None, env_file: Path | None = 
             kind = {"int": int, "float": float, "bool": bool}.get(str(f.type), str)
             values[f.name] = _CONVERTERS[kind](raw)
     values.update(overrides or {})
-    return Settings(**values)  # type: ignore[arg-type]
+    return _with_passwords(Settings(**values))  # type: ignore[arg-type]
+
+
+def _read_secrets(source: dict[str, str]) -> None:
+    """NAME_FILE=/run/secrets/… sets NAME from the file (Docker secrets): a secret never sits in the environment."""
+    for key, path in list(source.items()):
+        name = key[:-5]
+        if key.endswith("_FILE") and name.lower() in _FIELDS and name not in source:
+            source[name] = Path(path).read_text(encoding="utf-8").strip()
+
+
+def _with_passwords(settings: Settings) -> Settings:
+    """The database and Redis passwords put into their URLs when the URLs leave them out (they come as secrets)."""
+    from dataclasses import replace
+
+    from sqlalchemy.engine import make_url
+
+    changes: dict[str, str] = {}
+    for name in ("database_url", "rasa_tracker_url"):
+        url = getattr(settings, name)
+        if settings.postgres_password and url.startswith("postgresql"):
+            parsed = make_url(url)
+            if not parsed.password:
+                changes[name] = parsed.set(password=settings.postgres_password).render_as_string(hide_password=False)
+    uri = settings.ratelimit_storage_uri
+    if settings.redis_password and uri.startswith(("redis://", "rediss://")) and "@" not in uri.split("/")[2]:
+        scheme, rest = uri.split("://", 1)
+        changes["ratelimit_storage_uri"] = f"{scheme}://:{quote(settings.redis_password, safe='')}@{rest}"
+    return replace(settings, **changes) if changes else settings

@@ -38,8 +38,15 @@ def setup(level: str = "INFO", fmt: str = "json", process: str = "router") -> No
     # Replace only our own handler (an app made twice, tests): other handlers (pytest's capture) stay.
     root.handlers[:] = [h for h in root.handlers if h.get_name() != "luukku"] + [handler]
     root.setLevel(level)
+    # Libraries whose INFO lines carry personal data: the twilio client logs each request's URL and form (a phone
+    # number in To=), and its retries again; only their warnings and errors are kept.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
                         logger_factory=structlog.stdlib.LoggerFactory(), cache_logger_on_first_use=True)
+
+
+QUIET_LIBRARIES = ("twilio", "twilio.http_client", "urllib3.connectionpool")
 
 
 def request_id() -> Optional[str]:

@@ -167,7 +167,8 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
         enqueue(session, key=f"case:{case.ref}:customer", kind="email", recipient=case.customer_email,
                 subject=texts.say("customer_confirmation_subject", case.language, **values),
                 body=texts.say("customer_confirmation_body", case.language, **values), case_id=case.id,
-                headers={"Auto-Submitted": "auto-generated"}, now=case.created_at)
+                headers=notify.customer_headers(settings, case, **{"Auto-Submitted": "auto-generated"}),
+                now=case.created_at)
     elif case.customer_phone and case.channel != "sms":
         # On SMS the bot's own answer on the thread is the confirmation: one, not two.
         enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
@@ -175,10 +176,37 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
                 headers={"automated": "1"}, now=case.created_at)
 
 
+CONSENT_BUTTONS = {"/affirm", "/deny"}  # the consent question's answers (domain.yml, utter_ask_consent)
+
+
+def unbacked(conv: Conversation, email: Optional[str], phone: Optional[str]) -> Optional[str]:
+    """Why the router's own transcript does not back a handoff the bot asks for, or None (pure).
+
+    The request names slots the action server was given; a direct call to the action server can name anything.
+    So the customer must have answered the consent question in this conversation, and typed the contact details
+    the confirmation would go to (a channel-proven address needs no typing).
+    """
+    inbound = [m for m in conv.messages if m.direction == "in" and m.author == "customer"]
+    asked = [m.id for m in conv.messages if m.direction == "out" and CONSENT_BUTTONS <= {
+        str(b.get("payload")) for b in ((m.payload or {}).get("buttons") or []) if isinstance(b, dict)}]
+    if not asked or not any(m.id > asked[-1] for m in inbound):
+        return "the consent question was not answered in this conversation"
+    typed = [(m.text or "").lower() for m in inbound]
+    if email and not (conv.channel == "email" and email == conv.address) and \
+            not any(email.lower() in t for t in typed):
+        return "the email address was not given in this conversation"
+    digits = re.sub(r"\D", "", phone or "")[-7:]
+    if phone and not (conv.channel in ("sms", "voice") and phone == conv.address) and \
+            not any(digits in re.sub(r"\D", "", t) for t in typed):
+        return "the phone number was not given in this conversation"
+    return None
+
+
 def from_bot(session: Session, settings: Settings, conv: Conversation, body: dict, now: datetime) -> HandoffResult:
     """The bot's handoff request (the action server's, or the one it passed back when it could not reach us).
 
-    Commits. The same idempotency key twice gives the same case, also when two requests race.
+    Commits. The same idempotency key twice gives the same case, also when two requests race. HandoffError when
+    the router's transcript does not back it (`unbacked`).
     """
     email, phone = split_contact(body.get("contact"))
     # On SMS, voice and email the channel already gave us the address; Rasa never saw it.
@@ -186,6 +214,9 @@ def from_bot(session: Session, settings: Settings, conv: Conversation, body: dic
         phone = conv.address
     if conv.channel == "email" and not email:
         email = conv.address
+    reason = unbacked(conv, email, phone)
+    if reason:
+        raise HandoffError(reason)
     first = next((m.text for m in conv.messages if m.direction == "in"), "")
     req = HandoffRequest(
         idempotency_key=str(body["idempotency_key"])[:200], topic=str(body.get("topic") or "general"),

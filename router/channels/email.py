@@ -23,6 +23,9 @@ from router.models import Attachment, Case, CaseEvent, Conversation, Message, Ou
 
 log = logging.getLogger(__name__)
 REF = re.compile(r"\[(LK-[A-Z0-9]{6})\]")
+UNPROVEN_CUSTOMER = ("Sähköposti asiakkaan osoitteesta ilman todistetta (ei vastaus palvelun viestiin, ei DMARC-"
+                     "tarkistusta): lähettäjä voi olla väärennetty. / Mail from the customer's address without proof "
+                     "(not a reply to our mail, no DMARC pass): the sender may be forged.")
 # More new cases than this from one sender in an hour is a flood: later mail joins the latest case.
 FLOOD_LIMIT = 5
 
@@ -72,7 +75,12 @@ class EmailChannel:
             log.warning("email from a staff address without the case's reply token: kept as a note, not relayed")
             return "held", self._hold(session, case, mail, text, now)
         if case is not None and (case.customer_email or "").lower() == mail.sender:
-            return "thread", self._join(session, case, mail, text, now)
+            if notify.customer_token_ok(self.settings, case.ref, mail.recipients) or mail.dmarc == "pass":
+                return "thread", self._join(session, case, mail, text, now)
+            # A From: naming the customer and a [LK-ref] anyone could type: the specialist sees it as unverified,
+            # the customer's thread (the widget, the transcript) does not show it as theirs.
+            log.warning("email naming a case from its customer's address without proof: kept as a note")
+            return "held", self._hold(session, case, mail, text, now, note=UNPROVEN_CUSTOMER)
         if case is None and self._flooding(session, mail.sender, now):
             latest = session.scalar(select(Case).where(Case.customer_email == mail.sender, Case.channel == "email")
                                     .order_by(Case.id.desc()).limit(1))
@@ -170,7 +178,8 @@ class EmailChannel:
     def _acknowledge(self, session: Session, case: Case, mail: ParsedMail, due_text: str, now: datetime) -> None:
         person = case.specialist
         day = promise.local_date(now, self.settings.timezone)
-        headers = {"Auto-Submitted": "auto-replied", "X-Loop": self.own}
+        headers = notify.customer_headers(self.settings, case,
+                                          **{"Auto-Submitted": "auto-replied", "X-Loop": self.own})
         if mail.message_id:
             headers.update({"In-Reply-To": mail.message_id, "References": mail.message_id})
         subject = re.sub(r"^(re|vs|sv|aw)\s*:\s*", "", mail.subject or "", flags=re.I)[:200]
@@ -197,15 +206,17 @@ class EmailChannel:
                          f"{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}", now=now)
         return case.id
 
-    def _hold(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime) -> int:
-        """An unproven "staff" mail: kept on the case as an inbound note the specialist sees, never relayed."""
+    def _hold(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
+              note: str = "") -> int:
+        """An unproven mail: kept on the case as an inbound note the specialist sees, never relayed or shown to the
+        customer."""
         conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
         if conv is None:
             conv = conversation.start(session, channel="email", address=mail.sender, now=now)
             case.conversation_id = conv.id
         self._store(session, conv, mail, text, now, case.id, author="unverified")
         session.add(CaseEvent(case_id=case.id, kind="note", created_at=now,
-                              text=f"Sähköposti osoitteesta {mail.sender} ilman tapauksen vastausosoitetta: "
+                              text=note or f"Sähköposti osoitteesta {mail.sender} ilman tapauksen vastausosoitetta: "
                                    f"ei välitetty asiakkaalle. / Mail without the case's reply address: "
                                    f"not relayed to the customer."))
         return case.id
@@ -217,6 +228,7 @@ class EmailChannel:
         recipient = case.customer_email or (conv.address if conv and conv.channel == "email" else None)
         if recipient:
             enqueue(session, key=f"mail-relay:{message_id}", kind="email", recipient=recipient, case_id=case.id,
+                    headers=notify.customer_headers(self.settings, case),
                     subject=f"Re: [{case.ref}] {specialist.name}", body=f"{text}\n\n{specialist.name}\n"
                     f"{specialist.title(case.language)}\n{self.settings.service_name}", now=now)
         elif case.customer_phone:

@@ -1,6 +1,7 @@
 """Inbound email: MIME parsed with the standard library's modern policy, into what the channel needs."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -106,6 +107,18 @@ def _ids(value: str) -> list[str]:
     return re.findall(r"<[^<>\s]+>", value or "")
 
 
+def _digest_id(raw: bytes, header) -> str:
+    """A mail without a Message-ID is known by a digest of its headers and body, so it is handled once even when
+    the mailbox's UIDs change (a new UIDVALIDITY): the same mail gives the same id."""
+    parts = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)
+    body = parts[1] if len(parts) > 1 else b""
+    digest = hashlib.sha256()
+    for name in ("From", "To", "Cc", "Date", "Subject"):
+        digest.update(header(name).encode("utf-8", "replace") + b"\0")
+    digest.update(body.replace(b"\r\n", b"\n"))
+    return f"<sha256.{digest.hexdigest()[:40]}@luukku.invalid>"
+
+
 def parse(raw: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes; never raises on odd MIME, missing headers or broken charsets.
 
@@ -154,7 +167,7 @@ def parse(raw: bytes) -> ParsedMail:
     to = recipients(", ".join(header(name) for name in ("To", "Cc", "Delivered-To", "X-Original-To")))
     # Everything leaves here clean: no NUL or lone surrogate reaches the database, no line break a header.
     return ParsedMail(
-        message_id=(_ids(sanitize.one_line(header("Message-ID"), 500)) or [None])[0],
+        message_id=(_ids(sanitize.one_line(header("Message-ID"), 500)) or [_digest_id(raw, header)])[0],
         sender=sanitize.one_line(sender, 254).lower(), sender_name=sanitize.one_line(sender_name, 200),
         subject=sanitize.one_line(header("Subject"), 300), text=sanitize.clean(text, MAX_TEXT).strip(),
         in_reply_to=[sanitize.one_line(i, 500) for i in _ids(header("In-Reply-To")) + _ids(header("References"))],

@@ -42,6 +42,7 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
     if kind == "email" and automated:
         headers["Auto-Submitted"] = "auto-generated"
     if kind == "email":  # every email to a customer says where the privacy notice is (an SMS is too short)
+        headers.setdefault("Reply-To", customer_reply_address(settings, case.ref))
         url = f"{settings.public_base_url.rstrip('/')}/privacy?lang={case.language}"
         text = f"{text}\n\n--\n{texts.say('privacy_footer', case.language, url=url)}"
     enqueue(session, key=key, kind=kind, recipient=address, body=text, subject=subject or f"[{case.ref}]",
@@ -99,6 +100,25 @@ def reply_token_ok(settings: Settings, ref: str, recipients: Iterable[str]) -> b
     """True when the mail was sent to this case's own secret reply address."""
     expected = reply_address(settings, ref).lower()
     return any(hmac.compare_digest(r.lower(), expected) for r in recipients)
+
+
+def customer_reply_address(settings: Settings, ref: str) -> str:
+    """The case's reply address for its customer (Reply-To of every email to them): a mail to it is the customer's
+    reply to what we sent, not a forged From: naming the case."""
+    local, _, domain = settings.service_email.partition("@")
+    token = hmac.new(settings.secret_key.encode(), f"customer:{ref}".encode(), hashlib.sha256).hexdigest()[:20]
+    return f"{local}+{ref.lower()}.{token}@{domain}"
+
+
+def customer_token_ok(settings: Settings, ref: str, recipients: Iterable[str]) -> bool:
+    """True when the mail was sent to this case's reply address for its customer."""
+    expected = customer_reply_address(settings, ref).lower()
+    return any(hmac.compare_digest(r.lower(), expected) for r in recipients)
+
+
+def customer_headers(settings: Settings, case: Case, **more: str) -> dict[str, str]:
+    """Headers of every email to the customer about a case: their replies come back provably theirs."""
+    return {"Reply-To": customer_reply_address(settings, case.ref), **more}
 
 
 def ref_from_reply_address(recipients: Iterable[str]) -> Optional[str]:

@@ -161,9 +161,10 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                     row.status, row.last_error = "cancelled", "seen in the chat"
                     session.commit()
                     continue
-                if row.automated and session.get(OptOut, row.recipient):
-                    raise PermanentFailure("opted out")
-                if row.automated and sms_policy is not None:
+                if row.kind == "sms" and session.get(OptOut, row.recipient):
+                    raise PermanentFailure("opted out")  # whoever sends it: Twilio refuses it after STOP too
+                if row.kind == "sms" and sms_policy is not None and sms_policy.applies(session, row):
+                    row.automated = True  # counted in the per-number and hourly budgets from now on
                     reason = sms_policy.refuse(session, row.recipient, now)
                     if reason:
                         raise PermanentFailure(reason)
@@ -171,6 +172,10 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                         _pause_for_budget(session, row, now)
                         session.commit()
                         continue
+                if row.kind == "email" and sms_policy is not None:
+                    reason = sms_policy.refuse_email(session, row.recipient, now)
+                    if reason:
+                        raise PermanentFailure(reason)
                 if sender is None:
                     raise PermanentFailure(f"no sender for {row.kind}")
                 # A row taken over from a worker that died mid-send, or retried after an error, may have gone out

@@ -1,4 +1,10 @@
-"""Rules against SMS pumping: which numbers automated texts may go to, and how many, per number and per hour."""
+"""Rules against SMS pumping and mail bombing: which numbers texts may go to and how many, per number, per hour
+and per email address.
+
+Every text to a number the service has not verified (no Twilio-signed message or call came from it) is under the
+policy, whoever sends it: a confirmation, a survey, a specialist's reply typed on the case page or relayed from
+email. Emails to an address that is neither staff nor verified (no mail came from it) are capped per day.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router.config import Settings
-from router.models import OutboxMessage
+from router.models import Conversation, OutboxMessage, Specialist, User
 
 
 def country_of(number: str) -> Optional[str]:
@@ -25,36 +31,67 @@ def country_of(number: str) -> Optional[str]:
 
 
 def refusal(number: str, countries: frozenset[str], sent_today: int, per_day: int) -> Optional[str]:
-    """Why an automated SMS must not go to this number (pure: counts are passed in), or None."""
+    """Why an SMS must not go to this unverified number (pure: counts are passed in), or None."""
     country = country_of(number)
     if country is None:
         return "not a valid phone number"
     if country not in countries:
         return f"country {country} is not in SMS_ALLOWED_COUNTRIES"
     if sent_today >= per_day:
-        return f"already {sent_today} automated SMS to this number today (SMS_PER_NUMBER_PER_DAY)"
+        return f"already {sent_today} SMS to this number today (SMS_PER_NUMBER_PER_DAY)"
+    return None
+
+
+def email_refusal(sent_today: int, per_day: int) -> Optional[str]:
+    """Why one more email must not go to this unverified address today (pure), or None."""
+    if sent_today >= per_day:
+        return f"already {sent_today} emails to this address today (EMAIL_PER_ADDRESS_PER_DAY)"
     return None
 
 
 @dataclass(frozen=True)
 class SmsPolicy:
-    """The settings' limits, checked by the outbox right before an automated SMS is sent."""
+    """The settings' limits, checked by the outbox right before a text or an email is sent."""
 
     countries: frozenset[str]
     per_day: int
     hourly_budget: int
+    emails_per_day: int = 10
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SmsPolicy":
-        return cls(settings.sms_countries, settings.sms_per_number_per_day, settings.sms_hourly_budget)
+        return cls(settings.sms_countries, settings.sms_per_number_per_day, settings.sms_hourly_budget,
+                   settings.email_per_address_per_day)
 
-    def _sent_since(self, session: Session, since: datetime, recipient: Optional[str] = None) -> int:
+    def applies(self, session: Session, row: OutboxMessage) -> bool:
+        """Whether this SMS is under the policy: automated, or to a number no signed message or call came from."""
+        if row.automated:
+            return True
+        verified = session.scalar(select(Conversation.id).where(
+            Conversation.channel.in_(("sms", "voice")), Conversation.address == row.recipient).limit(1))
+        return verified is None
+
+    def _sent_since(self, session: Session, since: datetime, recipient: Optional[str] = None,
+                    kind: str = "sms") -> int:
         query = select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.kind == "sms", OutboxMessage.automated.is_(True), OutboxMessage.status == "sent",
-            OutboxMessage.sent_at >= since)
+            OutboxMessage.kind == kind, OutboxMessage.status == "sent", OutboxMessage.sent_at >= since)
+        if kind == "sms":
+            query = query.where(OutboxMessage.automated.is_(True))
         if recipient is not None:
             query = query.where(OutboxMessage.recipient == recipient)
         return session.scalar(query) or 0
+
+    def refuse_email(self, session: Session, recipient: str, now: datetime) -> Optional[str]:
+        """Why an email must not go to this address now: only to addresses that are neither staff nor verified."""
+        address = recipient.strip().lower()
+        known = session.scalar(select(User.id).where(func.lower(User.email) == address).limit(1)) or \
+            session.scalar(select(Specialist.id).where(func.lower(Specialist.email) == address).limit(1)) or \
+            session.scalar(select(Conversation.id).where(Conversation.channel == "email",
+                                                         Conversation.address == address).limit(1))
+        if known:
+            return None
+        return email_refusal(self._sent_since(session, now - timedelta(days=1), recipient, kind="email"),
+                             self.emails_per_day)
 
     def refuse(self, session: Session, recipient: str, now: datetime) -> Optional[str]:
         return refusal(recipient, self.countries, self._sent_since(session, now - timedelta(days=1), recipient),
