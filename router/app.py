@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 MACHINE_PATHS = ("/api/", "/internal/", "/twilio/")
+CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7f))
 
 
 class SafeJSONProvider(DefaultJSONProvider):
@@ -44,7 +45,8 @@ def _security_headers(app: Flask, settings: config_mod.Settings) -> None:
         resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if https:
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith("/staff"):
+        # Staff pages, and a chat thread (whose id is its only credential): never kept by a browser or a cache.
+        if request.path.startswith(("/staff", "/api/chat")):
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
@@ -58,7 +60,8 @@ QUERY_PARAMETERS = {"api_v1.list_cases": {"status", "limit"}, "api_v1.audit_trai
 def _strict_queries(app: Flask) -> None:
     @app.before_request
     def _unknown_query():
-        if request.path.startswith("/api/") and request.args:
+        # A method the route does not take answers its 405 (with Allow), whatever the query says.
+        if request.path.startswith("/api/") and request.args and request.routing_exception is None:
             unknown = sorted(set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", set()))
             if unknown:
                 return jsonify(error=f"unknown query parameter: {', '.join(unknown)[:100]}"), 400
@@ -71,12 +74,27 @@ def _json_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if request.path.startswith(MACHINE_PATHS) and not request.path.startswith("/twilio/"):
-            return jsonify(error=exc.description or exc.name), exc.code
+            # The exception's own headers stay (a 405's Allow, a 429's Retry-After); only the body becomes JSON.
+            headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+            return jsonify(error=exc.description or exc.name), exc.code, headers
         return exc
+
+    @app.before_request
+    def _control_characters():
+        # A NUL (or another control character) in the path or the query is no id or value the service has: a
+        # clear 400 before any query, instead of the database refusing the statement.
+        values = [request.path, *request.args.keys(), *request.args.values()]
+        if any(ch in value for value in values for ch in CONTROL):
+            if request.path.startswith(MACHINE_PATHS) and not request.path.startswith("/twilio/"):
+                return jsonify(error="the address holds a control character"), 400
+            return Response("Virheellinen osoite. / Bad address.", status=400, mimetype="text/plain")
+        return None
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route's pattern, never the path: a path can hold a session id or a case reference.
+        log.exception("unhandled error on %s %s", request.method,
+                      request.url_rule.rule if request.url_rule is not None else "(no route)")
         session = g.get("db")
         if session is not None:
             session.rollback()

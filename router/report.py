@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router import pipeline, target
+from router.sanitize import quoted
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
 from router.impact import rollups
@@ -202,10 +203,12 @@ def markdown(data: dict[str, Any], lang: str = "fi") -> str:
     table(w("feedback"), tables["feedback"], header=False)
     out.extend([f"### {w('comments')}", ""])
     topic = lambda key: data["topics"].get(key, {}).get(lang, key)  # noqa: E731
-    out.extend([f"- {c['score'] or '–'}/5 ({topic(c['topic'])}): {c['comment']}" for c in data["comments"]]
+    # Customer text is quoted and escaped: a comment cannot add a heading, a link or markup to the report.
+    out.extend([f"- {c['score'] or '–'}/5 ({topic(c['topic'])}): {quoted(c['comment'])}" for c in data["comments"]]
                or [w("no_comments")])
     out.extend(["", f"### {w('low')}", ""])
-    out.extend([f"- {c['ref']} {c['score']}/5: {c['comment'] or '–'} → {'; '.join(c['done']) or w('nothing_done')}"
+    out.extend([f"- {c['ref']} {c['score']}/5: {quoted(c['comment']) if c['comment'] else '–'} → "
+                f"{'; '.join(quoted(d) for d in c['done']) or w('nothing_done')}"
                 for c in data["low_scores"]] or [w("no_low")])
     out.append("")
     table(w("activities"), tables["activities"], header=False)

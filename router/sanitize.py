@@ -61,3 +61,26 @@ def loads(raw: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if json_depth(text) > max_depth:
         raise ValueError(f"JSON nested deeper than {max_depth}")
     return json.loads(text)
+
+
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def quoted(value: Any, limit: int = 1000) -> str:
+    """Customer text inside a Markdown document or a plain-text email: one line, every character that Markdown
+    or HTML reads as markup escaped, between quotation marks, so it cannot add a heading, a link or a tag."""
+    text = one_line(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "\u201c" + _MARKDOWN.sub(r"\\\1", text) + "\u201d"
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet never runs as a formula (OWASP: a leading =, +, -, @, tab or CR gets a quote)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_row(row: dict) -> dict:
+    """Every cell of a CSV row made safe (`csv_cell`)."""
+    return {key: csv_cell(value) for key, value in row.items()}

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
 from router.casework import directory
-from router import pipeline, report, target
+from router import pipeline, report, sanitize, target
 from router.impact import charts, rollups as impact
 from router.models import Specialist
 from router.web import clock, db, settings
@@ -234,10 +234,10 @@ def impact_api():
         if request.args.get("table") == "targets":
             writer = csv.DictWriter(out, fieldnames=TARGET_FIELDS, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
-            writer.writerows(data["targets"])
+            writer.writerows(sanitize.csv_row(r) for r in data["targets"])
         else:
             writer.writeheader()
-            writer.writerows(data["groups"])
+            writer.writerows(sanitize.csv_row(r) for r in data["groups"])
         body, mimetype = out.getvalue(), "text/csv"
     else:
         body, mimetype = json.dumps(data, ensure_ascii=False), "application/json"

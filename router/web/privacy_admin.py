@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from router import access, audit, privacy
+from router import access, audit, privacy, sanitize
 from router.models import Case
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
@@ -89,8 +89,9 @@ def audit_page():
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["at", "actor", "action", "case", "detail"])
         for e in events:
-            writer.writerow([e.created_at.isoformat() + "Z", e.actor, e.action, e.case_ref or "",
-                             json.dumps(e.detail, ensure_ascii=False) if e.detail else ""])
+            writer.writerow([sanitize.csv_cell(c) for c in (
+                e.created_at.isoformat() + "Z", e.actor, e.action, e.case_ref or "",
+                json.dumps(e.detail, ensure_ascii=False) if e.detail else "")])
         return Response(out.getvalue(), mimetype="text/csv", headers={
             "Content-Disposition": "attachment; filename=audit.csv", "Cache-Control": "no-store"})
     return render_template("staff/audit.html", events=events, ref=ref)
