@@ -89,7 +89,8 @@ class Topology:
                 "ROUTER_INTERNAL_URL": self.internal_url, "RASA_DB_HOST": "127.0.0.1",
                 "RASA_DB_NAME": f"{self.name}_rasa",
                 "RASA_TRACKER_URL": PG_ADMIN.rsplit("/", 1)[0] + f"/{self.name}_rasa", "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "-",
-                "REDIS_HOST": "127.0.0.1", "WEB_PROCESSES": str(self.web_processes),
+                "REDIS_HOST": "127.0.0.1", "REDIS_PASSWORD": "", "SANIC_HOST": "127.0.0.1",
+                "WEB_PROCESSES": str(self.web_processes),
                 # Rasa's per-conversation lock in Redis outlives a killed replica by this many seconds (default
                 # 60); the router's own turn lock already keeps one turn at a time.
                 "TICKET_LOCK_LIFETIME": "10", **self.env}
@@ -101,7 +102,7 @@ class Topology:
             "web": f"{gunicorn} --bind 127.0.0.1:{self.port} router.app:create_app()",
             "internal": f"{gunicorn} --bind 127.0.0.1:{self.internal_port} --workers 2 --threads 8 "
                         "router.app:create_internal_app()",
-            "actions": f"{BOT}/rasa run actions --actions bot.actions --port {self.actions_port}",
+            "actions": f"{BOT}/python -m bot.serve run actions --actions bot.actions --port {self.actions_port}",
         }
         for i in range(self.workers):
             procs[f"worker-{i + 1}"] = f"{VENV}/python -m router worker"
@@ -110,9 +111,9 @@ class Topology:
             # two workers' spinning threads on two cores took 246 ms of CPU a turn instead of 39-53
             # (docs/performance.md, 2026-12-06).
             procs[f"rasa-{i + 1}"] = (f"env SANIC_WORKERS={self.rasa_workers} OMP_NUM_THREADS=1 "
-                                      f"{BOT}/rasa run --model models/current.tar.gz --endpoints "
+                                      f"{BOT}/python -m bot.serve run --model models/current.tar.gz --endpoints "
                                       "deploy/endpoints.production.yml --credentials credentials.yml --enable-api "
-                                      f"--auth-token {self.token} --port {port} -i 127.0.0.1")
+                                      f"--port {port} -i 127.0.0.1")
         return procs
 
     def prepare(self) -> None:

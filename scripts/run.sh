@@ -14,7 +14,9 @@ export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$actions_por
 export INTERNAL_PORT="${INTERNAL_PORT:-5001}"
 export ROUTER_INTERNAL_URL="${ROUTER_INTERNAL_URL:-http://127.0.0.1:$INTERNAL_PORT}"
 export INTERNAL_API_TOKEN="${INTERNAL_API_TOKEN:-dev-internal-token}"
-# Rasa's HTTP API always runs with a token; locally a fresh one each run.
+# Rasa's HTTP API always runs with a token; locally a fresh one each run, passed by environment (bot/serve.py), not
+# on a command line that `ps` shows. The action server listens on 127.0.0.1 only (SANIC_HOST): it has no
+# authentication of its own.
 export RASA_TOKEN="${RASA_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}"
 export RASA_TRACKER_DB="${RASA_TRACKER_DB:-$root/var/rasa.db}"
 export RASA_TRACKER_URL="${RASA_TRACKER_URL:-sqlite:///$RASA_TRACKER_DB}"  # the router removes refused details there
@@ -32,9 +34,9 @@ if bin/router users add admin@example.org --name "Kokeilu Admin" --role admin \
 fi
 
 .venv/bin/python scripts/supervise.py var/log \
-  "actions=.venv-bot/bin/rasa run actions --actions bot.actions --port $actions_port" \
-  "rasa=.venv-bot/bin/rasa run --model models/current.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
---enable-api --auth-token $RASA_TOKEN --port $rasa_port --interface 127.0.0.1" \
+  "actions=env SANIC_HOST=127.0.0.1 .venv-bot/bin/rasa run actions --actions bot.actions --port $actions_port" \
+  "rasa=.venv-bot/bin/python -m bot.serve --model models/current.tar.gz --endpoints endpoints.yml \
+--credentials credentials.yml --enable-api --port $rasa_port --interface 127.0.0.1" \
   "web=bin/router web --port $port" \
   "worker=bin/router worker" &
 supervisor=$!
