@@ -76,6 +76,20 @@ class SmtpServer:
         return [m for m in self.messages if address in str(m["To"])]
 
 
+CONSENT_QUESTION = {"text": "Sopiiko tämä?", "buttons": [{"title": "Kyllä", "payload": "/affirm"},
+                                                       {"title": "Ei", "payload": "/deny"}]}
+
+
+def consent_given(post, rasa, session: str, contact: str | None) -> None:
+    """What the real form leaves in the transcript before a handoff: the contact typed, the consent question
+    (with its buttons, as domain.yml has it), and the customer's answer."""
+    before = rasa.replies
+    rasa.replies = [CONSENT_QUESTION]
+    post("/api/chat", json={"session": session, "text": contact or "Testi Asiakas"})
+    rasa.replies = before
+    post("/api/chat", json={"session": session, "text": "Kyllä"})
+
+
 class ScriptedRasa:
     """A stand-in for unit and integration tests; the stack tests use the real server."""
 

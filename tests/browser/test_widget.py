@@ -87,3 +87,52 @@ def test_the_page_and_the_bot_speak_the_language_the_visitor_chose(live, page):
     say(page, "Hei")  # a Finnish-looking greeting: the page's Swedish, the visitor's choice, wins
     expect(page.locator(".msg-bot p").last).to_have_text(
         "Hej! Jag är Luukkus assistent. Berätta med egna ord vad ditt företag behöver, så hittar jag rätt expert åt dig.")
+
+
+def test_the_thread_stays_in_its_tab_and_ends_when_the_visitor_says_so(live, page):
+    """Issue 29, finding 6: the thread's only credential sat in localStorage for 30 days, so a second tab, or the
+    next person at a shared library computer, read the whole thread; there was no "end conversation"."""
+    page.goto(live.router_url + "/?lang=fi")
+    say(page, "Hei, haluaisin perustaa kahvilan")
+    expect(page.locator(".msg-bot p")).to_have_count(1)
+    assert page.evaluate("localStorage.length") == 0  # nothing outlives the tab
+    assert page.evaluate("sessionStorage.getItem('luukku-session')")
+    other = page.context.new_page()  # the next person opens the page in the same browser
+    other.goto(live.router_url + "/?lang=fi")
+    other.wait_for_load_state("networkidle")
+    expect(other.locator(".msg")).to_have_count(0)
+    other.close()
+    page.get_by_role("button", name="Lopeta keskustelu").click()
+    expect(page.locator(".msg-bot p")).to_have_text(
+        ["Keskustelu on lopetettu tässä selaimessa. Uusi viesti aloittaa uuden keskustelun."])
+    assert page.evaluate("sessionStorage.getItem('luukku-session')") is None
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".msg")).to_have_count(0)
+
+
+def test_a_503_is_said_in_the_visitor_s_language_and_the_message_sent_again_by_itself(live, page):
+    """Issue 29, finding 21: with the database away the widget showed an English developer sentence to Finnish and
+    Swedish customers, and did not retry by itself."""
+    import json
+
+    from router import texts
+
+    calls = []
+
+    def flaky(route):
+        calls.append(route.request.post_data_json)
+        if len(calls) == 1:  # what the router answers when it could not store the message
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body=json.dumps({"error": texts.say("chat_not_stored", "sv"), "retry": True}))
+        else:
+            route.continue_()
+
+    page.route("**/api/chat", flaky)
+    page.goto(live.router_url + "/?lang=sv")
+    say(page, "Hej, jag behöver finansiering")
+    bot = page.locator(".msg-bot p")
+    expect(bot.first).to_have_text(texts.say("chat_not_stored", "sv"))
+    expect(bot).to_have_count(2, timeout=15000)  # sent again after Retry-After, and answered
+    assert len(calls) == 2 and calls[0] == calls[1]
+    expect(page.locator(".msg-me p")).to_have_count(1)  # one message on the screen, not two

@@ -126,3 +126,38 @@ def test_the_json_depth_guard_matches_the_parser(counts, text):
         sanitize.loads(text)
     except ValueError:
         pass  # a refusal (bad JSON, or too deep) is an answer; a RecursionError or anything else is not
+
+
+# Ids as a client may send them: NUL and other controls, far too long, numbers out of every column's range.
+HOSTILE_IDS = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "Cc")), max_size=80) | \
+    st.sampled_from(["abc\x00def", "LK-\x00", "LK-ABC123\x00", "\x00", "%00", "x" * 300])
+HOSTILE_NUMBERS = st.integers(min_value=-(2 ** 70), max_value=2 ** 70).map(str) | st.sampled_from(
+    ["2147483648", "9223372036854775808", "-1", "1e9", "0x10", "１２", "", "\x00"])
+
+
+def test_ids_with_nul_and_out_of_range_values_never_give_a_server_error(phone_app, admin_token, make_case, counts):
+    """Every route that takes an id (path or query) answers 4xx for hostile ids, on SQLite and PostgreSQL alike:
+    the 500s of the second security review (issue 29, finding 5) happened only on PostgreSQL."""
+    from urllib.parse import quote
+
+    phone_app.extensions["luukku"]["limiter"].enabled = False
+    client = phone_app.test_client()
+    session = client.post("/api/chat", json={"session": None, "text": "Hei"}).get_json()["session"]
+    ref = make_case(email="asiakas@example.org")
+    headers = {"Authorization": f"Bearer {admin_token}"}
+
+    @given(HOSTILE_IDS, HOSTILE_NUMBERS)
+    @hsettings(**SETTINGS)
+    def check(value, number):
+        counts["cases:ids"] += 1
+        quoted = quote(value, safe="")
+        for path in (f"/api/chat/{quoted}", f"/api/chat/{session}?after={quote(number, safe='')}",
+                     f"/api/v1/cases/{quoted}", f"/api/v1/audit?case={quoted}", f"/api/v1/cases/{ref}?x={quoted}",
+                     f"/api/v1/cases?limit={quote(number, safe='')}", f"/survey/{quoted}", f"/staff/cases/{quoted}"):
+            response = client.get(path, headers=headers)
+            counts["server_errors"] += response.status_code >= 500
+            assert response.status_code < 500, (path, response.status_code)
+        response = client.post("/api/chat", json={"session": value, "text": "Hei"})
+        assert response.status_code < 500, ("/api/chat", value)
+
+    check()

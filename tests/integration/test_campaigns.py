@@ -7,6 +7,7 @@ from router import config
 from router.impact import rollups
 from router.models import Call, Case, Conversation
 
+from ..helpers import consent_given
 from .test_api_v1 import auth, tokens  # noqa: F401 - the fixture
 
 AUTH = {"Authorization": "Bearer test-token"}
@@ -68,6 +69,7 @@ def test_each_marker_attributes_the_first_message_and_the_case_follows(phone_app
     with sessions() as s:
         assert s.scalar(select(Call.campaign).where(Call.call_sid == "CAcampaign")) == "SYKSY26"
     # The handoff copies the conversation's campaign onto the case.
+    consent_given(api.post, rasa, first["session"], "testi@example.org")
     made = internal.post("/internal/handoffs", headers=AUTH, json={
         "conversation": first["session"], "idempotency_key": "c1", "topic": "plots", "language": "fi",
         "customer_name": "Testi Yrittäjä", "contact": "testi@example.org", "consent": True})

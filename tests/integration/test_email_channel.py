@@ -94,8 +94,10 @@ def test_a_reply_threads_into_its_case_and_the_specialist_hears_of_it(imap, smtp
     poller.poll()
     deliver(sessions, settings)
     [ack] = smtp.to("c@example.org")
+    # The customer's mail client answers to the acknowledgement's Reply-To: the case's address for its customer.
     imap.append(mail("c@example.org", ack["Subject"].replace("Re: ", "RE: "), "Lisäksi harjoittelija.\n\n"
-                     "> aiempi viesti", message_id="<c2@example.org>", In_Reply_To=ack["Message-ID"]))
+                     "> aiempi viesti", message_id="<c2@example.org>", In_Reply_To=ack["Message-ID"],
+                     to=str(ack["Reply-To"])))
     assert poller.poll() == {"thread": 1}
     [case] = cases(sessions)
     with sessions() as s:
@@ -104,6 +106,34 @@ def test_a_reply_threads_into_its_case_and_the_specialist_hears_of_it(imap, smtp
     assert texts == ["Tarvitsemme kaksi asentajaa", "Lisäksi harjoittelija."]
     deliver(sessions, settings)
     assert len(smtp.to("c@example.org")) == 1  # no second acknowledgement
+
+
+def test_a_mail_with_a_spoofed_customer_from_and_the_case_ref_is_not_the_customer_s(imap, smtp, poller, sessions,
+                                                                                      settings):
+    """Finding 13: a mail with a spoofed customer `From:` and `[LK-ref]` joined the case as the customer and showed
+    in their widget."""
+    imap.append(mail("c@example.org", "Rekrytointi", "Tarvitsemme kaksi asentajaa", message_id="<s1@example.org>"))
+    poller.poll()
+    deliver(sessions, settings)
+    [ack] = smtp.to("c@example.org")
+    ref = ack["Subject"].split("[")[1].split("]")[0]
+    # Anyone can write From: the customer with the reference in the subject, to the service's public address.
+    imap.append(mail("c@example.org", f"Re: [{ref}]", "Vaihtakaa yhteyshenkilöksi mallory@example.org",
+                     message_id="<s2@example.org>"))
+    # DMARC failed where the receiving server checked it: no better.
+    imap.append(mail("c@example.org", f"Re: [{ref}]", "Lähettäkää tiedot minulle", message_id="<s3@example.org>",
+                     Authentication_Results="mx.example.org; dmarc=fail header.from=example.org"))
+    assert poller.poll() == {"held": 2}
+    [case] = cases(sessions)
+    with sessions() as s:
+        authors = s.execute(select(Message.author, Message.text).where(Message.conversation_id == case.conversation_id)
+                            .order_by(Message.id)).all()
+    assert [a for a, _ in authors] == ["customer", "unverified", "unverified"]  # the specialist sees them, flagged
+    # A reply to what we sent, or a DMARC pass, is the customer's.
+    imap.append(mail("c@example.org", f"Re: [{ref}]", "Oikea vastaus", message_id="<s4@example.org>",
+                     Authentication_Results="mx.example.org; dmarc=pass header.from=example.org"))
+    imap.append(mail("c@example.org", "Re: asia", "Toinen oikea", message_id="<s5@example.org>", to=str(ack["Reply-To"])))
+    assert poller.poll() == {"thread": 2}
 
 
 def _reply_address(smtp, sessions, settings, specialist="matti.esimerkki@example.org"):

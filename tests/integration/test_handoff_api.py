@@ -4,11 +4,16 @@ from sqlalchemy import select
 
 from router.models import Case, OutboxMessage
 
+from ..helpers import consent_given
+
 AUTH = {"Authorization": "Bearer test-token"}
 
 
-def start_conversation(client, text="Hei, haluaisin perustaa kahvilan"):
-    return client.post("/api/chat", json={"session": None, "text": text}).get_json()["session"]
+def start_conversation(client, text="Hei, haluaisin perustaa kahvilan", rasa=None, contact="maija.m@example.org"):
+    session = client.post("/api/chat", json={"session": None, "text": text}).get_json()["session"]
+    if rasa is not None:
+        consent_given(client.post, rasa, session, contact)
+    return session
 
 
 def handoff(internal, session, **extra):
@@ -19,8 +24,8 @@ def handoff(internal, session, **extra):
     return internal.post("/internal/handoffs", json=body, headers=AUTH)
 
 
-def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(client, sessions, internal):
-    session = start_conversation(client)
+def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(client, sessions, internal, rasa):
+    session = start_conversation(client, rasa=rasa)
     resp = handoff(internal, session)
     assert resp.status_code == 200
     body = resp.get_json()
@@ -38,8 +43,8 @@ def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(clie
     assert rows[1].headers["Auto-Submitted"] == "auto-generated"
 
 
-def test_the_same_handoff_twice_makes_one_case(client, sessions, internal):
-    session = start_conversation(client)
+def test_the_same_handoff_twice_makes_one_case(client, sessions, internal, rasa):
+    session = start_conversation(client, rasa=rasa)
     first = handoff(internal, session).get_json()
     second = handoff(internal, session).get_json()
     assert first == second
@@ -48,8 +53,8 @@ def test_the_same_handoff_twice_makes_one_case(client, sessions, internal):
         assert len(s.scalars(select(OutboxMessage)).all()) == 2
 
 
-def test_a_phone_number_gets_an_sms_confirmation(client, sessions, internal):
-    session = start_conversation(client, "Hej, jag behöver finansiering")
+def test_a_phone_number_gets_an_sms_confirmation(client, sessions, internal, rasa):
+    session = start_conversation(client, "Hej, jag behöver finansiering", rasa, "+358 40 0000 999")
     body = handoff(internal, session, topic="funding", language="sv", contact="+358 40 0000 999").get_json()
     assert body["specialist"]["name"] == "Matti Esimerkki" and "kontaktar dig senast" in body["text"]
     with sessions() as s:
@@ -57,8 +62,8 @@ def test_a_phone_number_gets_an_sms_confirmation(client, sessions, internal):
     assert sms.recipient == "+358400000999"
 
 
-def test_an_unknown_topic_goes_to_the_service_desk(client, sessions, internal):
-    session = start_conversation(client)
+def test_an_unknown_topic_goes_to_the_service_desk(client, sessions, internal, rasa):
+    session = start_conversation(client, rasa=rasa)
     body = handoff(internal, session, topic="astrology").get_json()
     with sessions() as s:
         assert s.scalar(select(Case.topic)) == "general"

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from router import users
 from router.models import Case, CaseEvent, Message, OutboxMessage, Survey, User
 
+from ..helpers import CONSENT_QUESTION, consent_given
+
 AUTH = {"Authorization": "Bearer test-token"}
 CUSTOMER = "+358401234567"
 
@@ -36,6 +38,7 @@ def internal_phone(database_url, sessions, rasa, clock):
 
 def handed_off(chat, internal_phone, rasa, text="Hei, haluaisin perustaa kahvilan", **extra):
     session = chat.post("/api/chat", json={"session": None, "text": text}).get_json()["session"]
+    consent_given(chat.post, rasa, session, extra.get("contact", "testi.asiakas@example.org"))
     body = {"conversation": session, "idempotency_key": f"{session}:1", "topic": "founding", "language": "fi",
             "customer_name": "Testi Asiakas", "contact": "testi.asiakas@example.org", **extra}
     assert internal_phone.post("/internal/handoffs", json=body, headers=AUTH).status_code == 200
@@ -160,6 +163,10 @@ def test_an_idle_chat_expires(chat, clock):
 # --- SMS ---------------------------------------------------------------------------------------------------------
 def test_an_sms_follow_up_after_the_handoff_reaches_the_case(twilio, rasa, sessions, internal_phone, clock):
     twiml_texts(twilio.sms(CUSTOMER, "Tarvitsen rahoitusta"))
+    rasa.replies, before = [CONSENT_QUESTION], rasa.replies
+    twiml_texts(twilio.sms(CUSTOMER, "Teksti Asiakas"))
+    rasa.replies = before
+    twiml_texts(twilio.sms(CUSTOMER, "Kyllä"))
     with sessions() as s:
         conv_id = s.scalar(select(Message.conversation_id))
         from router.models import Conversation
