@@ -1,7 +1,7 @@
 """Rasa's command line with its secrets from files and its API token from the environment, never from argv.
 
 `python -m bot.serve run …` runs `rasa run …` and adds `--auth-token` from RASA_TOKEN; `python -m bot.serve run
-actions …` runs the action server. First, every NAME_FILE=/run/secrets/… in the environment sets NAME from that
+actions …` runs the action server. First, each of SECRETS given as NAME_FILE=/run/secrets/… is read from that
 file (Docker secrets), so RASA_DB_PASSWORD or REDIS_PASSWORD never sit in an environment variable of compose.
 `ps` shows the command line of a process: a token there is readable by every user of the host.
 """
@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 
 
-def read_secret_files(environ: dict) -> None:
-    """NAME_FILE → NAME, unless NAME is set already."""
-    for key, path in list(environ.items()):
-        if key.endswith("_FILE") and key[:-5] not in environ:
-            environ[key[:-5]] = Path(path).read_text(encoding="utf-8").strip()
+SECRETS = ("RASA_TOKEN", "RASA_DB_PASSWORD", "REDIS_PASSWORD", "INTERNAL_API_TOKEN")
+
+
+def read_secret_files(environ) -> None:
+    """NAME_FILE → NAME for the bot's secrets, unless NAME is set already."""
+    for name in SECRETS:
+        path = environ.get(f"{name}_FILE")
+        if path and name not in environ:
+            environ[name] = Path(path).read_text(encoding="utf-8").strip()
 
 
 if __name__ == "__main__":
