@@ -35,7 +35,7 @@ fi
 
 .venv/bin/python scripts/supervise.py var/log \
   "actions=env SANIC_HOST=127.0.0.1 .venv-bot/bin/rasa run actions --actions bot.actions --port $actions_port" \
-  "rasa=.venv-bot/bin/python -m bot.serve --model models/current.tar.gz --endpoints endpoints.yml \
+  "rasa=.venv-bot/bin/python -m bot.serve run --model models/current.tar.gz --endpoints endpoints.yml \
 --credentials credentials.yml --enable-api --port $rasa_port --interface 127.0.0.1" \
   "web=bin/router web --port $port" \
   "worker=bin/router worker" &

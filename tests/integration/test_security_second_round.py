@@ -371,7 +371,8 @@ def test_make_run_binds_the_action_server_to_loopback_and_keeps_the_token_off_ar
     run = (ROOT / "scripts" / "run.sh").read_text()
     [actions] = [line for line in run.splitlines() if '"actions=' in line]
     assert "SANIC_HOST=127.0.0.1" in actions
-    assert "--auth-token" not in run and "bot.serve" in run
+    [rasa] = [line for line in run.splitlines() if '"rasa=' in line]
+    assert "--auth-token" not in run and "-m bot.serve run --model" in rasa
 
 
 # --- 11. CR/LF in next= ------------------------------------------------------------------------------------------
