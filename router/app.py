@@ -81,14 +81,17 @@ def _json_errors(app: Flask) -> None:
 
     @app.before_request
     def _control_characters():
-        # A NUL (or another control character) in the path or the query is no id or value the service has: a
-        # clear 400 before any query, instead of the database refusing the statement.
-        values = [request.path, *request.args.keys(), *request.args.values()]
-        if any(ch in value for value in values for ch in CONTROL):
-            if request.path.startswith(MACHINE_PATHS) and not request.path.startswith("/twilio/"):
-                return jsonify(error="the address holds a control character"), 400
-            return Response("Virheellinen osoite. / Bad address.", status=400, mimetype="text/plain")
-        return None
+        # A NUL (or another control character) names nothing the service has: in the path a 404, in the query a
+        # 400, before any query, instead of the database refusing the statement.
+        if any(ch in request.path for ch in CONTROL):
+            status, what = 404, "no such address"
+        elif any(ch in value for value in (*request.args.keys(), *request.args.values()) for ch in CONTROL):
+            status, what = 400, "a query parameter holds a control character"
+        else:
+            return None
+        if request.path.startswith(MACHINE_PATHS) and not request.path.startswith("/twilio/"):
+            return jsonify(error=what), status
+        return Response("Virheellinen osoite. / Bad address.", status=status, mimetype="text/plain")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

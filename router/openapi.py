@@ -129,9 +129,11 @@ def document(base_url: str) -> dict:
         "servers": [{"url": base_url.rstrip("/")}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "parameters": {"Ref": {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}},
+            # Ids have a form: anything else (a NUL, another control character) is a 400 or 404 before any query.
+            "parameters": {"Ref": {"name": "ref", "in": "path", "required": True,
+                                   "schema": {"type": "string", "pattern": "^LK-[A-Z0-9]{6}$"}},
                            "Token": {"name": "token", "in": "path", "required": True,
-                                     "schema": {"type": "string"}}},
+                                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,200}$"}}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
                 "Count": {"type": "string", "nullable": True, "description": "a number, or \"< N\" when small"},
@@ -262,7 +264,7 @@ def document(base_url: str) -> dict:
                 "summary": "The audit trail: who read, listed, changed or exported what, and when (admins; leads "
                            "for one of their team's cases)", "security": [{"bearer": []}],
                 "parameters": [
-                    {"name": "case", "in": "query", "schema": {"type": "string", "maxLength": 20}},
+                    {"name": "case", "in": "query", "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{0,20}$"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                 "responses": {"200": {"description": "Audit events, newest first", "content": {"application/json": {
                     "schema": {"type": "object", "required": ["events"], "properties": {"events": {
@@ -283,9 +285,10 @@ def document(base_url: str) -> dict:
             "/api/v1/cases/{ref}/messages": {"post": _message_operation()},
             "/api/chat/{session}": {"get": {
                 "summary": "The web chat's thread so far (or after message `after`): the widget redraws from it",
-                "parameters": [{"name": "session", "in": "path", "required": True, "schema": {"type": "string"}},
+                "parameters": [{"name": "session", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}},
                                {"name": "after", "in": "query",
-                                "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 63 - 1}}],
+                                "schema": {"type": "integer", "minimum": 0, "maximum": 2 ** 31 - 1}}],
                 "responses": {"200": {"description": "Messages in order", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Thread"}}}}, "400": ERROR, "404": ERROR,
                     "429": ERROR}}},
