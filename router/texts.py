@@ -54,6 +54,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Ditt meddelande kunde inte sparas just nu. Vi försöker skicka det igen om en stund.",
         "en": "Your message could not be saved just now. We will try to send it again in a moment.",
     },
+    "chat_too_long": {
+        "fi": "Viesti on liian pitkä: enintään {limit} merkkiä.",
+        "sv": "Meddelandet är för långt: högst {limit} tecken.",
+        "en": "The message is too long: at most {limit} characters.",
+    },
+    "chat_empty": {
+        "fi": "Viestissä ei ollut tekstiä. Kirjoita viestisi ja lähetä uudelleen.",
+        "sv": "Meddelandet hade ingen text. Skriv ditt meddelande och skicka igen.",
+        "en": "The message had no text. Please write your message and send it again.",
+    },
     "chat_bad_session": {
         "fi": "Keskustelua ei löytynyt. Aloita uusi keskustelu.",
         "sv": "Samtalet hittades inte. Börja ett nytt samtal.",

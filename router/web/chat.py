@@ -34,16 +34,17 @@ def chat():
     if not isinstance(body, dict):
         return _error(400, "send a JSON object: {\"session\": null or string, \"text\": string}")
     raw = body.get("text")
+    # What the widget can show a customer is said in their language; the schema's own words are for API clients.
+    chosen = body.get("language") if body.get("language") in ("fi", "sv", "en") else None
     if isinstance(raw, str) and len(raw) > MAX_TEXT:
-        return _error(413, f"text is longer than {MAX_TEXT} characters")
+        return _error(413, texts.say("chat_too_long", chosen or "fi", limit=MAX_TEXT))
     problem = api_doc.body_error("chat", body)
     if problem:
         return _error(400, problem)
     # NUL bytes and lone surrogates would make the database refuse the message: removed before it is stored.
     text, session_id = sanitize.clean(raw, MAX_TEXT).strip(), body.get("session")
-    chosen = body.get("language") if body.get("language") in ("fi", "sv", "en") else None
     if not text:
-        return _error(400, "text must be a non-empty string")
+        return _error(400, texts.say("chat_empty", chosen or "fi"))
     if session_id is not None and not conversation.is_public_id(session_id):
         return _error(404, texts.say("chat_bad_session", chosen or "fi"))
     session = db()

@@ -166,3 +166,15 @@ def test_the_home_page_is_in_the_visitor_s_language(client):
         assert f'<html lang="{lang}">' in page and heading in page and f">{send}</button>" in page
     page = client.get("/", headers={"Accept-Language": "sv-FI,sv;q=0.9,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="sv">' in page
+
+
+def test_what_the_widget_can_show_is_said_in_the_customer_s_language(client):
+    """Issue 29, finding 21: every error a customer can see is a translated sentence."""
+    from router import texts
+
+    too_long = post(client, {"session": None, "text": "a" * 5000, "language": "sv"})
+    assert too_long.status_code == 413 and too_long.get_json()["error"] == texts.say("chat_too_long", "sv", limit=4000)
+    empty = post(client, {"session": None, "text": "\x00\x01", "language": "en"})
+    assert empty.status_code == 400 and empty.get_json()["error"] == texts.say("chat_empty", "en")
+    unknown = post(client, {"session": "no-such-session", "text": "Hei"})
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == texts.say("chat_bad_session", "fi")
