@@ -76,6 +76,18 @@ class SmtpServer:
         return [m for m in self.messages if address in str(m["To"])]
 
 
+def second_factor_on(sessions, email: str) -> str:
+    """Turn on a staff user's TOTP, as `bin/router users totp` does; the secret their authenticator holds."""
+    from router import users
+
+    with sessions() as s:
+        user = users.by_email(s, email)
+        users.enable_totp(user)
+        secret = user.totp_secret
+        s.commit()
+    return secret
+
+
 CONSENT_QUESTION = {"text": "Sopiiko tämä?", "buttons": [{"title": "Kyllä", "payload": "/affirm"},
                                                        {"title": "Ei", "payload": "/deny"}]}
 

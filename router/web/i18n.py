@@ -126,7 +126,7 @@ STAFF = {
     "starts": ("Alkaa", "Starts"), "ends": ("Päättyy", "Ends"), "cost": ("Kustannus (€)", "Cost (€)"),
     "sms_keyword": ("Tekstiviestin avainsana", "SMS keyword"),
     "email_tag": ("Sähköpostin tunniste (luukku+TUNNISTE@…)", "Email tag (luukku+TAG@…)"),
-    "number": ("Oma numero (+358…)", "Own number (+358…)"), "code": ("Koodi (/?c=KOODI)", "Code (/?c=CODE)"),
+    "number": ("Oma numero (+358…)", "Own number (+358…)"), "campaign_code": ("Koodi (/?c=KOODI)", "Code (/?c=CODE)"),
     "contacts": ("Yhteydenotot", "Contacts"), "cases": ("Asiat", "Cases"), "outcomes": ("Tulokset", "Outcomes"),
     "per_contact": ("€ / yhteydenotto", "€ / contact"), "targets": ("Tavoitteet", "Targets"),
     "measure": ("Mittari", "Measure"), "year": ("Vuosi", "Year"), "month": ("Kuukausi (tyhjä = koko vuosi)",

@@ -16,6 +16,7 @@ from router.inbound import turns as turn_locks
 from router.models import Case, Conversation, Message, OutboxMessage, StaffSession, User
 
 from ..conftest import PASSWORD, PUBLIC, ROOT, StaffClient, csrf_from
+from ..helpers import second_factor_on
 
 STRONG = "x" * 40
 SAFE_PRODUCTION = {"environment": "production", "secret_key": "k" * 40, "internal_api_token": "i" * 40,
@@ -262,11 +263,7 @@ def test_the_lockout_lives_in_shared_storage_so_a_restart_does_not_clear_it(data
 def test_a_second_factor_is_asked_when_turned_on(phone_app, sessions, staff, clock):
     import pyotp
 
-    with sessions() as s:
-        user = s.scalar(select(User).where(User.email == staff["lead"]))
-        users.enable_totp(user)
-        secret = user.totp_secret
-        s.commit()
+    secret = second_factor_on(sessions, staff["lead"])
     client = phone_app.test_client()
     token = csrf_from(client.get("/staff/login").get_data(as_text=True))
     step = client.post("/staff/login", data={"email": staff["lead"], "password": PASSWORD, "csrf_token": token})
@@ -567,13 +564,9 @@ def test_an_oidc_admin_still_gives_the_second_factor_unless_the_provider_asserts
     """Finding 8: OIDC sign-in skipped the second factor, admins included."""
     import pyotp
 
-    from router import users
-
     from ..oidc_provider import OidcProvider
 
-    with sessions() as s:
-        secret = users.enable_totp(users.by_email(s, staff["admin"])) and users.by_email(s, staff["admin"]).totp_secret
-        s.commit()
+    secret = second_factor_on(sessions, staff["admin"])
     with OidcProvider() as provider:
         app = create_app({"database_url": database_url, "public_base_url": PUBLIC, **provider.settings()})
         provider.amr = ["pwd"]
