@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from router import logs, messages, metrics, texts
+from router import logs, metrics, texts
 from router.db import TURN_CONNECTION, statement_at_a_time
 from router.casework import directory
 from router.inbound import keywords, language as lang_mod, turns
@@ -20,7 +20,6 @@ from router.inbound.consent import forget_refused
 from router.inbound.rasa_client import RasaUnavailable
 from router.messages import record  # noqa: F401 - the channels store through conversation.record
 from router.models import Conversation, Message, utcnow
-from router.store import driver_statement
 
 log = logging.getLogger(__name__)
 
@@ -82,26 +81,6 @@ class Turn:
             session.info[TURN_CONNECTION] = self.hold.conn
             self.session = session
 
-    def finish(self, session: Session, conv: Conversation, reply: Reply, now: datetime) -> bool:
-        """Store the bot's one reply and let the turn go, in one round trip (PostgreSQL, the turn's connection).
-
-        False, with nothing done, where that cannot be done (SQLite, a turn without its own connection): the
-        caller stores the reply itself. A failed write leaves the turn held (DBAPIError).
-        """
-        if self.hold is None or self.hold.conn is None or session.info.get(TURN_CONNECTION) is not self.hold.conn:
-            return False
-        row = messages.values(conv, reply.text, direction="out", author="bot",
-                              payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
-        prepared = driver_statement(session.get_bind().dialect, Message, row)
-        if prepared is None:
-            return False
-        messages.touch(conv, now)
-        session.commit()  # a moved `last_message_at` (once a minute) is written while the turn is still held
-        self.hold.release_after(*prepared)
-        self.hold = None
-        self.release()
-        return True
-
     def release(self) -> None:
         if self.session is not None:
             self.session.info.pop(TURN_CONNECTION, None)
@@ -117,19 +96,16 @@ class Turn:
 
 def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Optional[Turn]]:
     """A web conversation's next turn: the lock first (keyed on the public id the request names), then the
-    conversation with its open case and backlog in one statement, as its previous turn left them (on
-    PostgreSQL, sent with the lock in one round trip).
+    conversation with its open case and backlog in one statement, as its previous turn left them.
 
     (None, None) for an unknown id. When an earlier turn holds the lock past the wait, the turn's hold is None.
     Raises NotStored when the database is unreachable; nothing is held then.
     """
-    from router.inbound.receive import arrived_read, find_arrived
+    from router.inbound.receive import find_arrived
 
     engine = session.get_bind()
     try:
-        # On PostgreSQL the read goes out with the lock, in the same round trip.
-        hold = turns.acquire(engine, turns.key_for("web", None, public_id),
-                             read=arrived_read(engine.dialect, public_id))
+        hold = turns.acquire(engine, turns.key_for("web", None, public_id))
     except turns.TurnBusy:
         statement_at_a_time(session)
         conv = find(session, public_id)
@@ -140,7 +116,7 @@ def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Op
     turn.lend(session)
     try:
         statement_at_a_time(session)
-        found = find_arrived(session, public_id, hold.rows)
+        found = find_arrived(session, public_id)
     except BaseException:
         turn.release()
         raise
@@ -151,7 +127,8 @@ def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Op
     return conv, turn
 
 
-def _from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
+def from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
+    """The replies with text in Rasa's answer, each with its buttons."""
     replies = []
     for item in raw:
         if item.get("text"):
@@ -201,7 +178,7 @@ def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_
     if turn.hold is not None:
         try:
             return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout,
-                             settings=settings, now=now, arrival=turn.arrival, turn=turn)
+                             settings=settings, now=now, arrival=turn.arrival)
         finally:
             turn.release()
     else:
@@ -222,7 +199,7 @@ def _shown(session: Session, conv: Conversation, text: str) -> str:
 
 def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str],
               timeout: Optional[float], settings, now: Optional[datetime],
-              arrival: Optional[tuple[Any, bool]] = None, turn: Optional[Turn] = None) -> Optional[list[Reply]]:
+              arrival: Optional[tuple[Any, bool]] = None) -> Optional[list[Reply]]:
     from router.inbound import receive as inbound
 
     # What the message is for is read under the turn (so it cannot change meanwhile), before the message is
@@ -245,8 +222,7 @@ def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider
     if unserved_language(conv, text):
         return store_replies(session, conv, [{"text": texts.say("unserved_language", "en")}], now)
     return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id, behind=behind,
-                   give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10, settings=settings,
-                   turn=turn)
+                   give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10, settings=settings)
 
 
 def unserved_language(conv: Conversation, text: str) -> bool:
@@ -302,13 +278,12 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
 def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
             now: Optional[datetime] = None, message_id: Optional[int] = None,
             outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None,
-            behind: Optional[bool] = None, turn: Optional[Turn] = None) -> list[Reply]:
+            behind: Optional[bool] = None) -> list[Reply]:
     """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
 
     When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
     (router/inbound/replay.py); the customer hears that it is kept and who helps meanwhile. A message behind one
     that waits waits too, so the bot never sees a conversation out of order (`behind`: the caller already looked).
-    `turn`: the caller's, let go as the usual answer is stored (the caller still releases it in any case).
     """
     metadata = {"language": conv.language, "channel": conv.channel}
     if lang_mod.requested(text):  # "can I write in Swedish": the bot must not read a topic into it
@@ -325,7 +300,7 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         with metrics.RASA_SECONDS.time():
             raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
                 rasa.send(conv.public_id, text, metadata)
-        replies = _from_rasa(forget_refused(session, settings, rasa, conv, complete_handoff(session, settings, conv,
+        replies = from_rasa(forget_refused(session, settings, rasa, conv, complete_handoff(session, settings, conv,
                                                                                             raw, now)))
         if not replies:
             # Rasa answers 200 with nothing when a custom action failed (action server down or timed out) and
@@ -342,7 +317,7 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
     if outcome is not None:
         outcome["answered"] = answered
     try:
-        _store_answer(session, conv, message_id, text, replies, answered, now, turn)
+        _store_answer(session, conv, message_id, text, replies, answered, now)
     except DBAPIError:
         # The bot has taken this turn: its answer must be kept, so once more on a fresh connection (a pooled one:
         # the turn's own may be the one that dropped).
@@ -376,12 +351,10 @@ def complete_handoff(session: Session, settings, conv: Conversation, raw: list[d
 
 
 def _store_answer(session: Session, conv: Conversation, message_id: Optional[int], text: str, replies: list[Reply],
-                  answered: bool, now: Optional[datetime], turn: Optional[Turn] = None) -> None:
-    """The bot's replies and the message's waiting mark, in one commit; `turn`: let go with the usual answer."""
+                  answered: bool, now: Optional[datetime]) -> None:
+    """The bot's replies and the message's waiting mark, in one commit (the caller lets the turn go after it)."""
     if answered and len(replies) == 1:  # the usual answer is one INSERT: a transaction of its own needs no BEGIN
         statement_at_a_time(session)
-        if turn is not None and turn.finish(session, conv, replies[0], now or utcnow()):
-            return
     # An answered message needs no update: nothing marks it waiting while its turn is held, except the SMS
     # webhook past Twilio's budget, and the SMS bot thread clears that mark itself (router/channels/sms.py).
     if message_id is not None and not answered:

@@ -7,11 +7,11 @@ import os
 import threading
 import time
 import urllib.request
-from io import BytesIO
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode, urlsplit
 
-import pycurl
+import urllib3
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 
 
 class RasaUnavailable(Exception):
@@ -41,9 +41,6 @@ class Late(Exception):
     """The replica took the request and did not answer in time: it may still be working on it."""
 
 
-# libcurl's codes for a request that never left: nothing was processed, another replica may have it.
-_NOT_SENT = {pycurl.E_COULDNT_RESOLVE_PROXY, pycurl.E_COULDNT_RESOLVE_HOST, pycurl.E_COULDNT_CONNECT}
-
 
 # A replica that refused or dropped a request is passed over until it answers a probe (GET /) again, tried at most
 # every PROBE_EVERY seconds: a restarting Rasa with several Sanic workers accepts connections some seconds before
@@ -52,11 +49,18 @@ PROBE_EVERY = 1.0
 PROBE_TIMEOUT = 0.5
 
 
-def _proxy(base: str) -> str:
-    """The environment's proxy for this replica, or "" (none, or excluded by NO_PROXY): read once, here."""
+def _pool(base: str) -> urllib3.PoolManager:
+    """Keep-alive connections to one replica, through the environment's proxy for it (or none, by NO_PROXY).
+
+    The proxy and CA settings are read once, here: Rasa's address does not change. No retries of urllib3's own:
+    which failures may go to another replica is this module's rule (a read timeout never does).
+    """
     parts, proxies = urlsplit(base), urllib.request.getproxies_environment()
-    proxy = proxies.get(parts.scheme) or ""
-    return "" if not proxy or urllib.request.proxy_bypass_environment(parts.hostname or "", proxies) else proxy
+    proxy = proxies.get(parts.scheme)
+    tls = {"ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None}
+    if proxy and not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+        return urllib3.ProxyManager(proxy, maxsize=64, retries=False, **tls)
+    return urllib3.PoolManager(maxsize=64, retries=False, **tls)
 
 
 class RasaClient:
@@ -68,61 +72,35 @@ class RasaClient:
     retried elsewhere, since the replica may be working on the message; it waits for the worker instead. A replica
     that refused or dropped a request is passed over until it answers a probe again (PROBE_EVERY).
 
-    libcurl (pycurl), one keep-alive handle per thread and replica: every chat turn calls Rasa, and the pure-Python
-    clients' request building and header parsing cost a web process 0.5 ms or more of CPU a call (urllib3 0.9 ms,
-    http.client 0.5 ms, pycurl 0.3 ms, measured side by side against Rasa's /model/parse).
+    urllib3, with a pool of keep-alive connections per replica and its public API only.
     """
 
     def __init__(self, base_url: str, timeout: float = 8.0, token: str = "") -> None:
         self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
         self.base_url = self.base_urls[0]
         self.timeout = (min(2.0, timeout), timeout)
-        # "" tells libcurl to use no proxy at all, rather than read the environment itself on every call.
-        self.proxies = {base: _proxy(base) for base in self.base_urls}
-        self.ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
-        self.handles = threading.local()
+        self.pools = {base: _pool(base) for base in self.base_urls}
         self.down: dict[str, float] = {}  # replica -> when its next probe is due (time.monotonic)
         self.probing = threading.Lock()
         # Rasa's HTTP API (/model/parse, /status) runs with --auth-token; it takes the token as a query parameter.
         self.query = "?" + urlencode({"token": token}) if token else ""
 
-    def _handle(self, base: str) -> pycurl.Curl:
-        """This thread's handle for a replica: it keeps its connection open between calls."""
-        handles = self.handles.__dict__
-        curl = handles.get(base)
-        if curl is None:
-            curl = handles[base] = pycurl.Curl()
-            curl.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: the web process has many threads
-            curl.setopt(pycurl.PROXY, self.proxies[base])
-            curl.setopt(pycurl.FOLLOWLOCATION, 0)
-            if self.ca_bundle:
-                curl.setopt(pycurl.CAINFO, self.ca_bundle)
-        return curl
-
     def _call(self, method: str, base: str, path: str, payload: Any = None,
               timeout: tuple[float, float] | None = None) -> Answer:
         """One request; NotSent, Lost or Late when it failed, by how far it got."""
         connect, read = timeout or self.timeout
-        curl, body = self._handle(base), BytesIO()
-        curl.setopt(pycurl.URL, base + path + self.query)
-        if payload is None:
-            curl.setopt(pycurl.HTTPGET, 1)
-            curl.setopt(pycurl.HTTPHEADER, [])
-        else:
-            curl.setopt(pycurl.POSTFIELDS, json.dumps(payload))
-            curl.setopt(pycurl.HTTPHEADER, ["Content-Type: application/json"])
-        curl.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect * 1000)))
-        curl.setopt(pycurl.TIMEOUT_MS, max(1, int((connect + read) * 1000)))
-        curl.setopt(pycurl.WRITEDATA, body)
         try:
-            curl.perform()
-        except pycurl.error as exc:
-            code = exc.args[0]
-            # Nothing sent yet (PRETRANSFER is when the request is about to go out): another replica may have it.
-            if code in _NOT_SENT or curl.getinfo(pycurl.PRETRANSFER_TIME) == 0:
-                raise NotSent(code) from exc
-            raise (Late if code == pycurl.E_OPERATION_TIMEDOUT else Lost)(code) from exc
-        return Answer(curl.getinfo(pycurl.RESPONSE_CODE), body.getvalue())
+            resp = self.pools[base].request(
+                method, base + path + self.query, body=None if payload is None else json.dumps(payload).encode(),
+                headers={"Content-Type": "application/json"} if payload is not None else None,
+                timeout=urllib3.Timeout(connect=connect, read=read), redirect=False)
+        except ReadTimeoutError as exc:  # it took the request and has not answered: it may still be working on it
+            raise Late(type(exc).__name__) from exc
+        except ConnectTimeoutError as exc:  # refused, unresolvable or no connection in time (NewConnectionError too)
+            raise NotSent(type(exc).__name__) from exc
+        except (HTTPError, OSError) as exc:  # reset or closed after the request went out
+            raise Lost(type(exc).__name__) from exc
+        return Answer(resp.status, resp.data)
 
     def _order(self, key: str) -> list[str]:
         first = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(self.base_urls)
@@ -143,7 +121,7 @@ class RasaClient:
             return False
         try:
             try:
-                up = self._call("GET", base, "/", timeout=(PROBE_TIMEOUT, 0.0)).status == 200
+                up = self._call("GET", base, "/", timeout=(PROBE_TIMEOUT, PROBE_TIMEOUT)).status == 200
             except (NotSent, Lost, Late):
                 up = False
             if up:

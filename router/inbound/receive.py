@@ -70,27 +70,14 @@ def on_arrival(session: Session, conv: Conversation) -> tuple[Optional[Case], bo
 _CONVERSATION = list(Conversation.__table__.c)
 _ARRIVED = (select(*_CONVERSATION, *_arrival(Conversation.id))
             .where(Conversation.public_id == bindparam("public_id", required=False)))
-_ARRIVED_SQL: dict[str, tuple[str, dict]] = {}
 
 
-def arrived_read(dialect, public_id: str) -> tuple[str, dict]:
-    """`find_arrived`'s query as the driver takes it, for `turns.acquire` to send along with the lock."""
-    if dialect.name not in _ARRIVED_SQL:
-        compiled = _ARRIVED.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        _ARRIVED_SQL[dialect.name] = (str(compiled), dict(compiled.params))
-    sql, params = _ARRIVED_SQL[dialect.name]
-    return sql, {**params, "public_id": public_id}
-
-
-def find_arrived(session: Session, public_id: str, rows: Optional[list[tuple]] = None,
-                 ) -> Optional[tuple[Conversation, Optional[Case], bool]]:
+def find_arrived(session: Session, public_id: str) -> Optional[tuple[Conversation, Optional[Case], bool]]:
     """A web conversation by its public id, with `on_arrival`'s two answers, in one round trip (None if unknown).
 
     For a caller that holds the turn already: read after the lock, so what is read is what the last turn left.
-    `rows`: the same query's rows, already read with the lock (`arrived_read`).
     """
-    if rows is None:
-        rows = session.execute(_ARRIVED, {"public_id": public_id}).all()
+    rows = session.execute(_ARRIVED, {"public_id": public_id}).all()
     if not rows:
         return None
     row = tuple(rows[0])

@@ -14,7 +14,7 @@ from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
 from router.inbound.menu import numbered
 from router.inbound.consent import forget_refused
-from router.inbound.conversation import _from_rasa, complete_handoff
+from router.inbound.conversation import from_rasa, complete_handoff
 from router.inbound.rasa_client import RasaUnavailable
 from router.models import Case, Conversation, Message
 
@@ -71,7 +71,7 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
                 raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel,
                                                        "message_id": message.id})
             raw = forget_refused(session, settings, rasa, conv, complete_handoff(session, settings, conv, raw, now))
-            if not _from_rasa(raw):
+            if not from_rasa(raw):
                 raise RasaUnavailable("the bot gave no answer")  # its action server is away: wait longer
         except RasaUnavailable:
             return done
@@ -80,7 +80,7 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
                            .values(awaiting_bot=False)).rowcount != 1:
             session.rollback()
             return done
-        for i, reply in enumerate(_from_rasa(raw)):
+        for i, reply in enumerate(from_rasa(raw)):
             messages.record(session, conv, reply.text, direction="out", author="bot",
                             payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
             if conv.channel == "sms" and conv.address:  # the web chat's thread shows it; an SMS must be sent

@@ -15,13 +15,11 @@ from __future__ import annotations
 import hashlib
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-
-from router.store import on_driver
 
 # A customer waits at most this long behind their own previous message; then it is kept and waits for the worker.
 WAIT_SECONDS = 3
@@ -46,15 +44,10 @@ def key_for(channel: str, address: str | None, public_id: str) -> str:
 
 
 class Hold:
-    """A held turn; `release` may be called from another thread than the one that acquired it.
+    """A held turn; `release` may be called from another thread than the one that acquired it."""
 
-    `rows`: what the `read` given to `acquire` returned, read under the lock in the lock's own round trip; None
-    when it was not read (SQLite, or the turn had to be waited for), so the caller reads it itself.
-    """
-
-    def __init__(self, lock: threading.Lock | None = None, conn=None, key: int = 0,
-                 rows: list[tuple] | None = None) -> None:
-        self.lock, self.conn, self.key, self.rows = lock, conn, key, rows
+    def __init__(self, lock: threading.Lock | None = None, conn=None, key: int = 0) -> None:
+        self.lock, self.conn, self.key = lock, conn, key
 
     def _closed(self, conn) -> None:
         """The turn's connection goes back to the pool, and its slot with it."""
@@ -82,43 +75,9 @@ class Hold:
         finally:
             self._closed(conn)
 
-    def release_after(self, sql: str, params: dict[str, Any]) -> list[tuple]:
-        """Run one write, commit it, then let the turn go: one round trip on PostgreSQL. The write's rows.
 
-        The write commits before the unlock (an explicit transaction inside the pipeline: otherwise the whole
-        pipeline is one transaction, committed at its end, and the next turn could take the lock and read before
-        this write is visible). When the write fails, the turn is still held: the caller stores its row another
-        way and then calls `release`.
-        """
-        def work(driver, write, sql: str, params: dict[str, Any]) -> list[tuple]:
-            with driver.cursor() as commit, driver.cursor() as unlock:
-                try:
-                    with driver.pipeline():
-                        commit.execute("BEGIN")
-                        write.execute(sql, params)
-                        commit.execute("COMMIT")
-                        unlock.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-                except driver.Error:
-                    if commit.statusmessage != "COMMIT":
-                        raise
-                    # Committed, and only the unlock went wrong: the row is kept, the connection (and the lock
-                    # with it) is dropped, as `release` does.
-                    self.conn.invalidate()
-                return write.fetchall()
-
-        rows = on_driver(self.conn, sql, params, work)
-        conn, self.conn = self.conn, None
-        self._closed(conn)
-        return rows
-
-
-def acquire(engine: Engine, key: str, wait: float | None = None,
-            read: tuple[str, dict[str, Any]] | None = None) -> Hold:
-    """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`.
-
-    `read`: a query (SQL for the driver, and its parameters) to run as soon as the turn is held; on PostgreSQL
-    it goes out with the lock, and its rows come back in the Hold.
-    """
+def acquire(engine: Engine, key: str, wait: float | None = None) -> Hold:
+    """Wait for the turn (up to `wait` seconds, else TurnBusy) and hold it until `release`."""
     wait = WAIT_SECONDS if wait is None else wait
     if engine.dialect.name != "postgresql":
         lock = _LOCKS[int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(_LOCKS)]
@@ -128,21 +87,20 @@ def acquire(engine: Engine, key: str, wait: float | None = None,
     if not _SLOTS.acquire(blocking=False):
         raise TurnBusy(key)  # never a wait for a slot: the message is kept instead
     try:
-        return _acquire(engine, key, wait, read)
+        return _acquire(engine, key, wait)
     except BaseException:
         _SLOTS.release()
         raise
 
 
-def _acquire(engine: Engine, key: str, wait: float, read: tuple[str, dict[str, Any]] | None) -> Hold:
+def _acquire(engine: Engine, key: str, wait: float) -> Hold:
     number = lock_key(key)
     # Autocommit: the lock is the session's, not a transaction's, and no COMMIT round trips are needed.
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        # The usual case, nobody else has the turn: one round trip, with the read.
-        got, rows = _try(conn, number, read)
-        if got:
-            return Hold(conn=conn, key=number, rows=rows)
+        # The usual case, nobody else has the turn: one round trip.
+        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar():
+            return Hold(conn=conn, key=number)
         # lock_timeout bounds the wait (set for this connection's use only, reset before it goes back).
         conn.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": f"{int(wait * 1000)}ms"})
         try:
@@ -157,27 +115,6 @@ def _acquire(engine: Engine, key: str, wait: float, read: tuple[str, dict[str, A
         conn.close()
         raise
     return Hold(conn=conn, key=number)
-
-
-def _try(conn, number: int, read: tuple[str, dict[str, Any]] | None) -> tuple[bool, list[tuple] | None]:
-    """pg_try_advisory_lock, and `read` sent behind it in psycopg's pipeline mode: both answers in one round trip.
-
-    The read is its own statement, so it sees what was committed before the lock was granted (one statement
-    doing both would read from a snapshot taken before it). Its rows are kept only if the lock was granted.
-    """
-    if read is None:
-        return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar()), None
-    def work(driver, found, sql: str, params: dict[str, Any]) -> tuple[bool, list[tuple]]:
-        with driver.cursor() as lock:
-            with driver.pipeline():
-                lock.execute("SELECT pg_try_advisory_lock(%s)", (number,))
-                found.execute(sql, params)
-            # Fetched after the pipeline's one Sync: a fetch inside it sends a Flush and waits, then the Sync
-            # at its end is a second round trip (seen with strace).
-            return bool(lock.fetchone()[0]), found.fetchall()
-
-    got, rows = on_driver(conn, *read, work)  # SQLAlchemy's errors, so callers see one kind
-    return got, (rows if got else None)
 
 
 @contextmanager
