@@ -23,9 +23,15 @@
 
   function session() { return store.getItem(key); }
 
+  function showEnd() {
+    // Only a conversation under way can be ended.
+    if (endButton) { endButton.hidden = !session(); }
+  }
+
   function forget() {
     store.removeItem(key);
     lastId = 0;
+    showEnd();
   }
 
   function disableOldChoices() {
@@ -140,7 +146,7 @@
         return;
       }
       if (r.body.error) { add("bot", r.body.error); return; }
-      if (r.body.session) { store.setItem(key, r.body.session); }
+      if (r.body.session) { store.setItem(key, r.body.session); showEnd(); }
       pending.remove();
       return poll();
     }).catch(function () {
@@ -167,5 +173,6 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { poll(); schedule(); }
   });
+  showEnd();
   poll().finally(schedule);
 })();
