@@ -154,8 +154,10 @@ def too_many():
     if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
         return render_template("staff/login.html", error=t("login_throttled"), oidc=None), 429
     if request.path.startswith("/api/"):
-        return jsonify(error=t("too_many_requests")), 429, {"Retry-After": "60"}
-    return t("too_many_requests"), 429, {"Retry-After": "60", "Content-Type": "text/plain; charset=utf-8"}
+        return jsonify(error="too many requests; wait a moment and try again"), 429, {"Retry-After": "60"}
+    # A customer's page (the survey answer): its language is not known here, so all three.
+    return ("Liian monta pyyntöä, odota hetki. / För många förfrågningar, vänta en stund. / Too many requests, "
+            "please wait a moment."), 429, {"Retry-After": "60", "Content-Type": "text/plain; charset=utf-8"}
 
 
 def unavailable():
@@ -217,9 +219,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         # Only Flask-Limiter's own checks (sign-in, the API) get here: customers' windows never raise.
         breaker.trip(exc)
         if request.path.startswith("/api/"):
-            from router.web.i18n import t
-
-            return jsonify(error=t("service_unavailable")), 503, {"Retry-After": "30"}
+            return jsonify(error="unavailable for a moment; try again shortly"), 503, {"Retry-After": "30"}
         return unavailable()
 
     app.extensions["luukku"]["limiter"] = limiter

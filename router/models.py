@@ -140,7 +140,8 @@ class OutboxMessage(Base):
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
     # pending, sending, sent, dead, cancelled (not needed after all: the chat message was seen in the widget)
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    # An automated SMS (confirmation, survey): STOP, the country allow-list and the SMS budgets apply.
+    # Under the SMS policy: automated (a confirmation, a survey), or to a number the service has not verified; the
+    # country allow-list and the SMS budgets apply and count it (router/delivery/sms_policy.py).
     automated: Mapped[bool] = mapped_column(default=False, server_default="0")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
