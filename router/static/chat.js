@@ -174,5 +174,8 @@
     if (document.visibilityState === "visible") { poll(); schedule(); }
   });
   showEnd();
+  // The page ships the send button disabled: before this script runs, Enter must not submit the form natively
+  // (the typed text would land in the address bar, the history and the server's access log).
+  document.getElementById("chat-send").disabled = false;
   poll().finally(schedule);
 })();

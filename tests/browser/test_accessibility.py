@@ -84,6 +84,7 @@ def test_public_pages_have_no_wcag_aa_violations(live, page, staffed_case):
     problems: dict = {}
     # The home page with the widget in use: a question from the bot with its buttons on screen.
     page.goto(live.router_url + "/?lang=fi")
+    expect(page.locator("#chat-send")).to_be_enabled()  # the widget's script has run
     page.fill("#chat-input", "Hei, haluaisin perustaa kahvilan")
     page.press("#chat-input", "Enter")
     expect(page.locator(".msg-bot p").last).to_have_text("Ohjaan sinut oikealle asiantuntijalle. Mikä on nimesi?")
@@ -146,6 +147,7 @@ def test_the_widget_and_the_case_page_with_the_keyboard_alone(live, page, staffe
     page.goto(live.router_url + "/?lang=fi")
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Siirry sisältöön / Skip to content")
+    expect(page.locator("#chat-send")).to_be_enabled()  # the widget's script has run
     page.locator("#chat-input").focus()
     page.keyboard.type("Hei, haluaisin perustaa kahvilan")
     page.keyboard.press("Enter")

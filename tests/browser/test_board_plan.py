@@ -70,6 +70,7 @@ def test_the_widget_carries_the_campaign_link_into_the_conversation(live, page):
                        ends=date(today.year, 12, 31)))
         s.commit()
     page.goto(live.router_url + "/?lang=fi&c=SYKSY26")
+    expect(page.locator("#chat-send")).to_be_enabled()  # the widget's script has run
     page.fill("#chat-input", "Hei, haluaisin perustaa kahvilan")
     page.press("#chat-input", "Enter")
     expect(page.locator(".msg-bot").last).to_be_visible()

@@ -12,6 +12,7 @@ REPORTS = Path(__file__).resolve().parents[2] / "reports"
 
 
 def say(page, text):
+    expect(page.locator("#chat-send")).to_be_enabled()  # the widget's script has run
     page.fill("#chat-input", text)
     page.press("#chat-input", "Enter")
 
@@ -136,3 +137,18 @@ def test_a_503_is_said_in_the_visitor_s_language_and_the_message_sent_again_by_i
     expect(bot).to_have_count(2, timeout=15000)  # sent again after Retry-After, and answered
     assert len(calls) == 2 and calls[0] == calls[1]
     expect(page.locator(".msg-me p")).to_have_count(1)  # one message on the screen, not two
+
+
+def test_enter_before_the_widget_s_script_runs_never_puts_the_text_in_the_address(live, browser):
+    """The send button is disabled until chat.js has run: the form never submits natively, so what a customer typed
+    never lands in the address bar, the history or an access log (a race the browser tests once hit)."""
+    context = browser.new_context(locale="fi-FI", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(live.router_url + "/?lang=fi")
+        expect(page.locator("#chat-send")).to_be_disabled()
+        page.fill("#chat-input", "Minun numeroni on 040 123 4567")
+        page.press("#chat-input", "Enter")
+        assert "040" not in page.url and "text=" not in page.url
+    finally:
+        context.close()
