@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 MACHINE_PATHS = ("/api/", "/internal/", "/twilio/")
-CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7f))
 
 
 class SafeJSONProvider(DefaultJSONProvider):
@@ -83,9 +82,9 @@ def _json_errors(app: Flask) -> None:
     def _control_characters():
         # A NUL (or another control character) names nothing the service has: in the path a 404, in the query a
         # 400, before any query, instead of the database refusing the statement.
-        if any(ch in request.path for ch in CONTROL):
+        if sanitize.has_control(request.path):
             status, what = 404, "no such address"
-        elif any(ch in value for value in (*request.args.keys(), *request.args.values()) for ch in CONTROL):
+        elif sanitize.has_control(*request.args.keys(), *request.args.values()):
             status, what = 400, "a query parameter holds a control character"
         else:
             return None

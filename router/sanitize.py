@@ -9,6 +9,8 @@ from typing import Any, Optional
 # misread the rest. Lone surrogates cannot be encoded as UTF-8 at all.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+# Every C0 control and DEL, tab and line breaks included: none belongs in an id, a path or a header.
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKETS = re.compile(r"[\[\]{}]")
 MAX_JSON_DEPTH = 32
@@ -22,6 +24,11 @@ def clean(value: Any, limit: int = 4000) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SURROGATES.sub("", _CONTROLS.sub("", text))
     return text[:limit]
+
+
+def has_control(*values: str) -> bool:
+    """Whether any of these holds a control character (an address or an id that names nothing we have)."""
+    return any(_ANY_CONTROL.search(v) for v in values)
 
 
 def one_line(value: Any, limit: int = 300) -> str:

@@ -82,8 +82,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 def _safe_next(target: str) -> str:
     # Only local paths: never an open redirect to another site, never a control character (CR/LF) in a header.
-    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\") or \
-            any(ord(ch) < 0x20 or ord(ch) == 0x7f or ch == "\\" for ch in target) or urlparse(target).netloc:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or sanitize.has_control(target) \
+            or urlparse(target).netloc:
         return url_for("staff.my_cases")
     return target
 
