@@ -76,9 +76,23 @@ def pg_template(pg_server) -> str:
     drop()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+# Every test that uses a database runs on SQLite; a test about the database's own behaviour (marked
+# `both_databases`: locks, claims, leases, concurrency, erasure, VACUUM) runs again on PostgreSQL, and with
+# LUUKKU_BOTH_DATABASES=1 every test does.
+BOTH_DATABASES = os.environ.get("LUUKKU_BOTH_DATABASES") == "1"
+
+
+def pytest_generate_tests(metafunc) -> None:
+    chosen = any(m.args and m.args[0] == "database_url" for m in metafunc.definition.iter_markers("parametrize"))
+    if "database_url" in metafunc.fixturenames and not chosen:
+        both = BOTH_DATABASES or metafunc.definition.get_closest_marker("both_databases") is not None
+        params = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if both else ["sqlite"]
+        metafunc.parametrize("database_url", params, indirect=True)
+
+
+@pytest.fixture
 def database_url(request, tmp_path) -> str:
-    """A migrated, empty database: SQLite, and PostgreSQL as a second run of each test."""
+    """A migrated, empty database: SQLite, and PostgreSQL as a second run of a `both_databases` test."""
     if request.param == "sqlite":
         path = tmp_path / "luukku.sqlite"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import select
 
 from router import config
@@ -10,6 +12,9 @@ from router.inbound import replay
 from router.models import Case, Message, OutboxMessage, utcnow
 
 from ..conftest import PUBLIC
+
+# About the database's own behaviour: runs on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 
 def settings(**extra):

@@ -1,7 +1,10 @@
-"""The web chat API with the Flask client, on SQLite and PostgreSQL."""
+"""The web chat API with the Flask client, on SQLite and PostgreSQL (the turn's lock and connection differ)."""
+import pytest
 from sqlalchemy import func, select
 
 from router.models import Conversation, Message
+
+pytestmark = pytest.mark.both_databases
 
 
 def post(client, body, headers=None):

@@ -14,6 +14,9 @@ from router.models import OutboxMessage
 
 from ..helpers import SmtpServer
 
+# About the database's own behaviour: runs on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2026, 11, 30, 9, 0)
 
 

@@ -6,11 +6,16 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import create_engine, func, select, text
 
 from router.models import (AuditEvent, Call, Case, CaseEvent, Conversation, Message, OutboxMessage, Survey)
 
 from ..conftest import ROOT
+
+# About the database's own behaviour: runs on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 PHONE, SPOKEN = "+358401110123", "040 111 0123"
 EMAIL = "anna.asiakas@example.org"

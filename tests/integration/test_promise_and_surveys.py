@@ -2,6 +2,7 @@
 import threading
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from router import config
@@ -39,6 +40,7 @@ def test_reminder_on_the_due_morning_then_escalation_to_deputy_and_lead(sessions
         assert [e.kind for e in s.scalars(select(CaseEvent).order_by(CaseEvent.id))] == ["reminder", "escalated"]
 
 
+@pytest.mark.both_databases
 def test_timers_survive_restarts_and_run_once_with_several_workers(database_url, sessions, make_case, staff):
     contact = datetime(2026, 12, 23, 9, 0)  # due Tue 29 Dec after Christmas
     for _ in range(5):

@@ -4,6 +4,7 @@ import os
 import subprocess
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from router import config as config_mod, retention
@@ -13,6 +14,9 @@ from router.worker import Worker
 
 from ..conftest import ROOT
 from .test_privacy import database_files
+
+# About the database's own behaviour: runs on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 AS_OF = datetime(2026, 11, 30, 3, 0)
 

@@ -2,9 +2,13 @@
 import time
 import xml.etree.ElementTree as ET
 
+import pytest
 from sqlalchemy import func, select
 
 from router.models import Message, OptOut, OutboxMessage
+
+# The sender's turn is a lock on PostgreSQL: the webhook runs on both databases.
+pytestmark = pytest.mark.both_databases
 
 CUSTOMER = "+358401234567"
 

@@ -17,6 +17,9 @@ from router.models import Message, OutboxMessage, utcnow
 from ..conftest import PUBLIC
 from ..helpers import ScriptedRasa
 
+# About the database's own behaviour: runs on SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 CUSTOMER = "+358401234567"
 
 
