@@ -10,7 +10,6 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from router import config as config_mod, logs, sanitize
-from router.channels.sms import SmsChannel
 from router.channels.voice import VoiceChannel
 from router.db import make_engine, make_sessionmaker
 from router.inbound import language
@@ -148,8 +147,6 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
     settings = config_mod.load(config)
     app = _base(settings, rasa, clock)
     extensions = app.extensions["luukku"]
-    extensions["sms"] = SmsChannel(settings, extensions["sessions"], extensions["rasa"],
-                                   budget=settings.sms_reply_budget)
     extensions["voice"] = VoiceChannel(settings, extensions["sessions"], extensions["rasa"])
 
     from router import limits

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import requests
 from aiosmtpd.controller import Controller
 
-from router.inbound.rasa_client import RasaUnavailable
+from router.inbound.rasa_client import RasaLate, RasaUnavailable
 
 
 def free_port() -> int:
@@ -110,12 +110,24 @@ class ScriptedRasa:
         self.down = down
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
         self.ranking = [{"name": "funding", "confidence": 0.9}, {"name": "greet", "confidence": 0.1}]
+        # Late: takes each message and answers after the caller's read timeout, as the real client sees a slow
+        # Rasa (RasaLate); the answer is then in the tracker, where `answered` finds it. `forgetful`: not even that.
+        self.late = False
+        self.forgetful = False
+        self.finished: dict[tuple[str, int], list[dict[str, Any]]] = {}
 
     def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float | None = None):
         if self.down:
             raise RasaUnavailable("ConnectionError")
         self.sent.append((sender, text, metadata))
+        if self.late:
+            if not self.forgetful:
+                self.finished[(sender, metadata.get("message_id"))] = list(self.replies)
+            raise RasaLate("read timeout")
         return self.replies
+
+    def answered(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
+        return self.finished.get((sender, message_id))
 
     def parse(self, text: str, timeout: float | None = None) -> dict[str, Any]:
         if self.down:

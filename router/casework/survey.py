@@ -109,8 +109,9 @@ def send_due(session: Session, settings: Settings, now: datetime) -> int:
     return sent
 
 
-def awaiting_sms_answer(session: Session, phone: str, now: datetime) -> Optional[Survey]:
-    return session.scalar(select(Survey).where(Survey.channel == "sms", Survey.recipient == phone,
+def awaiting_answer(session: Session, channel: str, address: str, now: datetime) -> Optional[Survey]:
+    """The latest survey sent to this address on this text channel (sms, whatsapp) and not yet answered."""
+    return session.scalar(select(Survey).where(Survey.channel == channel, Survey.recipient == address,
                                                Survey.sent_at.is_not(None), Survey.answered_at.is_(None),
                                                Survey.sent_at >= now - ANSWER_WINDOW)
                           .order_by(Survey.sent_at.desc()).limit(1))

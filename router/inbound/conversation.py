@@ -17,7 +17,7 @@ from router.db import TURN_CONNECTION, statement_at_a_time
 from router.casework import directory
 from router.inbound import keywords, language as lang_mod, turns
 from router.inbound.consent import forget_refused
-from router.inbound.rasa_client import RasaUnavailable
+from router.inbound.rasa_client import RasaLate, RasaUnavailable
 from router.messages import record  # noqa: F401 - the channels store through conversation.record
 from router.models import Conversation, Message, utcnow
 
@@ -94,39 +94,6 @@ class Turn:
             self.hold = None
 
 
-def resume(session: Session, public_id: str) -> tuple[Optional[Conversation], Optional[Turn]]:
-    """A web conversation's next turn: the lock first (keyed on the public id the request names), then the
-    conversation with its open case and backlog in one statement, as its previous turn left them.
-
-    (None, None) for an unknown id. When an earlier turn holds the lock past the wait, the turn's hold is None.
-    Raises NotStored when the database is unreachable; nothing is held then.
-    """
-    from router.inbound.receive import find_arrived
-
-    engine = session.get_bind()
-    try:
-        hold = turns.acquire(engine, turns.key_for("web", None, public_id))
-    except turns.TurnBusy:
-        statement_at_a_time(session)
-        conv = find(session, public_id)
-        return conv, (Turn(None) if conv is not None else None)
-    except DBAPIError as exc:
-        raise NotStored() from exc
-    turn = Turn(hold)
-    turn.lend(session)
-    try:
-        statement_at_a_time(session)
-        found = find_arrived(session, public_id)
-    except BaseException:
-        turn.release()
-        raise
-    if found is None:
-        turn.release()
-        return None, None
-    conv, turn.arrival = found[0], found[1:]
-    return conv, turn
-
-
 def from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
     """The replies with text in Rasa's answer, each with its buttons."""
     replies = []
@@ -153,76 +120,11 @@ def fallback_replies(session: Session, text: str, language: str, minutes: int = 
                             email=person.email, phone=person.phone or "", minutes=minutes))]
 
 
-def converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str] = None,
-             timeout: Optional[float] = None, settings=None, now: Optional[datetime] = None,
-             turn: Optional[Turn] = None) -> Optional[list[Reply]]:
-    """Store the customer's message, commit, then route it: to its open case, or to the bot (replies stored too).
-
-    The conversation's turn is held from storing the message until the answer is stored, across processes
-    (router/inbound/turns.py); `turn` is one the caller took with `resume` (released here). A message that cannot
-    get the turn in time is stored to wait for the worker. Returns None when the message was a duplicate delivery
-    (already stored and answered).
-    """
-    if turn is None and getattr(conv, "fresh", False) and conv.channel == "web":
-        # Its id is not yet known to anyone but this request: no other turn can exist to wait for.
-        return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout, settings=settings,
-                         now=now, arrival=(None, False))
-    if turn is None:
-        key = turns.key_for(conv.channel, conv.address, conv.public_id)
-        try:
-            turn = Turn(turns.acquire(session.get_bind(), key))
-        except turns.TurnBusy:
-            turn = Turn(None)
-        except DBAPIError as exc:
-            raise NotStored() from exc
-    if turn.hold is not None:
-        try:
-            return _converse(session, rasa, conv, text, provider_id=provider_id, timeout=timeout,
-                             settings=settings, now=now, arrival=turn.arrival)
-        finally:
-            turn.release()
-    else:
-        message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)
-        if message_id is None:
-            return None
-        _wait_for_bot(session, message_id, text)
-        log.warning("conversation %s busy; its message waits for the worker", conv.id)
-        return store_replies(session, conv, [{"text": texts.say("bot_busy", conv.language)}], now)
-
-
-def _shown(session: Session, conv: Conversation, text: str) -> str:
+def shown(session: Session, conv: Conversation, text: str) -> str:
     """A clicked button's payload ("/affirm") goes to Rasa; the transcript keeps what the customer saw ("Kyllä")."""
     if not text.startswith("/") or not conv.id:
         return text
     return next((b["title"] for b in last_buttons(session, conv) if b["payload"] == text), text)
-
-
-def _converse(session: Session, rasa, conv: Conversation, text: str, *, provider_id: Optional[str],
-              timeout: Optional[float], settings, now: Optional[datetime],
-              arrival: Optional[tuple[Any, bool]] = None) -> Optional[list[Reply]]:
-    from router.inbound import receive as inbound
-
-    # What the message is for is read under the turn (so it cannot change meanwhile), before the message is
-    # stored: one commit before Rasa is asked, and no transaction left open while it thinks. `arrival`: already
-    # read with the conversation (`resume`), or nothing to read for a conversation this request just made.
-    if arrival is None:
-        arrival = (None, False) if getattr(conv, "fresh", False) else inbound.on_arrival(session, conv)
-    case, behind = arrival
-    if settings is None:  # no casework (tests of the bot path alone)
-        case = None
-    message_id = receive(session, conv, _shown(session, conv, text), provider_id=provider_id, now=now)
-    if message_id is None:
-        return None
-    if case is not None:
-        decision = inbound.decide(session, settings, rasa, conv, message_id, text, now or utcnow(), case=case)
-        if decision.to_bot is None:
-            return store_replies(session, conv, decision.replies, now)
-        text = decision.to_bot
-        behind = _behind(session, conv, message_id)
-    if unserved_language(conv, text):
-        return store_replies(session, conv, [{"text": texts.say("unserved_language", "en")}], now)
-    return ask_bot(session, rasa, conv, text, timeout=timeout, now=now, message_id=message_id, behind=behind,
-                   give_up_minutes=settings.rasa_give_up_minutes if settings is not None else 10, settings=settings)
 
 
 def unserved_language(conv: Conversation, text: str) -> bool:
@@ -234,7 +136,7 @@ def unserved_language(conv: Conversation, text: str) -> bool:
     return True
 
 
-def _behind(session: Session, conv: Conversation, message_id: Optional[int] = None) -> bool:
+def behind(session: Session, conv: Conversation, message_id: Optional[int] = None) -> bool:
     """Whether another message of this conversation still waits for the bot (this one must wait behind it)."""
     return session.scalar(select(Message.id).where(Message.conversation_id == conv.id, Message.awaiting_bot.is_(True),
                                                    Message.id != (message_id or -1)).limit(1)) is not None
@@ -275,27 +177,36 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
     return message_id
 
 
-def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
-            now: Optional[datetime] = None, message_id: Optional[int] = None,
-            outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None,
-            behind: Optional[bool] = None) -> list[Reply]:
-    """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
-
-    When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
-    (router/inbound/replay.py); the customer hears that it is kept and who helps meanwhile. A message behind one
-    that waits waits too, so the bot never sees a conversation out of order (`behind`: the caller already looked).
-    """
-    metadata = {"language": conv.language, "channel": conv.channel}
+def bot_metadata(conv: Conversation, text: str, message_id: Optional[int]) -> dict[str, Any]:
+    """What Rasa gets beside the text, the same on a first try and on the worker's replay."""
+    metadata: dict[str, Any] = {"language": conv.language, "channel": conv.channel}
     if lang_mod.requested(text):  # "can I write in Swedish": the bot must not read a topic into it
         metadata["language_request"] = True
     if logs.request_id():  # the action server sends it back, so one turn reads as one story in the logs
         metadata["request_id"] = logs.request_id()
     if message_id is not None:  # so a replay can tell a turn Rasa finished after the router stopped waiting
         metadata["message_id"] = message_id
-    if behind is None:
-        behind = _behind(session, conv, message_id)
+    return metadata
+
+
+def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
+            now: Optional[datetime] = None, message_id: Optional[int] = None,
+            outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None,
+            waiting_before: Optional[bool] = None, quiet_when_late: bool = False) -> list[Reply]:
+    """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
+
+    When Rasa is away, the message waits (`awaiting_bot`) for the worker to replay it, in order, once Rasa is back
+    (router/inbound/replay.py); the customer hears that it is kept and who helps meanwhile. A message behind one
+    that waits waits too, so the bot never sees a conversation out of order (`waiting_before`: the caller already
+    looked). `quiet_when_late`: a bot that took the message but did not answer in time is not "away": the customer
+    hears nothing now, and the replay sends the answer when it comes (channels whose answers the outbox sends).
+    """
+    metadata = bot_metadata(conv, text, message_id)
+    late = False
+    if waiting_before is None:
+        waiting_before = behind(session, conv, message_id)
     try:
-        if behind:
+        if waiting_before:
             raise RasaUnavailable("an earlier message of this conversation is still waiting for the bot")
         with metrics.RASA_SECONDS.time():
             raw = rasa.send(conv.public_id, text, metadata, timeout=timeout) if timeout else \
@@ -309,22 +220,23 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         metrics.TURNS.labels(conv.channel, "bot").inc()
         answered = True
     except RasaUnavailable as exc:
-        log.warning("rasa unavailable (%s); conversation %s waits for it", exc, conv.id)
+        late = isinstance(exc, RasaLate)
+        log.warning("rasa %s (%s); conversation %s waits for it", "late" if late else "unavailable", exc, conv.id)
         metrics.FALLBACKS.labels(conv.channel).inc()
         metrics.TURNS.labels(conv.channel, "fallback").inc()
-        replies = fallback_replies(session, text, conv.language, give_up_minutes)
+        replies = [] if late and quiet_when_late else fallback_replies(session, text, conv.language, give_up_minutes)
         answered = False
     if outcome is not None:
         outcome["answered"] = answered
     try:
-        _store_answer(session, conv, message_id, text, replies, answered, now)
+        _store_answer(session, conv, message_id, text, replies, answered, now, late)
     except DBAPIError:
         # The bot has taken this turn: its answer must be kept, so once more on a fresh connection (a pooled one:
         # the turn's own may be the one that dropped).
         session.rollback()
         session.info.pop(TURN_CONNECTION, None)
         log.warning("storing the bot's answer failed for conversation %s; retrying once", conv.id)
-        _store_answer(session, conv, message_id, text, replies, answered, now)
+        _store_answer(session, conv, message_id, text, replies, answered, now, late)
     return replies
 
 
@@ -351,27 +263,32 @@ def complete_handoff(session: Session, settings, conv: Conversation, raw: list[d
 
 
 def _store_answer(session: Session, conv: Conversation, message_id: Optional[int], text: str, replies: list[Reply],
-                  answered: bool, now: Optional[datetime]) -> None:
+                  answered: bool, now: Optional[datetime], late: bool = False) -> None:
     """The bot's replies and the message's waiting mark, in one commit (the caller lets the turn go after it)."""
     if answered and len(replies) == 1:  # the usual answer is one INSERT: a transaction of its own needs no BEGIN
         statement_at_a_time(session)
-    # An answered message needs no update: nothing marks it waiting while its turn is held, except the SMS
-    # webhook past Twilio's budget, and the SMS bot thread clears that mark itself (router/channels/sms.py).
+    # An answered message needs no update: nothing marks it waiting while its turn is held.
     if message_id is not None and not answered:
-        _wait_for_bot(session, message_id, text)
+        wait_for_bot(session, message_id, text, late=late)
     for reply in replies:
         record(session, conv, reply.text, direction="out", author="bot",
                payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
     session.commit()
 
 
-def _wait_for_bot(session: Session, message_id: int, text: str) -> None:
+def wait_for_bot(session: Session, message_id: int, text: str, late: bool = False) -> None:
+    """Mark a stored message as waiting for the bot (the worker replays it); `late`: Rasa may still answer it."""
     message = session.get(Message, message_id)
     if message is None:
         return
     message.awaiting_bot = True
+    extra = {}
     if text != message.text:  # a clicked button: the bot needs its payload, the transcript keeps its title
-        message.payload = {**(message.payload or {}), "bot_text": text}
+        extra["bot_text"] = text
+    if late:
+        extra["late"] = True
+    if extra:
+        message.payload = {**(message.payload or {}), **extra}
 
 
 def last_buttons(session: Session, conv: Conversation) -> list[dict[str, str]]:

@@ -18,6 +18,10 @@ class RasaUnavailable(Exception):
     """Rasa did not answer in time or answered with an error."""
 
 
+class RasaLate(RasaUnavailable):
+    """Rasa took the message and did not answer in time: it may still be working on it (never resent at once)."""
+
+
 class Rasa(Protocol):
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]: ...
     def parse(self, text: str) -> dict[str, Any]: ...
@@ -141,7 +145,7 @@ class RasaClient:
             try:
                 resp = self._call("POST", base, path, payload, (self.timeout[0], timeout or self.timeout[1]))
             except Late as exc:  # the replica may still be working on it: not sent elsewhere
-                raise RasaUnavailable("read timeout") from exc
+                raise RasaLate("read timeout") from exc
             except (NotSent, Lost) as exc:  # refused, reset, unreachable: the next replica, if any
                 self._pass_over(base)
                 if i + 1 == len(order):

@@ -14,11 +14,15 @@ from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
 from router.inbound.menu import numbered
 from router.inbound.consent import forget_refused
-from router.inbound.conversation import from_rasa, complete_handoff
+from router.inbound.conversation import bot_metadata, complete_handoff, from_rasa
+from router.inbound.pipeline import SENT_BY_OUTBOX
 from router.inbound.rasa_client import RasaUnavailable
 from router.models import Case, Conversation, Message
 
 log = logging.getLogger(__name__)
+# A message whose bot call timed out is looked up in Rasa's tracker, but sent again only after this long: Rasa
+# may still be working on it, and a second send would make a second turn.
+LATE_GRACE = timedelta(seconds=30)
 
 
 def replay(sessions: sessionmaker, settings: Settings, rasa, now: datetime) -> dict[str, int]:
@@ -46,8 +50,9 @@ def replay(sessions: sessionmaker, settings: Settings, rasa, now: datetime) -> d
 
 def _replay_conversation(session: Session, settings: Settings, rasa, conv: Conversation, now: datetime) -> int:
     """Replay under the conversation's turn; a message stays waiting until its answer is stored with it."""
+    sender = conv.address if conv.channel in SENT_BY_OUTBOX else None
     try:
-        hold = turns.acquire(session.get_bind(), turns.key_for(conv.channel, conv.address, conv.public_id), wait=1)
+        hold = turns.acquire(session.get_bind(), turns.key_for(conv.channel, sender, conv.public_id), wait=1)
     except turns.TurnBusy:
         return 0  # a web process or another worker has the turn; the next pass looks again
     try:
@@ -67,9 +72,10 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
             # Rasa may have finished this turn after the router stopped waiting: its answer is used, the message
             # is not sent twice (the tracker store is shared by every replica).
             raw = rasa.answered(conv.public_id, message.id) if hasattr(rasa, "answered") else None
+            if not raw and (message.payload or {}).get("late") and now - message.created_at < LATE_GRACE:
+                return done  # Rasa may still be on it: sent again only once it has had time to answer
             if not raw:
-                raw = rasa.send(conv.public_id, text, {"language": conv.language, "channel": conv.channel,
-                                                       "message_id": message.id})
+                raw = rasa.send(conv.public_id, text, bot_metadata(conv, text, message.id))
             raw = forget_refused(session, settings, rasa, conv, complete_handoff(session, settings, conv, raw, now))
             if not from_rasa(raw):
                 raise RasaUnavailable("the bot gave no answer")  # its action server is away: wait longer
@@ -83,8 +89,8 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
         for i, reply in enumerate(from_rasa(raw)):
             messages.record(session, conv, reply.text, direction="out", author="bot",
                             payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
-            if conv.channel == "sms" and conv.address:  # the web chat's thread shows it; an SMS must be sent
-                enqueue(session, key=f"replay:{message.id}:{i}", kind="sms", recipient=conv.address,
+            if conv.channel in SENT_BY_OUTBOX and conv.address:  # the web chat's thread shows it; a text is sent
+                enqueue(session, key=f"replay:{message.id}:{i}", kind=conv.channel, recipient=conv.address,
                         body=numbered(reply, conv.language), now=now)
         session.commit()
         done += 1
@@ -96,6 +102,8 @@ def _hand_over(session: Session, settings: Settings, conv: Conversation, now: da
     said = [m.text for m in conv.messages if m.direction == "in"]
     topic = keywords.classify(" ".join(said)).topic
     phone = conv.address if conv.channel in ("sms", "voice") else None
+    if conv.channel == "whatsapp" and conv.address:
+        phone = conv.address.removeprefix("whatsapp:")
     email = conv.address if conv.channel == "email" else None
     result = hand_off(session, settings, HandoffRequest(
         idempotency_key=f"bot-away:{conv.public_id}", topic=topic, language=conv.language, channel=conv.channel,
@@ -106,9 +114,9 @@ def _hand_over(session: Session, settings: Settings, conv: Conversation, now: da
     text = texts.say("bot_away_case", case.language, name=result.specialist.name,
                      title=result.specialist.title(case.language), date=result.due_text, ref=case.ref)
     messages.record(session, conv, text, direction="out", author="system", now=now)
-    if conv.channel == "sms" and phone:
-        enqueue(session, key=f"case:{case.ref}:bot-away", kind="sms", recipient=phone, body=text, case_id=case.id,
-                now=now)
+    if conv.channel in SENT_BY_OUTBOX and conv.address:
+        enqueue(session, key=f"case:{case.ref}:bot-away", kind=conv.channel, recipient=conv.address, body=text,
+                case_id=case.id, now=now)
     session.commit()
     log.warning("rasa away for %s min: conversation %s handed to a person as %s", settings.rasa_give_up_minutes,
                 conv.id, case.ref)

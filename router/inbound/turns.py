@@ -38,9 +38,10 @@ def lock_key(public_id: str) -> int:
     return int.from_bytes(hashlib.sha256(public_id.encode()).digest()[:8], "big", signed=True)
 
 
-def key_for(channel: str, address: str | None, public_id: str) -> str:
-    """What a turn is keyed on: the Twilio-signed number on SMS (one number, one thread), else the conversation."""
-    return f"sms:{address}" if channel == "sms" and address else public_id
+def key_for(channel: str, sender: str | None, public_id: str | None) -> str:
+    """What a turn is keyed on: the Twilio-signed sender where the channel threads by it (one number, one
+    thread), else the conversation's public id."""
+    return f"{channel}:{sender}" if sender else str(public_id)
 
 
 class Hold:

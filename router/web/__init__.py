@@ -31,3 +31,12 @@ def rasa():
 def clock():
     """Now, as naive UTC; tests replace it to walk across working hours and holidays."""
     return current_app.extensions["luukku"]["clock"]()
+
+
+def inbound(profile, message, deadline: float | None = None):
+    """A customer's message through the one inbound path (router/inbound/pipeline.py); its Outcome."""
+    from router.inbound import pipeline
+
+    s = settings()
+    ctx = pipeline.Context(s, rasa(), deadline=deadline, session_days=s.chat_session_days)
+    return pipeline.handle(db(), ctx, profile, message, clock())

@@ -7,14 +7,12 @@ import logging
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
 
-from router import campaign, openapi as api_doc, sanitize, texts
-from router.casework import promise
-from router.db import statement_at_a_time
-from router.inbound import conversation, language
+from router import openapi as api_doc, sanitize, texts
+from router.inbound import conversation
+from router.inbound.pipeline import InboundMessage, Profile
 from router.models import Message
-from router.web import clock, db, rasa, settings
+from router.web import clock, db, inbound, settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__)
@@ -47,49 +45,24 @@ def chat():
         return _error(400, texts.say("chat_empty", chosen or "fi"))
     if session_id is not None and not conversation.is_public_id(session_id):
         return _error(404, texts.say("chat_bad_session", chosen or "fi"))
-    session = db()
-    for attempt in (1, 2):
-        turn = None
-        try:
-            try:
-                if session_id is None:
-                    statement_at_a_time(session)
-                    # The language from the first message, so the new row is written once.
-                    conv = conversation.start(session, channel="web",
-                                              language=chosen or language.follow(text, "fi", first=True),
-                                              campaign=_campaign(session, body.get("campaign")), now=clock())
-                else:
-                    # The turn is taken before the conversation is read, so the read sees what the last turn left;
-                    # the read and the message's INSERT then go on the turn's own connection.
-                    conv, turn = conversation.resume(session, session_id)
-                    if conv is None or not _current(conv):
-                        return _error(404, texts.say("chat_bad_session", chosen or "fi"))
-                    if chosen and chosen != conv.language:
-                        conv.language = chosen
-                conv.chosen_language = bool(chosen)
-            except DBAPIError as exc:
-                raise conversation.NotStored() from exc
-            # Past storing, a database error is not retried here: the message would be stored twice.
-            replies = conversation.converse(session, rasa(), conv, text, settings=settings(), now=clock(), turn=turn)
-            return jsonify(session=conv.public_id, replies=[r.as_dict() for r in replies or []])
-        except conversation.NotStored:
-            # Nothing was stored (the database dropped the connection): once more on a fresh connection.
-            session.rollback()
-            log.warning("chat message not stored on attempt %s; %s", attempt,
-                        "retrying" if attempt == 1 else "giving up")
-        finally:
-            if turn is not None:
-                turn.release()  # unless converse had it (and released it), e.g. an expired conversation's 404
-    # The widget shows this sentence and sends the message again by itself after Retry-After.
-    return jsonify(error=texts.say("chat_not_stored", chosen or "fi"), retry=True), 503, {"Retry-After": "5"}
+    try:
+        outcome = inbound(PROFILE, InboundMessage(text, session=session_id, language=chosen,
+                                                  campaign=_code(body.get("campaign"))))
+    except conversation.NotStored:
+        # The widget shows this sentence and sends the message again by itself after Retry-After.
+        return jsonify(error=texts.say("chat_not_stored", chosen or "fi"), retry=True), 503, {"Retry-After": "5"}
+    if outcome.status == "unknown":
+        return _error(404, texts.say("chat_bad_session", chosen or "fi"))
+    return jsonify(session=outcome.conversation, replies=[r.as_dict() for r in outcome.replies])
 
 
-def _campaign(session, code):
-    """The running campaign of the page's ?c=CODE; an unknown or ended code is no campaign, not an error."""
-    if not code:
-        return None
-    return campaign.from_link(campaign.markers(session), code,
-                              promise.local_date(clock(), settings().timezone))
+# The web chat: one thread per conversation, named by its random public id.
+PROFILE = Profile("web")
+
+
+def _code(value) -> str | None:
+    """The page's ?c=CODE as sent (an unknown or ended code is no campaign, not an error)."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _current(conv) -> bool:

@@ -9,9 +9,10 @@ from twilio.request_validator import RequestValidator
 
 from router import sanitize
 from router.channels import twiml
-from router.channels.sms import InboundSms
+from router.channels import sms as sms_channel
+from router.inbound.conversation import NotStored
 from router.models import OutboxMessage
-from router.web import clock, db, settings
+from router.web import clock, db, inbound, settings
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
@@ -53,14 +54,20 @@ def _channels() -> dict:
 @bp.post("/sms")
 @twilio_signed
 def sms():
-    form = request.form
-    sid = sanitize.one_line(form.get("MessageSid") or form.get("SmsSid"), 64)
-    sender = sanitize.one_line(form.get("From"), 40)
-    if not sid or not sender:
+    message = sms_channel.parse(request.form)
+    if message is None:
         return xml(twiml.sms_reply([])), 400
-    inbound = InboundSms(sid, sender, sanitize.clean(form.get("Body", ""), 1600),
-                         sanitize.number(form.get("NumMedia"), high=10), to=sanitize.one_line(form.get("To"), 40))
-    return xml(twiml.sms_reply(_channels()["sms"].receive(inbound, clock())))
+    return _answer(sms_channel.PROFILE, message)
+
+
+def _answer(profile, message) -> Response:
+    """The message through the one inbound path; what it says now as TwiML (nothing for a retry, or when the
+    answer comes later through the outbox)."""
+    try:
+        outcome = inbound(profile, message, deadline=settings().sms_reply_budget)
+    except NotStored:
+        return Response(twiml.sms_reply([]), status=503, mimetype="text/xml", headers={"Retry-After": "5"})
+    return xml(twiml.sms_reply(outcome.texts(profile) if outcome.status != "duplicate" else []))
 
 
 @bp.post("/status")

@@ -12,9 +12,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from router.inbound import conversation, replay
+from router.inbound import pipeline, replay
 from router.inbound.rasa_client import RasaClient
-from router.models import Message, utcnow
+from router.models import Conversation, Message, utcnow
+from router.web.chat import PROFILE
 
 from ..live_stack import RASA_TOKEN
 
@@ -48,13 +49,13 @@ def _gave_up(live, forward: bool):
     try:
         impatient = RasaClient(f"http://127.0.0.1:{proxy.server_address[1]}", timeout=0.3, token=RASA_TOKEN)
         with live.sessions() as s:
-            conv = conversation.start(s, channel="web")
-            s.commit()
-            [kept] = conversation.converse(s, impatient, conv, OPENING, settings=live.settings)
-            message_id = s.scalar(select(Message.id).where(Message.conversation_id == conv.id,
-                                                           Message.direction == "in"))
-            assert kept.text.startswith("Viestisi on tallessa")
-            public_id = conv.public_id
+            outcome = pipeline.handle(s, pipeline.Context(live.settings, impatient), PROFILE,
+                                      pipeline.InboundMessage(OPENING), utcnow())
+            [kept] = outcome.replies
+            assert outcome.status == "waiting" and kept.text.startswith("Viestisi on tallessa")
+            public_id = outcome.conversation
+            message_id = s.scalar(select(Message.id).join(Conversation).where(Conversation.public_id == public_id,
+                                                                             Message.direction == "in"))
         time.sleep(1.2)  # the proxy is done (and, forwarding, Rasa has finished the turn)
         return public_id, message_id
     finally:
@@ -79,7 +80,9 @@ def test_a_turn_rasa_never_saw_is_replayed_once(live):
     patient = RasaClient(live.rasa_url, timeout=20, token=RASA_TOKEN)
     public_id, message_id = _gave_up(live, forward=False)
     assert patient.answered(public_id, message_id) is None
-    assert replay.replay(live.sessions, live.settings, patient, utcnow())["replayed"] == 1
+    # Not sent again while Rasa may still be working on it; after the grace, sent once.
+    assert replay.replay(live.sessions, live.settings, patient, utcnow())["replayed"] == 0
+    assert replay.replay(live.sessions, live.settings, patient, utcnow() + replay.LATE_GRACE)["replayed"] == 1
     assert _user_turns(live, public_id) == [OPENING]
     _answer_stored(live, message_id)
 

@@ -120,41 +120,6 @@ def test_two_messages_at_once_on_two_web_processes_keep_the_customer_s_order(dat
             a.extensions["luukku"]["engine"].dispose()
 
 
-def test_a_late_sms_answer_is_durable_while_it_is_waited_for(twilio, rasa, sessions, clock):
-    """Past Twilio's budget the text is marked as waiting in the database (a restart replays it); the answer
-    goes through the outbox once, and the worker's replay leaves it alone."""
-    gate = threading.Event()
-    original = rasa.send
-
-    def slow(*args, **kwargs):
-        gate.wait(10)
-        return original(*args, **kwargs)
-
-    rasa.send = slow
-    assert twilio.sms(CUSTOMER, "hei", sid="SMlate").status_code == 200
-    with sessions() as s:
-        assert s.scalar(select(Message.awaiting_bot).where(Message.provider_id == "SMlate")) is True
-    # Meanwhile the worker cannot replay it: the bot's thread has the sender's turn.
-    rasa.send = original
-    assert replay.replay(sessions, config.load({"public_base_url": PUBLIC}), rasa, clock.now)["replayed"] == 0
-    rasa.send = slow
-    gate.set()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with sessions() as s:
-            if s.scalar(select(OutboxMessage.id)) is not None:
-                break
-        time.sleep(0.05)
-    time.sleep(0.3)
-    with sessions() as s:
-        assert s.scalars(select(OutboxMessage.idempotency_key)).all() == ["sms-reply:SMlate:0"]
-        assert s.scalar(select(Message.awaiting_bot).where(Message.provider_id == "SMlate")) is False
-    rasa.send = original
-    sent = len(rasa.sent)
-    assert replay.replay(sessions, config.load({"public_base_url": PUBLIC}), rasa, clock.now)["replayed"] == 0
-    assert len(rasa.sent) == sent
-
-
 @pytest.fixture
 def dropping_app(database_url, sessions, rasa):
     """An app whose connection PostgreSQL kills in the middle of storing a message, `times` times (a real fault)."""
