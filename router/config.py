@@ -64,6 +64,12 @@ class Settings:
     twilio_api_base_url: str = ""
     twilio_validate: bool = True
     sms_reply_budget: float = 8.0
+    # WhatsApp through Twilio: the sender (E.164, without "whatsapp:") and the Content SIDs (HX…) of the approved
+    # templates that may be sent outside 24 hours since the customer's last message.
+    twilio_whatsapp_number: str = ""
+    twilio_whatsapp_template_confirmation: str = ""
+    twilio_whatsapp_template_reply: str = ""
+    twilio_whatsapp_template_survey: str = ""
     imap_host: str = ""
     imap_port: int = 993
     imap_security: str = "tls"

@@ -66,6 +66,13 @@ class Conversation(Base):
     campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
 
+    @property
+    def proven_phone(self) -> Optional[str]:
+        """The phone number Twilio signed for this conversation (SMS, voice, WhatsApp), as E.164; else None."""
+        if self.channel in ("sms", "voice", "whatsapp") and self.address:
+            return self.address.removeprefix("whatsapp:")
+        return None
+
 
 class Message(Base):
     """A message in or out; `provider_id` (MessageSid, Message-ID) is unique so retries store once."""

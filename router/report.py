@@ -60,6 +60,7 @@ _W = {
     "per_month": ("/ kk", "/ mån", "/ month"), "hidden": ("alle {n}", "under {n}", "under {n}"),
     "period": ("Ajanjakso", "Period", "Period"), "through": ("tilanne", "läge", "as of"),
     "web": ("Chat", "Chatt", "Chat"), "sms": ("Tekstiviesti", "Sms", "Text"), "voice": ("Puhelu", "Samtal", "Call"),
+    "whatsapp": ("WhatsApp", "WhatsApp", "WhatsApp"),
     "email": ("Sähköposti", "E-post", "Email"),
     "company_visit": ("Yrityskäynnit", "Företagsbesök", "Company visits"),
     "entrepreneur_meeting": ("Uusien yrittäjien tapaamiset", "Möten med nya företagare", "New-entrepreneur meetings"),

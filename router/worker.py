@@ -18,6 +18,7 @@ from router.casework import promise_keeper, survey
 from router.config import Settings
 from router.delivery import alerts, outbox
 from router.delivery.senders import make_senders
+from router.channels import whatsapp
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
 from router.models import WorkerHeartbeat, utcnow
@@ -52,12 +53,13 @@ class Worker:
         self.next_poll = 0.0
         if settings.imap_host:
             self.slow_jobs.append(("mailbox", self.poll_mailbox))
+        self.shapers = {"whatsapp": whatsapp.shaper(settings)}
 
     def deliver(self) -> int:
         return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,
                                   max_attempts=self.settings.outbox_max_attempts,
                                   sms_policy=SmsPolicy.from_settings(self.settings),
-                                  stopping=lambda: self.stop_requested)
+                                  stopping=lambda: self.stop_requested, shapers=self.shapers)
 
     def alert_failures(self) -> int:
         """Admins hear of messages that did not reach their recipient."""

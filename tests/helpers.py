@@ -161,6 +161,14 @@ class TwilioWebhooks:
                   "To": "+358400000000", "Body": body, "NumMedia": "0", **extra}
         return self.signed("/twilio/sms", params)
 
+    def whatsapp(self, sender: str, body: str, sid: str | None = None, **extra: str):
+        """Twilio's WhatsApp webhook: the SMS one's fields, with "whatsapp:" addresses."""
+        self.counter += 1
+        params = {"MessageSid": sid or f"SM{self.counter:032d}", "AccountSid": "ACtest", "From": f"whatsapp:{sender}",
+                  "To": "whatsapp:+358400000000", "Body": body, "NumMedia": "0", "ProfileName": "Testi",
+                  "WaId": sender.lstrip("+"), **extra}
+        return self.signed("/twilio/whatsapp", params)
+
     def call(self, path: str, call_sid: str, caller: str = "+358401110000", **extra: str):
         params = {"CallSid": call_sid, "AccountSid": "ACtest", "From": caller, "To": "+358400000000", **extra}
         return self.signed(path, params)

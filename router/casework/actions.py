@@ -22,6 +22,12 @@ class CaseworkError(ValueError):
     """The action does not fit the case's state; the message says why."""
 
 
+def _confirmation(settings: Settings, case: Case, person: Specialist) -> dict[str, str]:
+    """WhatsApp's approved "confirmation" template: a named person and a date."""
+    v = _values(settings, case, person)
+    return notify.whatsapp_template("confirmation", v["name"], v["title"], v["date"], v["ref"])
+
+
 def _values(settings: Settings, case: Case, person: Specialist) -> dict:
     due = promise.format_day(promise.local_date(case.due_at, settings.timezone), case.language)
     return dict(service=settings.service_name, name=person.name, title=person.title(case.language), ref=case.ref,
@@ -42,6 +48,7 @@ def take_up(session: Session, settings: Settings, case: Case, user: Optional[Use
     case.taken_up_in_time = now <= case.due_at
     _event(session, case, "taken_up", user, now, in_time=case.taken_up_in_time)
     notify.to_customer(session, settings, case, key=f"case:{case.ref}:taken-up",
+                       template=_confirmation(settings, case, case.specialist),
                        text=texts.say("taken_up", case.language, **_values(settings, case, case.specialist)),
                        subject=texts.say("taken_up_subject", case.language, **_values(settings, case, case.specialist)),
                        now=now)
@@ -81,7 +88,8 @@ def message_customer(session: Session, settings: Settings, case: Case, user: Opt
     channel = notify.to_customer(
         session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
         text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email else f"{settings.service_name}: {text}",
-        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, now=now, **later)
+        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, now=now,
+        template=notify.whatsapp_template("reply", sender, case.ref, text), **later)
     if channel is None and not in_widget:
         raise CaseworkError("the customer left no email or phone number")
     _event(session, case, "message", user, now, text[:5000], channel=channel or "web")
@@ -126,6 +134,7 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
                          f"{case.summary}", now=now)
     if person.id != old_person.id:
         notify.to_customer(session, settings, case, key=f"case:{case.ref}:reassigned:{person.key}",
+                           template=_confirmation(settings, case, person),
                            text=texts.say("reassigned", case.language, **_values(settings, case, person)),
                            subject=texts.say("reassigned_subject", case.language, **_values(settings, case, person)),
                            now=now)

@@ -169,8 +169,8 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
                 body=texts.say("customer_confirmation_body", case.language, **values), case_id=case.id,
                 headers=notify.customer_headers(settings, case, **{"Auto-Submitted": "auto-generated"}),
                 now=case.created_at)
-    elif case.customer_phone and case.channel != "sms":
-        # On SMS the bot's own answer on the thread is the confirmation: one, not two.
+    elif case.customer_phone and case.channel not in ("sms", "whatsapp"):
+        # On SMS and WhatsApp the bot's own answer on the thread is the confirmation: one, not two.
         enqueue(session, key=f"case:{case.ref}:customer", kind="sms", recipient=case.customer_phone,
                 body=texts.say("customer_confirmation_sms", case.language, **values), case_id=case.id,
                 headers={"automated": "1"}, now=case.created_at)
@@ -196,7 +196,7 @@ def unbacked(conv: Conversation, email: Optional[str], phone: Optional[str]) -> 
             not any(email.lower() in t for t in typed):
         return "the email address was not given in this conversation"
     digits = re.sub(r"\D", "", phone or "")[-7:]
-    if phone and not (conv.channel in ("sms", "voice") and phone == conv.address) and \
+    if phone and not (conv.proven_phone and phone == conv.proven_phone) and \
             not any(digits in re.sub(r"\D", "", t) for t in typed):
         return "the phone number was not given in this conversation"
     return None
@@ -209,9 +209,9 @@ def from_bot(session: Session, settings: Settings, conv: Conversation, body: dic
     the router's transcript does not back it (`unbacked`).
     """
     email, phone = split_contact(body.get("contact"))
-    # On SMS, voice and email the channel already gave us the address; Rasa never saw it.
-    if conv.channel in ("sms", "voice") and not phone:
-        phone = conv.address
+    # On SMS, WhatsApp, voice and email the channel already gave us the address; Rasa never saw it.
+    if conv.proven_phone and not phone:
+        phone = conv.proven_phone
     if conv.channel == "email" and not email:
         email = conv.address
     reason = unbacked(conv, email, phone)

@@ -75,7 +75,7 @@ def schedule(session: Session, settings: Settings, case: Case, now: datetime) ->
     if reach is None:
         return None
     kind, address = reach
-    if kind == "sms" and session.get(OptOut, address):
+    if kind in ("sms", "whatsapp") and session.get(OptOut, address):
         return None
     when = send_time(now, delay=timedelta(hours=settings.survey_delay_hours), tz=settings.timezone,
                      closed_days=settings.closed_days)
@@ -95,9 +95,11 @@ def send_due(session: Session, settings: Settings, now: datetime) -> int:
             continue
         case = survey.case
         values = dict(service=settings.service_name, ref=case.ref)
-        if survey.channel == "sms":
-            enqueue(session, key=f"survey:{survey.id}", kind="sms", recipient=survey.recipient, case_id=case.id,
-                    body=texts.say("survey_sms", case.language, **values), headers={"automated": "1"}, now=now)
+        if survey.channel in ("sms", "whatsapp"):  # answered by a text with a score (router/inbound/pipeline.py)
+            headers = {"automated": "1"} if survey.channel == "sms" else \
+                notify.whatsapp_template("survey", settings.service_name, case.ref)
+            enqueue(session, key=f"survey:{survey.id}", kind=survey.channel, recipient=survey.recipient,
+                    case_id=case.id, body=texts.say("survey_sms", case.language, **values), headers=headers, now=now)
         else:
             enqueue(session, key=f"survey:{survey.id}", kind="email", recipient=survey.recipient, case_id=case.id,
                     subject=texts.say("survey_email_subject", case.language, **values),

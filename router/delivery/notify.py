@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from typing import Iterable, Optional
 
@@ -15,10 +16,13 @@ from router.models import Case, Conversation, Specialist
 
 
 def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
-    """("sms"|"email", address) for this customer: the channel they came on where it can carry a message."""
+    """("sms"|"whatsapp"|"email", address) for this customer: the channel they came on where it can carry a
+    message."""
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
     if case.channel in ("sms", "voice") and case.customer_phone:
         return "sms", case.customer_phone
+    if case.channel == "whatsapp" and conv is not None and conv.address:
+        return "whatsapp", conv.address
     if case.channel == "email" and (case.customer_email or (conv and conv.address)):
         return "email", case.customer_email or conv.address
     if case.customer_email:
@@ -28,15 +32,27 @@ def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
     return None
 
 
+def whatsapp_template(name: str, *values: str) -> dict[str, str]:
+    """Outbox headers naming the approved WhatsApp template (TWILIO_WHATSAPP_TEMPLATE_<NAME>) to send instead of
+    the text once 24 hours have passed since the customer wrote; `values` fill its {{1}}, {{2}}, …"""
+    return {"template": name,
+            "template_variables": json.dumps({str(i): v for i, v in enumerate(values, start=1)}, ensure_ascii=False)}
+
+
 def to_customer(session: Session, settings: Settings, case: Case, *, key: str, text: str, subject: str = "",
                 automated: bool = True, headers: Optional[dict[str, str]] = None,
-                not_before=None, now=None) -> Optional[str]:
-    """Queue a message to the customer; the channel used, or None when we have no way to reach them."""
+                template: Optional[dict[str, str]] = None, not_before=None, now=None) -> Optional[str]:
+    """Queue a message to the customer; the channel used, or None when we have no way to reach them.
+
+    `template`: `whatsapp_template(...)`, what WhatsApp sends outside its 24-hour window.
+    """
     reach = customer_channel(session, case)
     if reach is None:
         return None
     kind, address = reach
     headers = dict(headers or {})
+    if kind == "whatsapp" and template:
+        headers.update(template)
     if kind == "sms" and automated:
         headers["automated"] = "1"
     if kind == "email" and automated:

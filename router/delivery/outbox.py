@@ -127,10 +127,12 @@ def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> No
 
 def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: datetime, *,
                 worker: Optional[str] = None, batch: int = 50, max_attempts: int = 8,
-                sms_policy: Optional[SmsPolicy] = None, stopping: Callable[[], bool] = lambda: False) -> int:
+                sms_policy: Optional[SmsPolicy] = None, stopping: Callable[[], bool] = lambda: False,
+                shapers: Optional[Mapping[str, Callable[[Session, Outgoing, datetime], Outgoing]]] = None) -> int:
     """Send what is due; returns how many were sent. Safe with any number of workers.
 
     `stopping` is asked between rows: a worker told to stop finishes the row in hand and leaves the rest.
+    `shapers`: a channel's last word on a message of its kind right before it is sent (WhatsApp's template rule).
     """
     worker = worker or uuid.uuid4().hex[:12]
     started = time.monotonic()
@@ -161,7 +163,7 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                     row.status, row.last_error = "cancelled", "seen in the chat"
                     session.commit()
                     continue
-                if row.kind == "sms" and session.get(OptOut, row.recipient):
+                if row.kind in ("sms", "whatsapp") and session.get(OptOut, row.recipient):
                     raise PermanentFailure("opted out")  # whoever sends it: Twilio refuses it after STOP too
                 if row.kind == "sms" and sms_policy is not None and sms_policy.applies(session, row):
                     row.automated = True  # counted in the per-number and hourly budgets from now on
@@ -178,6 +180,8 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                         raise PermanentFailure(reason)
                 if sender is None:
                     raise PermanentFailure(f"no sender for {row.kind}")
+                if shapers and row.kind in shapers:
+                    outgoing = shapers[row.kind](session, outgoing, now)
                 # A row taken over from a worker that died mid-send, or retried after an error, may have gone out
                 # already: a sender that can look (Twilio's message log) says so instead of sending it again.
                 earlier = None

@@ -104,4 +104,6 @@ def make_senders(settings: Settings) -> dict[str, Any]:
     return {
         "email": DryRunSender("email") if settings.smtp_dry_run else SmtpSender(settings),
         "sms": DryRunSender("sms") if settings.twilio_dry_run else TwilioSmsSender(settings),
+        "whatsapp": DryRunSender("whatsapp") if settings.twilio_dry_run or not settings.twilio_whatsapp_number
+        else TwilioSmsSender(settings, whatsapp=True),
     }

@@ -26,19 +26,25 @@ def make_client(settings: Settings) -> Client:
 
 
 class TwilioSmsSender:
-    """Sends one outbox row as one Twilio message."""
+    """Sends one outbox row as one Twilio message: an SMS, or with `whatsapp` a WhatsApp message (the recipient is
+    "whatsapp:+…"; an approved template's Content SID and variables instead of a body, when the outbox chose one)."""
 
-    def __init__(self, settings: Settings, client: Optional[Client] = None) -> None:
+    def __init__(self, settings: Settings, client: Optional[Client] = None, whatsapp: bool = False) -> None:
         self.settings = settings
         self.client = client or make_client(settings)
+        self.sender = f"whatsapp:{settings.twilio_whatsapp_number}" if whatsapp else settings.twilio_number
 
     def send(self, out: Outgoing) -> str:
-        extra = {}
+        extra: dict = {}
         if out.headers.get("validity_period"):
             extra["validity_period"] = int(out.headers["validity_period"])
+        if out.headers.get("content_sid"):
+            extra.update(content_sid=out.headers["content_sid"], content_variables=out.headers["content_variables"])
+        else:
+            extra["body"] = out.body
         try:
             message = self.client.messages.create(
-                to=out.recipient, from_=self.settings.twilio_number, body=out.body,
+                to=out.recipient, from_=self.sender,
                 status_callback=self.settings.public_base_url.rstrip("/") + "/twilio/status", **extra)
         except TwilioRestException as exc:
             if exc.status == 429 or exc.status >= 500:
@@ -50,8 +56,10 @@ class TwilioSmsSender:
 
     def already_sent(self, out: Outgoing, since: datetime) -> Optional[str]:
         """The SID of a message with this recipient and body sent since `since`, from Twilio's message log."""
+        if out.headers.get("content_sid"):
+            return None  # the log shows a template's rendered text, not ours: at least once, as documented
         try:
-            for message in self.client.messages.list(to=out.recipient, from_=self.settings.twilio_number,
+            for message in self.client.messages.list(to=out.recipient, from_=self.sender,
                                                      date_sent_after=since - timedelta(days=1), limit=100):
                 if message.body == out.body and message.status not in ("failed", "canceled"):
                     return str(message.sid)

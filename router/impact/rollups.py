@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from router.models import (Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey,
                            utcnow)
 
-CHANNELS = ("web", "sms", "voice", "email")
+CHANNELS = ("web", "sms", "whatsapp", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
 NO_CAMPAIGN = "none"  # the campaign group of contacts no campaign brought
 # Proactive encounters (the board's first target): visits, meetings, letters and calls; events are counted as

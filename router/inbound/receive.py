@@ -41,13 +41,13 @@ class Decision:
 def open_case(session: Session, conv: Conversation) -> Optional[Case]:
     """The open case this conversation's messages belong to.
 
-    The conversation's own case, or on SMS and voice the newest open case of the same Twilio-verified number (a
-    text the next week starts a new conversation but is still about the same matter).
+    The conversation's own case, or on SMS, voice and WhatsApp the newest open case of the same Twilio-verified
+    number (a text the next week starts a new conversation but is still about the same matter).
     """
     case = session.scalar(select(Case).where(Case.conversation_id == conv.id, Case.status.in_(OPEN))
                           .order_by(Case.id.desc()).limit(1))
-    if case is None and conv.channel in ("sms", "voice") and conv.address:
-        case = open_case_for_number(session, conv.address)
+    if case is None and conv.proven_phone:
+        case = open_case_for_number(session, conv.address, conv.channel)
     return case
 
 
@@ -62,8 +62,8 @@ def on_arrival(session: Session, conv: Conversation) -> tuple[Optional[Case], bo
     """The conversation's open case, and whether an earlier message still waits for the bot, in one round trip."""
     found, behind = session.execute(select(*_arrival(conv.id))).one()
     case = session.get(Case, found) if found is not None else None
-    if case is None and conv.channel in ("sms", "voice") and conv.address:
-        case = open_case_for_number(session, conv.address)
+    if case is None and conv.proven_phone:
+        case = open_case_for_number(session, conv.address, conv.channel)
     return case, bool(behind)
 
 
@@ -88,11 +88,17 @@ def find_arrived(session: Session, public_id: str) -> Optional[tuple[Conversatio
     return conv, (session.get(Case, found) if found is not None else None), bool(behind)
 
 
-def open_case_for_number(session: Session, number: str) -> Optional[Case]:
-    """The newest open case whose conversation came from this phone number on SMS or voice (Twilio-signed)."""
+def threaded_with(channel: str) -> tuple[str, ...]:
+    """The channels whose conversations share a Twilio-signed address with this one's: a number's texts and
+    calls are one customer; WhatsApp addresses ("whatsapp:+…") are their own."""
+    return ("whatsapp",) if channel == "whatsapp" else ("sms", "voice")
+
+
+def open_case_for_number(session: Session, address: str, channel: str = "sms") -> Optional[Case]:
+    """The newest open case whose conversation came from this Twilio-signed address (SMS and voice, or WhatsApp)."""
     return session.scalar(
         select(Case).join(Conversation, Case.conversation_id == Conversation.id)
-        .where(Conversation.channel.in_(("sms", "voice")), Conversation.address == number,
+        .where(Conversation.channel.in_(threaded_with(channel)), Conversation.address == address,
                Case.status.in_(OPEN)).order_by(Case.id.desc()).limit(1))
 
 

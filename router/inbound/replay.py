@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from router import messages, texts
 from router.casework.handoff import HandoffRequest, hand_off
 from router.config import Settings
+from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
 from router.inbound.menu import numbered
@@ -116,7 +117,10 @@ def _hand_over(session: Session, settings: Settings, conv: Conversation, now: da
     messages.record(session, conv, text, direction="out", author="system", now=now)
     if conv.channel in SENT_BY_OUTBOX and conv.address:
         enqueue(session, key=f"case:{case.ref}:bot-away", kind=conv.channel, recipient=conv.address, body=text,
-                case_id=case.id, now=now)
+                case_id=case.id, now=now,
+                headers=notify.whatsapp_template("confirmation", result.specialist.name,
+                                                 result.specialist.title(case.language), result.due_text, case.ref)
+                if conv.channel == "whatsapp" else None)
     session.commit()
     log.warning("rasa away for %s min: conversation %s handed to a person as %s", settings.rasa_give_up_minutes,
                 conv.id, case.ref)

@@ -96,6 +96,7 @@ STAFF = {
     "call": ("Soita", "Call"), "created": ("Saapui", "Arrived"),
     # channels, outcomes and event kinds: shown as words, never as keys
     "web": ("Verkkochat", "Web chat"), "sms": ("Tekstiviesti", "SMS"), "voice": ("Puhelu", "Phone call"),
+    "whatsapp": ("WhatsApp", "WhatsApp"),
     "email_channel": ("Sähköposti", "Email"),
     "company_founded": ("Yritys perustettu", "Company founded"),
     "funding_granted": ("Rahoitus myönnetty", "Funding granted"),

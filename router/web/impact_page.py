@@ -89,7 +89,8 @@ OUTCOME_LABELS = {
     "referred_elsewhere": ("Ohjattu muualle", "Hänvisat vidare", "Referred elsewhere"),
 }
 CHANNEL_LABELS = {"web": ("Chat", "Chatt", "Chat"), "sms": ("Tekstiviesti", "Sms", "Text"),
-                  "voice": ("Puhelu", "Samtal", "Call"), "email": ("Sähköposti", "E-post", "Email")}
+                  "whatsapp": ("WhatsApp", "WhatsApp", "WhatsApp"), "voice": ("Puhelu", "Samtal", "Call"),
+                  "email": ("Sähköposti", "E-post", "Email")}
 
 
 def language() -> str:

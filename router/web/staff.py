@@ -9,6 +9,7 @@ from sqlalchemy import case as sql_case, func, or_, select
 
 from router import access, audit, sanitize
 from router.casework import actions as casework, directory, promise
+from router.inbound.receive import threaded_with
 from router.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from router.web import clock, db, settings
 from router.web.i18n import t
@@ -35,8 +36,8 @@ def proven_conversations(session, case: Case) -> set[int]:
     """
     ids = {case.conversation_id} if case.conversation_id else set()
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-    if conv is not None and conv.channel in ("sms", "voice") and conv.address:
-        ids |= set(session.scalars(select(Conversation.id).where(Conversation.channel.in_(("sms", "voice")),
+    if conv is not None and conv.proven_phone:
+        ids |= set(session.scalars(select(Conversation.id).where(Conversation.channel.in_(threaded_with(conv.channel)),
                                                                  Conversation.address == conv.address)))
     return ids
 

@@ -1,4 +1,4 @@
-"""Twilio's webhooks: SMS, voice, delivery status. Every route checks Twilio's signature first."""
+"""Twilio's webhooks: SMS, WhatsApp, voice, delivery status. Every route checks Twilio's signature first."""
 from __future__ import annotations
 
 from functools import wraps
@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from router import sanitize
 from router.channels import twiml
-from router.channels import sms as sms_channel
+from router.channels import sms as sms_channel, whatsapp as whatsapp_channel
 from router.inbound.conversation import NotStored
 from router.models import OutboxMessage
 from router.web import clock, db, inbound, settings
@@ -58,6 +58,15 @@ def sms():
     if message is None:
         return xml(twiml.sms_reply([])), 400
     return _answer(sms_channel.PROFILE, message)
+
+
+@bp.post("/whatsapp")
+@twilio_signed
+def whatsapp():
+    message = whatsapp_channel.parse(request.form)
+    if message is None:
+        return xml(twiml.sms_reply([])), 400
+    return _answer(whatsapp_channel.PROFILE, message)
 
 
 def _answer(profile, message) -> Response:
