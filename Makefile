@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: setup run test test-fast fuzz evaluate bench-nlu bench-sib200 bench-impact bench-abuse bench-load bench-overhead topology chaos clean
+.PHONY: setup run test test-fast lint fuzz evaluate bench-nlu bench-sib200 bench-impact bench-abuse bench-load bench-overhead topology chaos clean
 
 setup:
 	@scripts/setup.sh
@@ -12,6 +12,10 @@ run: setup
 
 test: setup
 	@scripts/test.sh
+
+# Style (ruff), types (mypy) and the layers (import-linter); make test runs it first.
+lint: setup
+	@scripts/lint.sh
 
 test-fast: setup
 	@.venv/bin/python -m pytest -q -m "not stack and not browser and not chaos"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from router.casework import directory  # noqa: E402
 from router.db import make_engine, make_sessionmaker  # noqa: E402
-from router.impact import rollups as impact
+from router.impact import rollups as impact  # noqa: E402
 from router.migrate import upgrade  # noqa: E402
 from router.models import Activity, Call, Campaign, Case, Conversation, Lead, Specialist, Target  # noqa: E402
 from tests.helpers import free_port, wait_until  # noqa: E402

@@ -62,7 +62,7 @@ def start_web(top: Topology, tree: Path, app: str, name: str) -> tuple[subproces
     """Web processes of another tree (or the floor app) on their own port, on this topology's database and Rasa."""
     port = free_port()
     proc = subprocess.Popen([str(VENV / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind",
-                             f"127.0.0.1:{port}", app], cwd=tree, env=top._env(), start_new_session=True,
+                             f"127.0.0.1:{port}", app], cwd=tree, env=top.process_env(), start_new_session=True,
                             stdout=open(top.workdir / f"{name}-web.log", "wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -97,9 +97,10 @@ def main() -> None:
                    name="luukku_bench_overhead",
                    env={"RATE_LIMIT_CHAT": "100000 per minute", "RATE_LIMIT_CHAT_ADDRESS": "100000 per minute",
                         "LOG_LEVEL": "WARNING", "WEB_PROCESSES": "2"})
+    short = subprocess.run(["git", "rev-parse", "--short", baseline], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
     print(f"make bench-overhead: {customers} customer(s), {conversations} intakes per path each; this tree against "
-          f"{baseline} ({subprocess.run(['git', 'rev-parse', '--short', baseline], cwd=ROOT, capture_output=True, text=True).stdout.strip()})",
-          flush=True)
+          f"{baseline} ({short})", flush=True)
     others = []
     try:
         top.start()

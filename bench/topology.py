@@ -79,7 +79,7 @@ class Topology:
         self.proc: subprocess.Popen | None = None
         self.token = "topology-rasa-token-" + os.urandom(8).hex()
 
-    def _env(self) -> dict[str, str]:
+    def process_env(self) -> dict[str, str]:
         return {**os.environ, "ENVIRONMENT": "development", "DATABASE_URL": self.database_url,
                 "RASA_URL": ",".join(self.rasa_urls), "RASA_TOKEN": self.token,
                 "INTERNAL_API_TOKEN": "topology-internal-token", "INTERNAL_HOST": "127.0.0.1",
@@ -88,7 +88,8 @@ class Topology:
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                 "ROUTER_INTERNAL_URL": self.internal_url, "RASA_DB_HOST": "127.0.0.1",
                 "RASA_DB_NAME": f"{self.name}_rasa",
-                "RASA_TRACKER_URL": PG_ADMIN.rsplit("/", 1)[0] + f"/{self.name}_rasa", "RASA_DB_USER": "postgres", "RASA_DB_PASSWORD": "-",
+                "RASA_TRACKER_URL": PG_ADMIN.rsplit("/", 1)[0] + f"/{self.name}_rasa", "RASA_DB_USER": "postgres",
+                "RASA_DB_PASSWORD": "-",
                 "REDIS_HOST": "127.0.0.1", "REDIS_PASSWORD": "", "SANIC_HOST": "127.0.0.1",
                 "WEB_PROCESSES": str(self.web_processes),
                 # Rasa's per-conversation lock in Redis outlives a killed replica by this many seconds (default
@@ -120,7 +121,7 @@ class Topology:
         """Fresh databases for the router and Rasa's trackers, migrated, with the example directory."""
         self.database_url = fresh_database(self.name)
         fresh_database(f"{self.name}_rasa")
-        env = self._env()
+        env = self.process_env()
         subprocess.run([str(VENV / "python"), "-m", "router", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         subprocess.run([str(VENV / "python"), "-m", "router", "directory", "load", "directory.example.yml"],
@@ -132,7 +133,7 @@ class Topology:
         args = [f"{name}={cmd}" for name, cmd in self.commands().items()]
         with open(self.supervisor_log, "wb") as out:
             self.proc = subprocess.Popen([str(VENV / "python"), "scripts/supervise.py", str(self.workdir), *args],
-                                         cwd=ROOT, env=self._env(), stdout=out, stderr=subprocess.STDOUT)
+                                         cwd=ROOT, env=self.process_env(), stdout=out, stderr=subprocess.STDOUT)
         self.wait_ready(timeout)
         return self
 

@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-
 SECRETS = ("RASA_TOKEN", "RASA_DB_PASSWORD", "REDIS_PASSWORD", "INTERNAL_API_TOKEN")
 
 

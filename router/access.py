@@ -27,9 +27,9 @@ def covered_by(session: Session, user: User, today: date) -> list[int]:
 def permits(session: Session, user: Optional[User], action: str, case: Case, today: date) -> bool:
     """Whether `user` may `action` ("read", "write" or "audit": see who read it) this case today.
 
-    Admins: everything. Leads: their team's cases (their audit trail too). Specialists: the cases assigned to them or to someone they
-    cover while that person is away; whoever handed a case on may still read it (never act on it) until the new
-    specialist has taken it up. A specialist account with no directory entry sees nothing.
+    Admins: everything. Leads: their team's cases (their audit trail too). Specialists: the cases assigned to them
+    or to someone they cover while that person is away; whoever handed a case on may still read it (never act on
+    it) until the new specialist has taken it up. A specialist account with no directory entry sees nothing.
     """
     if user is None or not user.active:
         return False

@@ -9,12 +9,14 @@ from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from router import config as config_mod, logs, sanitize
+from router import config as config_mod
+from router import logs, sanitize
 from router.channels.voice import VoiceChannel
 from router.db import make_engine, make_sessionmaker
 from router.inbound import language
 from router.inbound.rasa_client import RasaClient
 from router.models import utcnow
+from router.web import request_ids
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ def _base(settings: config_mod.Settings, rasa, clock) -> Flask:
 
     _security_headers(app, settings)
     _json_errors(app)
-    logs.init_app(app)
+    request_ids.init_app(app)
     return app
 
 
@@ -150,8 +152,22 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
     extensions["voice"] = VoiceChannel(settings, extensions["sessions"], extensions["rasa"])
 
     from router import limits
-    from router.web import (admin, api_v1, auth, chat, dev, health, impact_admin, impact_page, pages,
-                            plan, privacy_admin, staff, survey_page, twilio)
+    from router.web import (
+        admin,
+        api_v1,
+        auth,
+        chat,
+        dev,
+        health,
+        impact_admin,
+        impact_page,
+        pages,
+        plan,
+        privacy_admin,
+        staff,
+        survey_page,
+        twilio,
+    )
     from router.web.i18n import label, lang, local, t
 
     csrf = CSRFProtect(app)

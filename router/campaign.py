@@ -165,15 +165,16 @@ def results(session: Session, threshold: int = 1) -> list[dict[str, Any]]:
 
     from router.models import Call, Case, Conversation
 
-    contacts: dict[str, int] = dict(session.execute(
+    contacts: dict[str, int] = {code: n for code, n in session.execute(
         select(Conversation.campaign, func.count()).where(Conversation.campaign.is_not(None),
                                                           Conversation.channel != "voice")
-        .group_by(Conversation.campaign)).all())
+        .group_by(Conversation.campaign)) if code}
     for code, n in session.execute(select(Call.campaign, func.count()).where(Call.campaign.is_not(None))
                                    .group_by(Call.campaign)):
-        contacts[code] = contacts.get(code, 0) + n
-    cases = dict(session.execute(select(Case.campaign, func.count()).where(Case.campaign.is_not(None))
-                                 .group_by(Case.campaign)).all())
+        if code:
+            contacts[code] = contacts.get(code, 0) + n
+    cases: dict[str, int] = {code: n for code, n in session.execute(
+        select(Case.campaign, func.count()).where(Case.campaign.is_not(None)).group_by(Case.campaign)) if code}
     outcomes: dict[str, dict[str, int]] = {}
     for code, outcome, n in session.execute(select(Case.campaign, Case.outcome, func.count()).where(
             Case.campaign.is_not(None), Case.outcome.is_not(None)).group_by(Case.campaign, Case.outcome)):

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from router import audit, config as config_mod, logs
+from router import audit, logs
+from router import config as config_mod
 from router.db import make_engine, make_sessionmaker
 
 

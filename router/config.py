@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
 from dotenv import dotenv_values
@@ -156,7 +156,8 @@ def secret_problem(name: str, value: str) -> str | None:
     if not value:
         return f"{name} is not set"
     if value in DOCUMENTED_DEFAULTS or "change-me" in value:
-        return f"{name} is a documented default; generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        return (f"{name} is a documented default; generate one: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
     if len(value) < MIN_SECRET_LENGTH:
         return f"{name} is shorter than {MIN_SECRET_LENGTH} characters"
     return None
@@ -241,7 +242,7 @@ def require_safe(settings: Settings, what: str = "luukku") -> Settings:
     return settings
 
 
-_CONVERTERS = {int: int, float: float, bool: _bool, str: str}
+_CONVERTERS: dict[type, Callable[[str], object]] = {int: int, float: float, bool: _bool, str: str}
 _FIELDS = {f.name for f in fields(Settings)}
 
 
@@ -281,7 +282,7 @@ def _with_passwords(settings: Settings) -> Settings:
 
     from sqlalchemy.engine import make_url
 
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     for name in ("database_url", "rasa_tracker_url"):
         url = getattr(settings, name)
         if settings.postgres_password and url.startswith("postgresql"):

@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-
 # Seconds a pooled connection may have been back in the pool and still be used without a ping.
 IDLE_PING = 1.0
 

@@ -7,7 +7,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from router.models import JobLease
-from router.store import insert_ignore
+from router.store import changed, insert_ignore
 
 
 def acquire(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
@@ -15,9 +15,9 @@ def acquire(session: Session, name: str, holder: str, now: datetime, ttl: timede
 
     Compare-and-set in one statement (or one insert), so two workers can never both win.
     """
-    renewed = session.execute(update(JobLease).where(JobLease.name == name)
-                              .where(or_(JobLease.holder == holder, JobLease.expires_at < now))
-                              .values(holder=holder, expires_at=now + ttl)).rowcount
+    renewed = changed(session, update(JobLease).where(JobLease.name == name)
+                      .where(or_(JobLease.holder == holder, JobLease.expires_at < now))
+                      .values(holder=holder, expires_at=now + ttl))
     if not renewed:
         renewed = insert_ignore(session, JobLease, {"name": name, "holder": holder, "expires_at": now + ttl},
                                 returning="name") is not None

@@ -6,9 +6,10 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable, cast
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import RateLimitItem, parse_many
@@ -183,7 +184,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
             return unavailable()
         return None
 
-    options = {}
+    options: dict[str, Any] = {}
     if settings.ratelimit_storage_uri.startswith(("redis://", "rediss://")):
         # A hung Redis answers nothing: each call gives up after STORE_TIMEOUT instead of waiting for the kernel.
         options = {"socket_timeout": STORE_TIMEOUT, "socket_connect_timeout": STORE_TIMEOUT}
@@ -192,9 +193,9 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
                       key_prefix=KEY_PREFIX)
     for endpoint, setting, key, scope in LIMITS:
         if endpoint in app.view_functions:
-            app.view_functions[endpoint] = limiter.shared_limit(
+            app.view_functions[endpoint] = cast(RouteCallable, limiter.shared_limit(
                 getattr(settings, setting), scope=scope, key_func=key, methods=["POST"],
-                deduct_when=_failed)(app.view_functions[endpoint])
+                deduct_when=_failed)(app.view_functions[endpoint]))
 
     @limiter.request_filter
     def _own_windows() -> bool:
@@ -207,7 +208,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
             app.view_functions[endpoint] = _limited(app.view_functions[endpoint], windows, methods)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api_v1.") and endpoint != "api_v1.openapi":
-            app.view_functions[endpoint] = limiter.limit(settings.rate_limit_api, key_func=api_caller)(view)
+            app.view_functions[endpoint] = cast(RouteCallable,
+                                                limiter.limit(settings.rate_limit_api, key_func=api_caller)(view))
 
     @app.errorhandler(RateLimitExceeded)
     def _exceeded(exc: RateLimitExceeded):

@@ -8,25 +8,23 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-import uuid
-from typing import Optional
+from typing import Any, MutableMapping, Optional
 
 import structlog
-from flask import Flask, Response, g, request
 
 REQUEST_ID = "X-Request-Id"
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def setup(level: str = "INFO", fmt: str = "json", process: str = "router") -> None:
     """Route every stdlib logger through structlog's formatter: JSON lines (or plain text for a terminal)."""
-    def add_process(_logger, _name, event: dict) -> dict:
+    def add_process(_logger: object, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         event.setdefault("process", process)
         return event
 
-    shared = [structlog.contextvars.merge_contextvars, add_process, structlog.stdlib.add_log_level,
-              structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars, add_process, structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
@@ -56,31 +54,3 @@ def request_id() -> Optional[str]:
 
 def bind(**values: object) -> None:
     structlog.contextvars.bind_contextvars(**values)
-
-
-def init_app(app: Flask) -> None:
-    """Each request gets an id (the caller's X-Request-Id if it is a plain token), echoed back and logged."""
-    access = logging.getLogger("router.request")
-
-    @app.before_request
-    def _start() -> None:
-        given = request.headers.get(REQUEST_ID, "")
-        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=rid)
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _finish(resp: Response) -> Response:
-        rid = request_id()
-        if rid:
-            resp.headers[REQUEST_ID] = rid
-        # The route's pattern, not the path: a path can hold a session id or a case reference.
-        access.info(
-            "%s %s %s %.0f ms", request.method, request.url_rule.rule if request.url_rule else "-",
-            resp.status_code, (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
-        return resp
-
-    @app.teardown_request
-    def _clear(_exc: Optional[BaseException]) -> None:
-        structlog.contextvars.unbind_contextvars("request_id")

@@ -65,6 +65,9 @@ class Conversation(Base):
     # The campaign whose marker brought this conversation's first message (router/campaign.py), or None.
     campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
+    # Not stored: what the request that started or resumed it knows (router/inbound/pipeline.py).
+    fresh = False  # started by this request: its first message sets the language; no case or backlog to look up
+    chosen_language = False  # the customer chose the language on the page: a short text's guess never overrides it
 
     @property
     def proven_phone(self) -> Optional[str]:

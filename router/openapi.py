@@ -85,7 +85,7 @@ def _case_response(detail: bool) -> dict:
 
 
 def _action(summary: str, body: dict | None = None) -> dict:
-    op = {"summary": summary, "security": [{"bearer": []}],
+    op: dict[str, Any] = {"summary": summary, "security": [{"bearer": []}],
           "parameters": [{"$ref": "#/components/parameters/Ref"}],
           "responses": {"200": _case_response(True), "401": ERROR, "403": ERROR, "404": ERROR, "409": ERROR,
                         "429": ERROR}}

@@ -47,7 +47,8 @@ def add(session: Session, *, company: str, sector: str = "", jobs: Any = None, i
         if checked is None:
             raise PipelineError("business_id is not a valid Finnish business ID (1234567-8, check digit)")
     lead = Lead(company=company[:200], business_id=checked, sector=sector.strip()[:100],
-                jobs=_number(jobs, "jobs", 100_000), investment_eur=_number(investment_eur, "investment", 2_000_000_000),
+                jobs=_number(jobs, "jobs", 100_000),
+                investment_eur=_number(investment_eur, "investment", 2_000_000_000),
                 plot_interest=plot_interest.strip()[:200], note=note.strip()[:4000], stage="lead",
                 owner_id=getattr(owner, "id", None), case_id=case.id if case is not None else None,
                 created_at=now, stage_changed_at=now)
@@ -92,7 +93,8 @@ def located(session: Session, start: date, end: date) -> dict[str, int]:
 
 def summary(session: Session, start: date, end: date) -> dict[str, Any]:
     """The pipeline for a report: open leads by stage now, and what was located or lost in [start, end)."""
-    by_stage = dict(session.execute(select(Lead.stage, func.count()).group_by(Lead.stage)).all())
+    by_stage: dict[str, int] = {stage: n for stage, n in session.execute(
+        select(Lead.stage, func.count()).group_by(Lead.stage))}
     located = session.execute(select(func.count(), func.coalesce(func.sum(Lead.jobs), 0),
                                      func.coalesce(func.sum(Lead.investment_eur), 0)).where(
         Lead.stage == "located", Lead.located_on >= start, Lead.located_on < end)).one()

@@ -20,8 +20,20 @@ from sqlalchemy.orm import Session
 from router import audit
 from router.casework.handoff import split_contact
 from router.inbound import tracker_store
-from router.models import (Attachment, Call, Case, CaseEvent, Conversation, MailReceipt, Message, NluCorrection,
-                           OptOut, OutboxMessage, Survey)
+from router.models import (
+    Attachment,
+    Call,
+    Case,
+    CaseEvent,
+    Conversation,
+    MailReceipt,
+    Message,
+    NluCorrection,
+    OptOut,
+    OutboxMessage,
+    Survey,
+)
+from router.store import changed
 
 log = logging.getLogger(__name__)
 ERASED = "[erased]"
@@ -176,7 +188,8 @@ def report(data: dict[str, Any]) -> str:
     for call in data["calls"]:
         lines.append(f"== Puhelu / Samtal / Call {call['at']} {call['caller'] or ''}: {call['speech'] or ''}")
     for survey in data["surveys"]:
-        lines.append(f"== Palaute / Respons / Feedback {survey['sent_at']}: {survey['score']} {survey['comment'] or ''}")
+        lines.append(f"== Palaute / Respons / Feedback {survey['sent_at']}: {survey['score']} "
+                     f"{survey['comment'] or ''}")
     for item in data["attachments"]:
         lines.append(f"== Liite / Bilaga / Attachment {item['filename']} ({item['size']} B)")
     for sent in data["messages_sent"]:
@@ -221,16 +234,15 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
     bot_events = tracker_store.forget(settings.rasa_tracker_url, [c.public_id for c in held.conversations])
     message_ids = select(Message.id).where(Message.conversation_id.in_(conv_ids))
     done = {"cases": len(case_ids), "conversations": len(conv_ids)}
-    done["attachments"] = session.execute(delete(Attachment).where(or_(
-        Attachment.case_id.in_(case_ids), Attachment.message_id.in_(message_ids))),
-        execution_options={"synchronize_session": False}).rowcount or 0
-    done["messages"] = session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)),
-                                       execution_options={"synchronize_session": False}).rowcount or 0
+    done["attachments"] = changed(session, delete(Attachment).where(or_(
+        Attachment.case_id.in_(case_ids), Attachment.message_id.in_(message_ids))), synchronize_session=False)
+    done["messages"] = changed(session, delete(Message).where(Message.conversation_id.in_(conv_ids)),
+                               synchronize_session=False)
     session.execute(update(Conversation).where(Conversation.id.in_(conv_ids)).values(address=None))
     session.execute(update(Case).where(Case.id.in_(case_ids)).values(
         customer_name=None, customer_email=None, customer_phone=None, company=None, summary=""))
-    done["case_events"] = session.execute(update(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).values(
-        text="", data=None)).rowcount or 0
+    done["case_events"] = changed(session, update(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).values(
+        text="", data=None))
     done["calls"] = len(held.calls)
     session.execute(update(Call).where(Call.id.in_([c.id for c in held.calls])).values(caller=None, speech=None))
     done["surveys"] = len(held.surveys)
@@ -263,7 +275,7 @@ def compact(session: Session) -> None:
     write-ahead log is checkpointed; PostgreSQL keeps old row versions until VACUUM FULL rewrites each table
     (it locks the table for the seconds that takes, which is why only the tables written to are rewritten).
     """
-    engine = session.get_bind()
+    engine = session.get_bind().engine
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             if engine.dialect.name == "sqlite":

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router import pipeline, target
-from router.sanitize import quoted
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
 from router.impact import rollups
 from router.models import Case, CaseEvent, Survey
+from router.sanitize import quoted
 
 LOW_SCORE = 2
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
@@ -32,7 +32,8 @@ _W = {
     "in_time": ("Työn alle kahdessa arkipäivässä", "Påbörjade inom två vardagar", "Taken up within two working days"),
     "median": ("Mediaaniaika työn alle (h)", "Mediantid till påbörjan (h)", "Median time to take up (h)"),
     "feedback": ("Asiakaspalaute", "Kundrespons", "Customer feedback"),
-    "satisfaction": ("Keskiarvo (1–5)", "Medelvärde (1–5)", "Average (1–5)"), "answers": ("Vastauksia", "Svar", "Answers"),
+    "satisfaction": ("Keskiarvo (1–5)", "Medelvärde (1–5)", "Average (1–5)"),
+    "answers": ("Vastauksia", "Svar", "Answers"),
     "rate": ("Vastausprosentti", "Svarsprocent", "Response rate"),
     "comments": ("Kaikki kommentit", "Alla kommentarer", "All comments"),
     "no_comments": ("Ei kommentteja tältä kuulta.", "Inga kommentarer denna månad.", "No comments this month."),
@@ -102,12 +103,13 @@ def build(session: Session, settings, month: str, now: datetime) -> dict[str, An
                                                            CaseEvent.kind.in_(("note", "message")),
                                                            CaseEvent.created_at >= s.answered_at)
                                    .order_by(CaseEvent.id)).all()
-            case = session.get(Case, s.case_id)
+            case = session.get_one(Case, s.case_id)
             low.append({"ref": case.ref, "topic": s.topic, "score": s.score, "comment": said[s.id],
                         "done": [deidentify(e.text, **known_names(case)) for e in done]})
     return {
         "month": month, "threshold": threshold,
-        "contacts": by_channel["total"]["contacts"], "by_channel": {g["key"]: g["contacts"] for g in by_channel["groups"]},
+        "contacts": by_channel["total"]["contacts"],
+        "by_channel": {g["key"]: g["contacts"] for g in by_channel["groups"]},
         "cases": by_channel["total"]["cases"], "in_time_share": by_channel["total"]["in_time_share"],
         "median_hours_to_take_up": by_channel["total"]["median_hours_to_take_up"],
         "satisfaction": by_channel["total"]["satisfaction"], "answers": by_channel["total"]["answers"],

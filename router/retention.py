@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from router import audit, privacy
 from router.inbound import tracker_store
-from router.models import (Attachment, AuditEvent, Call, Case, Conversation, JobLease, Message, OutboxMessage,
-                           Survey)
+from router.models import Attachment, AuditEvent, Call, Case, Conversation, JobLease, Message, OutboxMessage, Survey
 
 OPEN = ("open", "taken_up")
 BATCH = 200

@@ -119,7 +119,7 @@ def actuals(session: Session, windows: list[Window], threshold: int) -> list[Opt
             total: dict[str, Any] = {}
             for month in months:
                 for metrics in by_month.get(month, []):
-                    rollups._add(total, metrics)
+                    rollups.add_metrics(total, metrics)
             out[i] = _from_rollup(measure, total, threshold)
     return out
 

@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Optional
 
 import pyotp
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash

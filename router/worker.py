@@ -15,10 +15,10 @@ from sqlalchemy.orm import sessionmaker
 
 from router import leases, retention
 from router.casework import promise_keeper, survey
+from router.channels import whatsapp
 from router.config import Settings
 from router.delivery import alerts, outbox
 from router.delivery.senders import make_senders
-from router.channels import whatsapp
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
 from router.models import WorkerHeartbeat, utcnow
@@ -127,7 +127,8 @@ class Worker:
         return queued
 
     def poll_mailbox(self) -> None:
-        """Poll IMAP every `imap_interval` seconds, one worker at a time (the worker ticks more often for the outbox)."""
+        """Poll IMAP every `imap_interval` seconds, one worker at a time (the worker ticks more often for the
+        outbox)."""
         if time.monotonic() < self.next_poll:
             return
         self.next_poll = time.monotonic() + self.settings.imap_interval

@@ -26,4 +26,7 @@ fi
   >var-validate.log 2>&1 || { grep -v '^WARNING: Location' var-validate.log | tail -40; rm -f var-validate.log; exit 1; }
 rm -f var-validate.log
 
+# Style, types and layers first: a minute saved when they fail.
+scripts/lint.sh
+
 .venv/bin/python -m pytest "$@"

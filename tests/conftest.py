@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from router.app import create_app
 from router.casework import directory
@@ -272,11 +272,29 @@ def signed_in(phone_app, staff):
 
 
 @pytest.fixture
+def tokens(sessions, staff):
+    """An API token for each staff account."""
+    from router import users
+    from router.models import User
+
+    out = {}
+    with sessions() as s:
+        for who, email in staff.items():
+            out[who] = users.issue_token(s, s.scalar(select(User).where(User.email == email)))
+        s.commit()
+    return out
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
 def make_case(sessions, clock):
     """Open a case the way a channel does: conversation, first message, handoff."""
     from router import config as config_mod
-    from router.inbound import conversation
     from router.casework.handoff import HandoffRequest, hand_off
+    from router.inbound import conversation
 
     def make(topic="founding", language="fi", channel="web", text="Haluaisin perustaa kahvilan", email=None,
              phone=None, name="Testi Asiakas", when=None, specialist=None):

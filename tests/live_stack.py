@@ -14,11 +14,32 @@ from waitress.server import create_server
 from router import config
 from router.app import create_app, create_internal_app
 from router.casework import directory
-from router.models import (Attachment, AuditEvent, Call, Case, CaseEvent, Conversation, MailReceipt, Message,
-                           NluCorrection, OptOut, OutboxMessage, StaffSession, Survey, User, ImpactRollup,
-                           ImpactFigure, Story, Activity, Lead, Campaign, Target, utcnow)
 from router.delivery.senders import SmtpSender
 from router.delivery.twilio_sms import TwilioSmsSender
+from router.models import (
+    Activity,
+    Attachment,
+    AuditEvent,
+    Call,
+    Campaign,
+    Case,
+    CaseEvent,
+    Conversation,
+    ImpactFigure,
+    ImpactRollup,
+    Lead,
+    MailReceipt,
+    Message,
+    NluCorrection,
+    OptOut,
+    OutboxMessage,
+    StaffSession,
+    Story,
+    Survey,
+    Target,
+    User,
+    utcnow,
+)
 from router.worker import Worker
 
 from .helpers import SmtpServer, TwilioWebhooks, free_port, http_ok, wait_until

@@ -9,7 +9,6 @@ import yaml
 
 from .conftest import ROOT
 
-
 # Settings compose takes from the environment; every secret comes from a file under ./secrets/ instead.
 REQUIRED = {"PUBLIC_BASE_URL": "https://luukku.example.org", "SITE_ADDRESS": "luukku.example.org"}
 SECRET_FILES = {"postgres_password", "secret_key", "internal_api_token", "rasa_token", "redis_password",

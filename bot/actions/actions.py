@@ -5,8 +5,7 @@ import time
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import (ActionExecuted, ActionExecutionRejected, EventType, FollowupAction, SessionStarted,
-                             SlotSet)
+from rasa_sdk.events import ActionExecuted, ActionExecutionRejected, EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 

@@ -2,7 +2,12 @@
 response schema against the draft 2020-12 metaschema, on every call. py-spy on `make bench-load` put that at
 half of Rasa's CPU per turn. The schema never changes: its validator is built once and only the response is
 checked, with the same error message as Rasa's.
+
+This replaces a private method of Rasa 3.6 (Rasa offers no public hook for it): `install` refuses to start when
+the method is not there or takes other arguments, so an upgrade of Rasa stops the bot loudly instead of
+silently checking nothing (requirements/bot.lock pins Rasa).
 """
+import inspect
 from typing import Any, Dict
 
 from jsonschema import validators
@@ -29,6 +34,10 @@ def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
 
 def install() -> None:
     """Replace Rasa's per-call schema check with the cached validator (idempotent)."""
+    original = getattr(RemoteAction, "_validate_action_result", None)
+    if original is None or list(inspect.signature(original).parameters) != ["self", "result"]:
+        raise RuntimeError("Rasa's RemoteAction._validate_action_result changed: review bot/components/"
+                           "action_validation.py for this Rasa version")
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 

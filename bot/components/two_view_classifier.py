@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 TEMPERATURES = np.arange(0.05, 3.0, 0.01)
 
 
-def neighbours(train: np.ndarray, gold: np.ndarray, classes: int, x: np.ndarray, k: int, sharpness: float) -> np.ndarray:
+def neighbours(train: np.ndarray, gold: np.ndarray, classes: int, x: np.ndarray, k: int,
+               sharpness: float) -> np.ndarray:
     """Log-probabilities from each intent's k most similar training examples (mean cosine similarity).
 
     A linear model draws one boundary per intent; a small, tight group of examples inside a broad intent (the

@@ -57,7 +57,8 @@ def main(model: str) -> int:
     print(f"\nHeld-out routing ({o['n']} messages): accuracy {o['accuracy']}, macro-F1 {o['macro_f1']}, "
           f"asks {o['asks']}, confident misroutes {o['misroutes']}")
     for lang, b in summary["languages"].items():
-        print(f"  {lang}: accuracy {b['accuracy']}, macro-F1 {b['macro_f1']}, asks {b['asks']}, misroutes {b['misroutes']}")
+        print(f"  {lang}: accuracy {b['accuracy']}, macro-F1 {b['macro_f1']}, asks {b['asks']}, "
+              f"misroutes {b['misroutes']}")
     print(f"Errors ({len(summary['errors'])}), first ten:")
     for err in summary["errors"][:10]:
         print(f"  [{err['language']}] {err['expected']} -> {err['predicted']}: {err['text'][:80]}")

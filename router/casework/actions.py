@@ -83,13 +83,15 @@ def message_customer(session: Session, settings: Settings, case: Case, user: Opt
     message_id = messages.record(session, conv, text, direction="out", author="staff", now=now,
                                      payload={"name": sender}) if conv else None
     in_widget = conv is not None and conv.channel == "web"
-    later = dict(not_before=now + timedelta(minutes=settings.chat_seen_minutes),
-                 headers={"unless_seen": str(message_id)}) if in_widget else {}
+    # In the widget: the email or text copy waits CHAT_SEEN_MINUTES and is dropped once the customer has seen it.
+    not_before = now + timedelta(minutes=settings.chat_seen_minutes) if in_widget else None
+    headers = {"unless_seen": str(message_id)} if in_widget else None
     channel = notify.to_customer(
         session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
-        text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email else f"{settings.service_name}: {text}",
+        text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email
+        else f"{settings.service_name}: {text}",
         subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, now=now,
-        template=notify.whatsapp_template("reply", sender, case.ref, text), **later)
+        template=notify.whatsapp_template("reply", sender, case.ref, text), not_before=not_before, headers=headers)
     if channel is None and not in_widget:
         raise CaseworkError("the customer left no email or phone number")
     _event(session, case, "message", user, now, text[:5000], channel=channel or "web")

@@ -5,8 +5,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
-from zoneinfo import ZoneInfo
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

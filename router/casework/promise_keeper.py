@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from router.casework import promise
 from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.models import Case, CaseEvent, Specialist, User
+from router.store import changed
 
 MORNING = time(8, 0)
 
@@ -36,7 +36,7 @@ def due_actions(*, due_at: datetime, taken_up: bool, reminded: bool, escalated: 
 
 def _claim(session: Session, case_id: int, column, now: datetime) -> bool:
     # Compare-and-set on the timer column: with several workers, one of them acts.
-    return session.execute(update(Case).where(Case.id == case_id, column.is_(None)).values({column: now})).rowcount == 1
+    return changed(session, update(Case).where(Case.id == case_id, column.is_(None)).values({column: now})) == 1
 
 
 def keep(session: Session, settings: Settings, now: datetime) -> dict[str, int]:

@@ -16,7 +16,7 @@ from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.models import Case, CaseEvent, OptOut, Survey, User
-from router.store import insert_ignore
+from router.store import changed, insert_ignore
 
 WORDS = {"yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "nelja": 4, "viisi": 5,
          "ett": 1, "en": 1, "två": 2, "tva": 2, "tre": 3, "fyra": 4, "fem": 5,
@@ -75,7 +75,7 @@ def schedule(session: Session, settings: Settings, case: Case, now: datetime) ->
     if reach is None:
         return None
     kind, address = reach
-    if kind in ("sms", "whatsapp") and session.get(OptOut, address):
+    if kind in ("sms", "whatsapp") and session.get(OptOut, address) is not None:
         return None
     when = send_time(now, delay=timedelta(hours=settings.survey_delay_hours), tz=settings.timezone,
                      closed_days=settings.closed_days)
@@ -89,8 +89,8 @@ def send_due(session: Session, settings: Settings, now: datetime) -> int:
     sent = 0
     for survey in session.scalars(select(Survey).where(Survey.sent_at.is_(None), Survey.scheduled_at <= now)
                                   .order_by(Survey.id).limit(200)).all():
-        claimed = session.execute(update(Survey).where(Survey.id == survey.id, Survey.sent_at.is_(None))
-                                  .values(sent_at=now)).rowcount
+        claimed = changed(session, update(Survey).where(Survey.id == survey.id, Survey.sent_at.is_(None))
+                          .values(sent_at=now))
         if not claimed:
             continue
         case = survey.case
@@ -124,8 +124,8 @@ def record(session: Session, settings: Settings, survey: Survey, score: Optional
     """Store the answer once; a low score alerts the team leads. False when it was answered already."""
     if score is not None and not 1 <= score <= 5:
         raise ValueError("score must be 1-5")
-    done = session.execute(update(Survey).where(Survey.id == survey.id, Survey.answered_at.is_(None))
-                           .values(answered_at=now, score=score, comment=(comment or None) and comment[:2000])).rowcount
+    done = changed(session, update(Survey).where(Survey.id == survey.id, Survey.answered_at.is_(None))
+                   .values(answered_at=now, score=score, comment=(comment or None) and comment[:2000]))
     if not done:
         return False
     case = survey.case

@@ -43,6 +43,10 @@ def is_automatic(mail: ParsedMail, own: str) -> Optional[str]:
     return None
 
 
+class DuplicateMail(Exception):
+    """The mail was stored already (a second delivery of one Message-ID)."""
+
+
 class EmailChannel:
     """Handles one parsed mail in the caller's session; the caller commits and then marks it handled."""
 
@@ -53,6 +57,12 @@ class EmailChannel:
 
     def handle(self, session: Session, mail: ParsedMail, now: datetime) -> tuple[str, Optional[int]]:
         """The outcome and the case it touched."""
+        try:
+            return self._handle(session, mail, now)
+        except DuplicateMail:
+            return "duplicate", None
+
+    def _handle(self, session: Session, mail: ParsedMail, now: datetime) -> tuple[str, Optional[int]]:
         if mail.message_id and session.scalar(select(Message.id).where(
                 Message.channel == "email", Message.provider_id == mail.message_id[:255])):
             return "duplicate", None
@@ -81,9 +91,8 @@ class EmailChannel:
             # the customer's thread (the widget, the transcript) does not show it as theirs.
             log.warning("email naming a case from its customer's address without proof: kept as a note")
             return "held", self._hold(session, case, mail, text, now, note=UNPROVEN_CUSTOMER)
-        if case is None and self._flooding(session, mail.sender, now):
-            latest = session.scalar(select(Case).where(Case.customer_email == mail.sender, Case.channel == "email")
-                                    .order_by(Case.id.desc()).limit(1))
+        latest = self._flooding(session, mail.sender, now) if case is None else None
+        if latest is not None:
             self._join(session, latest, mail, text, now, tell_specialist=False)
             return "flood", latest.id
         return "case", self._new_case(session, mail, text, now)
@@ -136,6 +145,8 @@ class EmailChannel:
         message_id = conversation.record(session, conv, text or "(tyhjä viesti / empty message)", direction="in",
                                          author=author, provider_id=(mail.message_id or None) and mail.message_id[:255],
                                          payload={"subject": mail.subject[:300]}, now=now)
+        if message_id is None:  # the same Message-ID stored by a parallel poll since `handle` looked
+            raise DuplicateMail(mail.message_id)
         if case_id is not None:
             self._attach(session, mail, message_id, case_id)
         return message_id
@@ -187,16 +198,14 @@ class EmailChannel:
         enqueue(session, key=f"ack:{mail.sender}:{day.isoformat()}", kind="email", recipient=mail.sender,
                 subject=f"Re: {subject} [{case.ref}]" if subject else f"[{case.ref}]", case_id=case.id,
                 headers=headers,
-                body=texts.say("email_ack_body", case.language, customer=f" {mail.sender_name}" if mail.sender_name else "",
+                body=texts.say("email_ack_body", case.language,
+                               customer=f" {mail.sender_name}" if mail.sender_name else "",
                                name=person.name, title=person.title(case.language), date=due_text, ref=case.ref,
                                service=self.settings.service_name), now=now)
 
     def _join(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
               tell_specialist: bool = True) -> int:
-        conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-        if conv is None:
-            conv = conversation.start(session, channel="email", address=mail.sender, now=now)
-            case.conversation_id = conv.id
+        conv = self._conversation(session, case, mail.sender, now)
         message_id = self._store(session, conv, mail, text, now, case.id)
         if tell_specialist:
             enqueue(session, key=f"mail-thread:{message_id}", kind="email", recipient=case.specialist.email,
@@ -210,10 +219,7 @@ class EmailChannel:
               note: str = "") -> int:
         """An unproven mail: kept on the case as an inbound note the specialist sees, never relayed or shown to the
         customer."""
-        conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-        if conv is None:
-            conv = conversation.start(session, channel="email", address=mail.sender, now=now)
-            case.conversation_id = conv.id
+        conv = self._conversation(session, case, mail.sender, now)
         self._store(session, conv, mail, text, now, case.id, author="unverified")
         session.add(CaseEvent(case_id=case.id, kind="note", created_at=now,
                               text=note or f"Sähköposti osoitteesta {mail.sender} ilman tapauksen vastausosoitetta: "
@@ -221,9 +227,17 @@ class EmailChannel:
                                    f"not relayed to the customer."))
         return case.id
 
+    def _conversation(self, session: Session, case: Case, address: Optional[str], now: datetime) -> Conversation:
+        """The case's conversation, or a new email one for a case made without one (by phone, by staff)."""
+        conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+        if conv is None:
+            conv = conversation.start(session, channel="email", address=address, now=now)
+            case.conversation_id = conv.id
+        return conv
+
     def _relay(self, session: Session, case: Case, specialist: Specialist, mail: ParsedMail, text: str,
                now: datetime) -> int:
-        conv = session.get(Conversation, case.conversation_id)
+        conv = self._conversation(session, case, None, now)  # the customer's address, never the specialist's
         message_id = self._store(session, conv, mail, text, now, case.id, author="staff")
         recipient = case.customer_email or (conv.address if conv and conv.channel == "email" else None)
         if recipient:
@@ -236,7 +250,11 @@ class EmailChannel:
                     case_id=case.id, body=f"{self.settings.service_name}, {specialist.name}: {text}"[:640], now=now)
         return case.id
 
-    def _flooding(self, session: Session, sender: str, now: datetime) -> bool:
+    def _flooding(self, session: Session, sender: str, now: datetime) -> Optional[Case]:
+        """The sender's latest case when they have opened FLOOD_LIMIT cases within the hour, else None."""
         recent = session.scalar(select(func.count(Case.id)).where(
             Case.customer_email == sender, Case.channel == "email", Case.created_at >= now - timedelta(hours=1)))
-        return (recent or 0) >= FLOOD_LIMIT
+        if (recent or 0) < FLOOD_LIMIT:
+            return None
+        return session.scalar(select(Case).where(Case.customer_email == sender, Case.channel == "email")
+                              .order_by(Case.id.desc()).limit(1))

@@ -5,7 +5,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.message import MIMEPart
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from typing import Optional
@@ -89,11 +89,17 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n\s*\n+", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
 
 
-def _decode(part: EmailMessage) -> str:
+def _payload(part: MIMEPart) -> bytes:
+    """A part's decoded bytes (b"" for a multipart or an empty part)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _decode(part: MIMEPart) -> str:
     try:
-        return part.get_content()
+        return str(part.get_content())
     except (LookupError, UnicodeDecodeError, AssertionError):
-        raw = part.get_payload(decode=True) or b""
+        raw = _payload(part)
         declared = part.get_content_charset()
         for charset in ((declared,) if declared else ()) + FALLBACK_CHARSETS:
             try:
@@ -127,7 +133,7 @@ def parse(raw: bytes) -> ParsedMail:
     # Each part begins on a boundary line, and those begin with "--": their count bounds the parts from above.
     if raw.count(b"\n--") > MAX_PARTS:
         raise TooManyParts(f"more than {MAX_PARTS} MIME parts")
-    msg: EmailMessage = message_from_bytes(raw, policy=policy.default)  # type: ignore[assignment]
+    msg = message_from_bytes(raw, policy=policy.default)
 
     def header(name: str) -> str:
         try:
@@ -155,7 +161,7 @@ def parse(raw: bytes) -> ParsedMail:
         disposition = part.get_content_disposition()
         filename = part.get_filename()
         if disposition == "attachment" or (filename and disposition != "inline"):
-            data = part.get_payload(decode=True) or b""
+            data = _payload(part)
             attachments.append(AttachmentInfo(sanitize.one_line(filename or "attachment", 255) or "attachment",
                                               sanitize.one_line(part.get_content_type(), 127), len(data), data))
     content_type = msg.get_content_type()

@@ -16,7 +16,8 @@ from router.casework.routing import is_working_now
 from router.channels import twiml
 from router.config import Settings
 from router.delivery.outbox import enqueue
-from router.inbound import conversation, receive as inbound, menu
+from router.inbound import conversation, menu
+from router.inbound import receive as inbound
 from router.inbound.classification import classify
 from router.models import Call, Case, Conversation, Message, Specialist
 from router.store import insert_ignore
@@ -152,7 +153,7 @@ class VoiceChannel:
         call = session.scalar(select(Call).where(Call.call_sid == call_sid))
         if call is None:  # a gather without a recorded welcome (e.g. after a restart): record it now
             insert_ignore(session, Call, {"call_sid": call_sid, "language": "fi", "created_at": now})
-            call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+            call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
         return call
 
     def _ask(self, language: str, attempt: int = 0, again: bool = False) -> str:
@@ -236,7 +237,7 @@ class VoiceChannel:
         message_id = conversation.record(session, conv, speech, direction="in", author="customer",
                                          provider_id=f"{call.call_sid}:message", now=now)
         if message_id is not None:
-            inbound.to_case(session, self.settings, case, session.get(Message, message_id), now)
+            inbound.to_case(session, self.settings, case, session.get_one(Message, message_id), now)
         call.outcome, call.case_id = "message", case.id
         session.commit()
         return twiml.say_and_hang_up(texts.say("voice_message_taken", call.language, name=case.specialist.name,
@@ -279,7 +280,8 @@ class VoiceChannel:
             enqueue(session, key=f"case:{case.ref}:specialist-sms", kind="sms", recipient=person.phone.replace(" ", ""),
                     body=texts.say("callback_specialist_sms", "fi", service=self.settings.service_name, ref=case.ref,
                                    topic=menu_label(session, case.topic, "fi"), phone=call.caller or "-",
-                                   date=promise.format_day(promise.local_date(case.due_at, self.settings.timezone), "fi")),
+                                   date=promise.format_day(promise.local_date(case.due_at, self.settings.timezone),
+                                                           "fi")),
                     case_id=case.id, headers={"validity_period": "14400"}, now=now)
         call.outcome, call.case_id, call.specialist_id = "callback", case.id, person.id
         session.commit()

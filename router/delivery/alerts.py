@@ -35,9 +35,10 @@ def alert(session: Session, settings: Settings, now: datetime) -> int:
     if not rows:
         session.commit()
         return 0
-    refs = {c.id: c.ref for c in session.scalars(select(Case).where(Case.id.in_({r.case_id for r in rows if r.case_id})))}
+    case_ids = {r.case_id for r in rows if r.case_id}
+    refs = {c.id: c.ref for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
     # Ids, kinds and case references only: the page behind the link shows the rest to a signed-in admin.
-    lines = [f"- #{r.id} {r.kind} {refs.get(r.case_id, '-')}: {r.delivery_status or r.last_error or r.status}"
+    lines = [f"- #{r.id} {r.kind} {refs.get(r.case_id or 0, '-')}: {r.delivery_status or r.last_error or r.status}"
              for r in rows]
     link = f"{settings.public_base_url.rstrip('/')}/staff/admin/deliveries"
     for email in session.scalars(select(User.email).where(User.role == "admin", User.active.is_(True))):

@@ -23,8 +23,9 @@ def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
         return "sms", case.customer_phone
     if case.channel == "whatsapp" and conv is not None and conv.address:
         return "whatsapp", conv.address
-    if case.channel == "email" and (case.customer_email or (conv and conv.address)):
-        return "email", case.customer_email or conv.address
+    address = case.customer_email or (conv.address if conv is not None else None)
+    if case.channel == "email" and address:
+        return "email", address
     if case.customer_email:
         return "email", case.customer_email
     if case.customer_phone:
@@ -155,6 +156,7 @@ def to_staff(session: Session, settings: Settings, person: Specialist, case: Cas
              body: str, now=None) -> None:
     """Email a specialist about a case: what happened in the subject, the contact details, the due date, the link."""
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
-    enqueue(session, key=key, kind="email", recipient=person.email, subject=staff_subject(session, settings, case, what),
+    enqueue(session, key=key, kind="email", recipient=person.email,
+            subject=staff_subject(session, settings, case, what),
             body=f"{body}\n\n{case_facts(session, settings, case)}\n\n{link}", case_id=case.id,
             headers=staff_headers(settings, case), now=now)

@@ -7,14 +7,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from router.delivery.sms_policy import SmsPolicy
 from router.models import Message, OptOut, OutboxMessage, User
-from router.store import insert_ignore
+from router.store import changed, insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str,
     `now`: the caller's clock (the request's or the job's), so that the message is due at the moment that caused
     it, not at the wall clock's; without it the wall clock.
     """
-    values = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
+    values: dict[str, Any] = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
                   case_id=case_id, headers=headers or {}, status="pending", attempts=0,
                   automated=kind == "sms" and bool((headers or {}).get("automated")))
     if now is not None:
@@ -101,14 +101,14 @@ class _Renewal:
 def _claim(session: Session, row_id: int, worker: str, now: datetime) -> bool:
     # Compare-and-set: only the worker whose UPDATE matched the old state owns the row. Still due, too: another
     # worker may have tried it since this one listed it, and set its next attempt later.
-    result = session.execute(
-        update(OutboxMessage)
+    won = changed(
+        session, update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .where(or_((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - LEASE)))
         .values(status="sending", claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1))
     session.commit()
-    return result.rowcount == 1
+    return won == 1
 
 
 def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> None:
@@ -186,7 +186,7 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                 # already: a sender that can look (Twilio's message log) says so instead of sending it again.
                 earlier = None
                 if (before == "sending" or row.attempts > 1) and hasattr(sender, "already_sent"):
-                    earlier = sender.already_sent(outgoing, row.created_at)  # type: ignore[attr-defined]
+                    earlier = sender.already_sent(outgoing, row.created_at)
                 if earlier:
                     log.warning("outbox %s was delivered before (%s); not sent again", row.id, earlier)
                     provider_id = earlier

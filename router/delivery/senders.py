@@ -99,7 +99,8 @@ class RecordingSender:
 
 def make_senders(settings: Settings) -> dict[str, Any]:
     """The real senders when accounts are configured, dry runs otherwise."""
-    from router.delivery.twilio_sms import (TwilioSmsSender)  # local import: keeps the twilio client out of web start-up
+    # local import: keeps the twilio client out of web start-up
+    from router.delivery.twilio_sms import TwilioSmsSender
 
     return {
         "email": DryRunSender("email") if settings.smtp_dry_run else SmtpSender(settings),

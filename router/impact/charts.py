@@ -30,7 +30,8 @@ def bars(chart_id: str, title: str, description: str, items: Sequence[tuple[str,
     for i, ((label, shown_value), value) in enumerate(zip(items, values)):
         y = pad + i * row
         length = 0 if value is None else max(1.0, plot * value / top)
-        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" class="chart-label">{escape(label)}</text>')
+        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" class="chart-label">'
+                     f'{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{length:.1f}" height="{row - 10}" '
                      f'fill="{PALETTE[0]}"></rect>')
         text = "–" if shown_value is None else f"{shown_value}{unit}"
@@ -40,7 +41,8 @@ def bars(chart_id: str, title: str, description: str, items: Sequence[tuple[str,
 
 
 def stacked_columns(chart_id: str, title: str, description: str, categories: Sequence[str],
-                    series: Sequence[tuple[str, Sequence[Optional[str]]]], width: int = 720, height: int = 260) -> Markup:
+                    series: Sequence[tuple[str, Sequence[Optional[str]]]], width: int = 720,
+                    height: int = 260) -> Markup:
     """Columns per category (month), stacked by series (channel), with a legend."""
     pad_l, pad_b, pad_t = 48, 40, 28
     plot_w, plot_h = width - pad_l - 10, height - pad_b - pad_t
@@ -51,12 +53,13 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: Seq
     parts = [f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
              f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
              f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
-             f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" y2="{pad_t + plot_h}" stroke="#4a5260"></line>',
+             f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" y2="{pad_t + plot_h}" '
+             'stroke="#4a5260"></line>',
              f'<text x="{pad_l - 6}" y="{pad_t + 4}" text-anchor="end" class="chart-value">{int(top)}</text>',
              f'<text x="{pad_l - 6}" y="{pad_t + plot_h}" text-anchor="end" class="chart-value">0</text>']
     for i, category in enumerate(categories):
         x = pad_l + i * step + (step - col) / 2
-        y = pad_t + plot_h
+        y: float = pad_t + plot_h
         for s, (_, values) in enumerate(series):
             value = number(values[i]) or 0
             h = plot_h * value / top

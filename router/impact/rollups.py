@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from router.models import (Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey,
-                           utcnow)
+from router.models import Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
 
 CHANNELS = ("web", "sms", "whatsapp", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
@@ -94,7 +93,7 @@ def rounded(n: int, base: int) -> int:
     return base * ((n + base // 2) // base) if base > 1 else n
 
 
-def _add(into: dict[str, Any], metrics: dict[str, Any]) -> None:
+def add_metrics(into: dict[str, Any], metrics: dict[str, Any]) -> None:
     for name, value in metrics.items():
         if isinstance(value, dict):
             bucket = into.setdefault(name, {})
@@ -257,11 +256,11 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
     participants = 0
     for month, dimension, key, metrics in rows:
         if dimension == "total":
-            _add(total, metrics)
+            add_metrics(total, metrics)
             if "month" in by:
-                _add(by["month"][month], metrics)
+                add_metrics(by["month"][month], metrics)
         elif dimension in by:
-            _add(by[dimension][key], metrics)
+            add_metrics(by[dimension][key], metrics)
         if dimension == "channel":
             month_channel[month][key] = month_channel[month].get(key, 0) + metrics.get("contacts", 0)
         elif dimension == "topic":

@@ -48,7 +48,7 @@ def classify(text: str, rasa, topics: Iterable[str], lang: Optional[str] = None,
             scores[name] = scores.get(name, 0.0) + float(r.get("confidence", 0.0))
     if not scores:
         return Classification("general", 0.0, lang, "rasa")
-    best = max(scores, key=scores.get)
+    best = max(scores, key=lambda name: scores[name])
     return Classification(best, round(min(scores[best], 1.0), 4), lang, "rasa")
 
 

@@ -13,9 +13,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from router import logs, metrics, texts
-from router.db import TURN_CONNECTION, statement_at_a_time
 from router.casework import directory
-from router.inbound import keywords, language as lang_mod, turns
+from router.db import TURN_CONNECTION, statement_at_a_time
+from router.inbound import keywords, turns
+from router.inbound import language as lang_mod
 from router.inbound.consent import forget_refused
 from router.inbound.rasa_client import RasaLate, RasaUnavailable
 from router.messages import record  # noqa: F401 - the channels store through conversation.record
@@ -105,7 +106,7 @@ def from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
     return replies
 
 
-def fallback_replies(session: Session, text: str, language: str, minutes: int = 10) -> list[Reply]:
+def fallback_replies(session: Session, text: str, language: str, minutes: float = 10) -> list[Reply]:
     """Rasa is away: the message is kept, by when a person takes over, and who helps with the topic meanwhile."""
     guess = keywords.classify(text)
     people = directory.candidates(session)
@@ -159,7 +160,7 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
     """Store an inbound message and commit (persist first); None for a duplicate delivery."""
     if conv.channel != "voice":  # a call's language is chosen from its menu
         # The first message's short-text guess never overrides a language the customer chose on the page.
-        first = getattr(conv, "fresh", False) and not getattr(conv, "chosen_language", False)
+        first = conv.fresh and not conv.chosen_language
         language = lang_mod.follow(text, conv.language, first=first)
         if language != conv.language:  # assigning the same value still sends the ORM through a flush (0.3 ms)
             conv.language = language
@@ -191,7 +192,7 @@ def bot_metadata(conv: Conversation, text: str, message_id: Optional[int]) -> di
 
 def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: Optional[float] = None,
             now: Optional[datetime] = None, message_id: Optional[int] = None,
-            outcome: Optional[dict] = None, give_up_minutes: int = 10, settings=None,
+            outcome: Optional[dict] = None, give_up_minutes: float = 10, settings=None,
             waiting_before: Optional[bool] = None, quiet_when_late: bool = False) -> list[Reply]:
     """Send a stored message's text to Rasa and store the replies; the caller holds the conversation's turn.
 
@@ -282,7 +283,7 @@ def wait_for_bot(session: Session, message_id: int, text: str, late: bool = Fals
     if message is None:
         return
     message.awaiting_bot = True
-    extra = {}
+    extra: dict[str, Any] = {}
     if text != message.text:  # a clicked button: the bot needs its payload, the transcript keeps its title
         extra["bot_text"] = text
     if late:

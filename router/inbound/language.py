@@ -37,7 +37,7 @@ def detect(text: str, default: str = "fi") -> str:
     """The most likely language of `text`; `default` when nothing tells."""
     lowered = text.lower()
     words = _WORD.findall(lowered)
-    scores = {lang: sum(1 for w in words if w in markers) for lang, markers in _MARKERS.items()}
+    scores: dict[str, float] = {lang: sum(1 for w in words if w in markers) for lang, markers in _MARKERS.items()}
     # "å" is Swedish only; "ä"/"ö" lean Finnish because Finnish uses them far more often.
     if "å" in lowered:
         scores["sv"] += 2

@@ -30,7 +30,8 @@ from router import campaign, texts
 from router.casework import promise, survey
 from router.config import Settings
 from router.db import statement_at_a_time
-from router.inbound import conversation, language as lang_mod, turns
+from router.inbound import conversation, turns
+from router.inbound import language as lang_mod
 from router.inbound.conversation import NotStored, Reply
 from router.inbound.menu import numbered
 from router.models import Conversation
@@ -95,7 +96,7 @@ class Context:
     settings: Settings
     rasa: object
     deadline: Optional[float] = None  # seconds the bot may take before its answer goes the late way
-    session_days: int = 30  # a web conversation idle longer is unknown
+    session_days: float = 30  # a web conversation idle longer is unknown
 
 
 def handle(session: Session, ctx: Context, profile: Profile, msg: InboundMessage, now: datetime) -> Outcome:
@@ -128,7 +129,7 @@ def _handle(session: Session, ctx: Context, profile: Profile, msg: InboundMessag
         return _turn(session, ctx, profile, msg, conv, (None, False), now)
     key = turns.key_for(profile.name, msg.sender if profile.by_sender else None, msg.session)
     try:
-        hold = turns.acquire(session.get_bind(), key, wait=ctx.deadline / 2 if ctx.deadline else None)
+        hold = turns.acquire(session.get_bind().engine, key, wait=ctx.deadline / 2 if ctx.deadline else None)
     except turns.TurnBusy:
         return _busy(session, ctx, profile, msg, now)
     except DBAPIError as exc:
@@ -160,7 +161,7 @@ def _find(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
         return conv, None
     from router.inbound.receive import find_arrived
 
-    found = find_arrived(session, msg.session)
+    found = find_arrived(session, msg.session or "")
     if found is None or not _current(found[0], profile, ctx, now):
         return None
     conv = found[0]
@@ -199,7 +200,7 @@ def _busy(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
     try:
         statement_at_a_time(session)
         conv = _of_the_day(session, profile, msg.sender, now) if profile.by_sender else \
-            conversation.find(session, msg.session)
+            conversation.find(session, msg.session or "")
         if conv is None or (not profile.by_sender and not _current(conv, profile, ctx, now)):
             return Outcome("unknown")
         stored = conversation.receive(session, conv, _stored_text(msg), provider_id=msg.provider_id, now=now)
@@ -222,7 +223,7 @@ def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
     if arrival is None:  # a texter's new conversation of the day may still belong to an older one's open case
         arrival = inbound.on_arrival(session, conv)
     case, behind = arrival
-    fresh = getattr(conv, "fresh", False)
+    fresh = conv.fresh
     shown = conversation.shown(session, conv, body) if body else _stored_text(msg)
     stored = conversation.receive(session, conv, shown, provider_id=msg.provider_id, now=now)
     if stored is None:

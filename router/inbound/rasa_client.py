@@ -61,10 +61,12 @@ def _pool(base: str) -> urllib3.PoolManager:
     """
     parts, proxies = urlsplit(base), urllib.request.getproxies_environment()
     proxy = proxies.get(parts.scheme)
-    tls = {"ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None}
-    if proxy and not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
-        return urllib3.ProxyManager(proxy, maxsize=64, retries=False, **tls)
-    return urllib3.PoolManager(maxsize=64, retries=False, **tls)
+    ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+    # proxy_bypass_environment is urllib's public NO_PROXY check (documented beside getproxies; typeshed omits it).
+    bypass = urllib.request.proxy_bypass_environment(parts.hostname or "", proxies)  # type: ignore[attr-defined]
+    if proxy and not bypass:
+        return urllib3.ProxyManager(proxy, maxsize=64, retries=False, ca_certs=ca_certs)
+    return urllib3.PoolManager(maxsize=64, retries=False, ca_certs=ca_certs)
 
 
 class RasaClient:
@@ -163,7 +165,8 @@ class RasaClient:
                 raise RasaUnavailable(type(exc).__name__) from exc
         raise RasaUnavailable("no replica is up")
 
-    def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float | None = None) -> list[dict[str, Any]]:
+    def send(self, sender: str, text: str, metadata: dict[str, Any],
+             timeout: float | None = None) -> list[dict[str, Any]]:
         """One user message through the REST channel; the bot's replies."""
         replies = self._post("/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata},
                              timeout, key=sender)

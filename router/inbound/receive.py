@@ -46,7 +46,7 @@ def open_case(session: Session, conv: Conversation) -> Optional[Case]:
     """
     case = session.scalar(select(Case).where(Case.conversation_id == conv.id, Case.status.in_(OPEN))
                           .order_by(Case.id.desc()).limit(1))
-    if case is None and conv.proven_phone:
+    if case is None and conv.proven_phone and conv.address:
         case = open_case_for_number(session, conv.address, conv.channel)
     return case
 
@@ -62,7 +62,7 @@ def on_arrival(session: Session, conv: Conversation) -> tuple[Optional[Case], bo
     """The conversation's open case, and whether an earlier message still waits for the bot, in one round trip."""
     found, behind = session.execute(select(*_arrival(conv.id))).one()
     case = session.get(Case, found) if found is not None else None
-    if case is None and conv.proven_phone:
+    if case is None and conv.proven_phone and conv.address:
         case = open_case_for_number(session, conv.address, conv.channel)
     return case, bool(behind)
 
@@ -119,7 +119,7 @@ def decide(session: Session, settings: Settings, rasa, conv: Conversation, messa
     case = case or open_case(session, conv)
     if case is None:
         return Decision(to_bot=text)
-    message = session.get(Message, message_id)
+    message = session.get_one(Message, message_id)
     pending = _pending_question(session, conv)
     if pending is not None and text == NEW_MATTER:
         return Decision(to_bot=pending.text)

@@ -13,12 +13,13 @@ from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
-from router.inbound.menu import numbered
 from router.inbound.consent import forget_refused
 from router.inbound.conversation import bot_metadata, complete_handoff, from_rasa
+from router.inbound.menu import numbered
 from router.inbound.pipeline import SENT_BY_OUTBOX
 from router.inbound.rasa_client import RasaUnavailable
 from router.models import Case, Conversation, Message
+from router.store import changed
 
 log = logging.getLogger(__name__)
 # A message whose bot call timed out is looked up in Rasa's tracker, but sent again only after this long: Rasa
@@ -53,7 +54,7 @@ def _replay_conversation(session: Session, settings: Settings, rasa, conv: Conve
     """Replay under the conversation's turn; a message stays waiting until its answer is stored with it."""
     sender = conv.address if conv.channel in SENT_BY_OUTBOX else None
     try:
-        hold = turns.acquire(session.get_bind(), turns.key_for(conv.channel, sender, conv.public_id), wait=1)
+        hold = turns.acquire(session.get_bind().engine, turns.key_for(conv.channel, sender, conv.public_id), wait=1)
     except turns.TurnBusy:
         return 0  # a web process or another worker has the turn; the next pass looks again
     try:
@@ -83,8 +84,8 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
         except RasaUnavailable:
             return done
         # Compare-and-set as well as the turn: on SQLite the turn lock does not reach across processes.
-        if session.execute(update(Message).where(Message.id == message.id, Message.awaiting_bot.is_(True))
-                           .values(awaiting_bot=False)).rowcount != 1:
+        if changed(session, update(Message).where(Message.id == message.id, Message.awaiting_bot.is_(True))
+                   .values(awaiting_bot=False)) != 1:
             session.rollback()
             return done
         for i, reply in enumerate(from_rasa(raw)):

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
+from router.store import changed
+
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
@@ -73,8 +75,8 @@ def forget(url: str, senders: list[str]) -> int:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA secure_delete = ON")  # the freed pages are zeroed, not left readable
         for start in range(0, len(senders), 500):
-            removed += conn.execute(text("DELETE FROM events WHERE sender_id IN :s").bindparams(
-                bindparam("s", expanding=True)), {"s": senders[start:start + 500]}).rowcount or 0
+            removed += changed(conn, text("DELETE FROM events WHERE sender_id IN :s").bindparams(
+                bindparam("s", expanding=True)), {"s": senders[start:start + 500]})
     return removed
 
 

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from datetime import date
 
+import yaml
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-
-import yaml
 
 from router import audit, notices, sanitize
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
 from router.delivery import alerts
 from router.inbound import faq
-from router.models import Case, CannedReply, Specialist
+from router.models import CannedReply, Case, Specialist
 from router.web import clock, db, field, settings
 from router.web.auth import role_required
 from router.web.i18n import t
@@ -104,7 +103,8 @@ def edit_specialist(key: str):
         person.topics, person.languages, person.working_hours = chosen, languages, hours
         person.absences, person.deputy_key = absences, deputy
         person.active = field("active") == "1"
-        if not any("general" in s.topics for s in session.scalars(select(Specialist).where(Specialist.active.is_(True)))):
+        active = session.scalars(select(Specialist).where(Specialist.active.is_(True)))
+        if not any("general" in s.topics for s in active):
             session.rollback()
             flash("general: someone active must serve the service desk", "error")
             return redirect(url_for("admin.edit_specialist", key=key))

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import date
 from functools import wraps
+from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from router import access, activity as activity_mod, audit, campaign as campaign_mod, openapi as api_doc, sanitize, \
-    users
+from router import access, audit, sanitize, users
+from router import activity as activity_mod
+from router import campaign as campaign_mod
+from router import openapi as api_doc
 from router.casework import actions as casework
 from router.impact import rollups as impact
 from router.models import Activity, Case, CaseEvent
@@ -34,7 +37,7 @@ def token_required(view):
 
 
 def case_json(case: Case, detail: bool = False) -> dict:
-    body = {
+    body: dict[str, Any] = {
         "ref": case.ref, "status": case.status, "topic": case.topic, "channel": case.channel,
         "language": case.language, "kind": case.kind,
         "specialist": {"key": case.specialist.key, "name": case.specialist.name},

@@ -7,7 +7,8 @@ from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session as http_session, url_for)
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as http_session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import delete
 

@@ -1,14 +1,14 @@
 """The website chat API used by the widget."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 
-from router import openapi as api_doc, sanitize, texts
+from router import openapi as api_doc
+from router import sanitize, texts
 from router.inbound import conversation
 from router.inbound.pipeline import InboundMessage, Profile
 from router.models import Message

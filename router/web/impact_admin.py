@@ -1,7 +1,7 @@
 """Leads and admins enter the impact page's figures, publish stories and choose which comments to show."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from router.models import ImpactFigure, Story, Survey

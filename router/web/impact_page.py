@@ -10,9 +10,10 @@ from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
-from router.casework import directory
 from router import pipeline, report, sanitize, target
-from router.impact import charts, rollups as impact
+from router.casework import directory
+from router.impact import charts
+from router.impact import rollups as impact
 from router.models import Specialist
 from router.web import clock, db, settings
 
@@ -49,7 +50,8 @@ WORDS = {
     "answers": ("Vastauksia", "Svar", "Answers"), "rate": ("Vastausprosentti", "Svarsprocent", "Response rate"),
     "distribution": ("Arvosanojen jakauma", "Fördelning av betyg", "Distribution of scores"),
     "by_topic": ("Aiheittain", "Per ämne", "By topic"), "month": ("Kuukausi", "Månad", "Month"),
-    "topic": ("Aihe", "Ämne", "Topic"), "channel": ("Kanava", "Kanal", "Channel"), "total": ("Yhteensä", "Totalt", "Total"),
+    "topic": ("Aihe", "Ämne", "Topic"), "channel": ("Kanava", "Kanal", "Channel"),
+    "total": ("Yhteensä", "Totalt", "Total"),
     "outcomes": ("Tulokset", "Resultat", "Outcomes"), "budget": ("Talous", "Ekonomi", "Budget"),
     "budget_eur": ("Budjetti", "Budget", "Budget"), "spend_eur": ("Käytetty", "Använt", "Spent"),
     "per_customer": ("Kustannus palveltua asiakasta kohden", "Kostnad per betjänad kund", "Cost per customer served"),
@@ -60,9 +62,11 @@ WORDS = {
     "none": ("Ei vielä tietoja tältä ajalta.", "Inga uppgifter för perioden ännu.", "No figures for this period yet."),
     "show": ("Näytä", "Visa", "Show"), "from": ("Alkaen", "Från", "From"), "to": ("Päättyen", "Till", "To"),
     "contacts_title": ("Yhteystiedot", "Kontaktuppgifter", "Contacts"),
-    "one_door": ("Yksi numero ja yksi osoite kaikkiin yritysasioihin", "Ett nummer och en adress för alla företagsärenden",
+    "one_door": ("Yksi numero ja yksi osoite kaikkiin yritysasioihin",
+                 "Ett nummer och en adress för alla företagsärenden",
                  "One number and one address for every business matter"),
-    "phone": ("Puhelin ja tekstiviesti", "Telefon och sms", "Phone and text"), "email": ("Sähköposti", "E-post", "Email"),
+    "phone": ("Puhelin ja tekstiviesti", "Telefon och sms", "Phone and text"),
+    "email": ("Sähköposti", "E-post", "Email"),
     "languages": ("Kielet", "Språk", "Languages"), "topics": ("Aiheet", "Ämnen", "Topics"),
     "staff": ("Asiantuntijamme", "Våra experter", "Our specialists"),
     "activities": ("Järjestetyt toiminnat ja ennakoivat kohtaamiset", "Anordnade aktiviteter och proaktiva möten",
@@ -73,7 +77,8 @@ WORDS = {
                  "New jobs in the companies located here"),
     "count": ("Määrä", "Antal", "Number"),
     "targets": ("Tavoitteet ja toteuma", "Mål och utfall", "Targets and actuals"),
-    "targets_chart": ("Toteuma prosentteina tavoitteesta", "Utfall i procent av målet", "Actual as a share of the target"),
+    "targets_chart": ("Toteuma prosentteina tavoitteesta", "Utfall i procent av målet",
+                      "Actual as a share of the target"),
     "campaigns": ("Markkinointikampanjat", "Marknadsföringskampanjer", "Marketing campaigns"),
     "campaign": ("Kampanja", "Kampanj", "Campaign"), "cost": ("Kustannus", "Kostnad", "Cost"),
     "per_contact": ("Kustannus yhteydenottoa kohden", "Kostnad per kontakt", "Cost per contact"),

@@ -58,10 +58,11 @@ def add_activity():
     session = db()
     try:
         participants = field("participants").strip()
-        made = activity.record(session, kind=field("kind"), day=date.fromisoformat(field("date") or _today().isoformat()),
-                        company=field("company", limit=200), business_id_text=field("business_id", limit=20),
-                        topic=field("topic") or None, participants=int(participants) if participants else None,
-                        note=field("note"), user=current_user, source="ui", now=clock())
+        day = date.fromisoformat(field("date") or _today().isoformat())
+        made = activity.record(session, kind=field("kind"), day=day,
+                               company=field("company", limit=200), business_id_text=field("business_id", limit=20),
+                               topic=field("topic") or None, participants=int(participants) if participants else None,
+                               note=field("note"), user=current_user, source="ui", now=clock())
     except (activity.ActivityError, ValueError) as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -95,7 +96,7 @@ def activity_to_case(activity_id: int):
             return redirect(url_for("plan.activities"))
         row.case_id = made.case.id
         session.commit()
-    case = session.get(Case, row.case_id)
+    case = session.get_one(Case, row.case_id)
     if access.permits(session, current_user, access.READ, case, _today()):
         return redirect(url_for("staff.case_page", ref=case.ref))
     flash(f"{case.ref}: {case.specialist.name}")  # with another specialist: who has it, and its reference

@@ -5,10 +5,12 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import case as sql_case, func, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select
 
 from router import access, audit, sanitize
-from router.casework import actions as casework, directory, promise
+from router.casework import actions as casework
+from router.casework import directory, promise
 from router.inbound.receive import threaded_with
 from router.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from router.web import clock, db, settings
@@ -162,22 +164,24 @@ def take_up(ref: str):
 @bp.post("/cases/<ref>/note")
 @login_required
 def note(ref: str):
-    return _act(ref, lambda s, c: casework.note(s, c, current_user, sanitize.clean(request.form.get("text", ""), 5000), clock()))
+    text = sanitize.clean(request.form.get("text", ""), 5000)
+    return _act(ref, lambda s, c: casework.note(s, c, current_user, text, clock()))
 
 
 @bp.post("/cases/<ref>/message")
 @login_required
 def message(ref: str):
-    return _act(ref, lambda s, c: casework.message_customer(s, settings(), c, current_user,
-                                                            sanitize.clean(request.form.get("text", ""), 5000), clock()))
+    text = sanitize.clean(request.form.get("text", ""), 5000)
+    return _act(ref, lambda s, c: casework.message_customer(s, settings(), c, current_user, text, clock()))
 
 
 @bp.post("/cases/<ref>/reassign")
 @login_required
 def reassign(ref: str):
+    specialist = sanitize.optional(request.form.get("specialist"), 60)
+    topic = sanitize.optional(request.form.get("topic"), 40)
     return _act(ref, lambda s, c: casework.reassign(s, settings(), c, current_user, clock(),
-                                                    specialist_key=sanitize.optional(request.form.get("specialist"), 60),
-                                                    topic=sanitize.optional(request.form.get("topic"), 40)))
+                                                    specialist_key=specialist, topic=topic))
 
 
 @bp.post("/cases/<ref>/resolve")

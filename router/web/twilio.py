@@ -8,8 +8,9 @@ from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
 from router import sanitize
+from router.channels import sms as sms_channel
 from router.channels import twiml
-from router.channels import sms as sms_channel, whatsapp as whatsapp_channel
+from router.channels import whatsapp as whatsapp_channel
 from router.inbound.conversation import NotStored
 from router.models import OutboxMessage
 from router.web import clock, db, inbound, settings

@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import select
 
 from router import users
-from router.models import Case, CaseEvent, User, utcnow
+from router.models import Case, CaseEvent, utcnow
 
 pytestmark = pytest.mark.stack
 CUSTOMER = "+358401234567"

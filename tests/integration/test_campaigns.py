@@ -7,8 +7,8 @@ from router import config
 from router.impact import rollups
 from router.models import Call, Case, Conversation
 
+from ..conftest import auth
 from ..helpers import consent_given
-from .test_api_v1 import auth, tokens  # noqa: F401 - the fixture
 
 AUTH = {"Authorization": "Bearer test-token"}
 AUTUMN = {"code": "SYKSY26", "name": "Syksyn tonttikampanja", "starts": "2026-11-01", "ends": "2026-12-31",

@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from router import config
 from router.delivery import alerts
-from router.delivery.outbox import deliver_due, enqueue
+from router.delivery.outbox import PermanentFailure, deliver_due, enqueue
 from router.delivery.senders import RecordingSender
-from router.delivery.outbox import PermanentFailure
 from router.models import OutboxMessage
 
 from ..conftest import PUBLIC

@@ -1,8 +1,8 @@
 """The impact page's figures against a known data set, the open data API, and who does what."""
 import csv
-from html import unescape
 import io
 import re
+from html import unescape
 
 import pytest
 

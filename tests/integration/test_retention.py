@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from router import config as config_mod, retention
+from router import config as config_mod
+from router import retention
 from router.inbound import conversation
 from router.models import AuditEvent, Call, Case, Conversation, JobLease, Message, OutboxMessage
 from router.worker import Worker

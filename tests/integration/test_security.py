@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import func, select, text
 from router import config, users
 from router.app import create_app
 from router.inbound import turns as turn_locks
-from router.models import Case, Conversation, Message, OutboxMessage, StaffSession, User
+from router.models import Case, Message, OutboxMessage, StaffSession, User
 
 from ..conftest import PASSWORD, PUBLIC, ROOT, StaffClient, csrf_from
 from ..helpers import second_factor_on
@@ -203,7 +202,7 @@ def test_the_csrf_token_changes_at_sign_in(phone_app, staff):
     client.post("/staff/login", data={"email": staff["maija"], "password": PASSWORD, "csrf_token": before})
     after = csrf_from(client.get("/staff/").get_data(as_text=True))
     assert client.get_cookie(phone_app.config["SESSION_COOKIE_NAME"]) is not None
-    stale = client.post(f"/staff/logout", data={"csrf_token": before})
+    stale = client.post("/staff/logout", data={"csrf_token": before})
     assert stale.status_code == 400 and before != after  # the pre-login token no longer works
 
 
@@ -488,8 +487,9 @@ def test_sessions_table_holds_only_digests(phone_app, staff, sessions):
 
 # --- the city's identity provider (OpenID Connect) ------------------------------------------------------------------
 def _oidc_sign_in(app, provider, client=None, link: str | None = None):
-    import requests
     from urllib.parse import urlsplit
+
+    import requests
 
     client = client or app.test_client()
     page = client.get("/staff/login").get_data(as_text=True)

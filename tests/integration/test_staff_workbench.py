@@ -7,8 +7,6 @@ from sqlalchemy import select
 
 from router.models import Attachment, Case, Message
 
-from ..conftest import StaffClient
-
 
 def test_search_finds_by_reference_name_phone_email_company_and_text_within_the_user_s_cases(
         signed_in, make_case, sessions):

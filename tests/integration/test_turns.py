@@ -6,15 +6,13 @@ import time
 
 import pytest
 from sqlalchemy import event, select, text
-from sqlalchemy.exc import DBAPIError
 
-from router import config, texts
+from router import texts
 from router.app import create_app
 from router.db import make_engine
-from router.inbound import replay, turns
-from router.models import Message, OutboxMessage, utcnow
+from router.inbound import turns
+from router.models import Message, utcnow
 
-from ..conftest import PUBLIC
 from ..helpers import ScriptedRasa
 
 # About the database's own behaviour: runs on SQLite and PostgreSQL.
@@ -98,7 +96,7 @@ def test_two_messages_at_once_on_two_web_processes_keep_the_customer_s_order(dat
         for round_ in range(5):
             answers = {}
 
-            def say(i):
+            def say(i, answers=answers, round_=round_):
                 answers[i] = clients[i].post("/api/chat", json={"session": session, "text": f"{round_}-{i}"})
 
             threads = [threading.Thread(target=say, args=(i,)) for i in range(2)]
