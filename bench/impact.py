@@ -136,9 +136,11 @@ def main() -> None:
             s.execute(text("ANALYZE"))
             t0 = time.perf_counter()
             rows = impact.rebuild(s, "Europe/Helsinki", now=datetime(2026, 11, 28))
+            s.commit()
             rebuild = time.perf_counter() - t0
             t0 = time.perf_counter()
             impact.refresh(s, impact.recent_months(datetime(2026, 11, 28), "Europe/Helsinki"), "Europe/Helsinki")
+            s.commit()
             refresh = time.perf_counter() - t0
             counts = {t: s.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("cases", "conversations", "surveys")}
         port = free_port()

@@ -87,7 +87,7 @@ CSV_COLUMNS = ("kind", "date", "company", "business_id", "topic", "participants"
 
 def import_csv(session: Session, text: str, now: datetime, user: Any = None,
                months: Optional[set] = None) -> tuple[int, int, list[str]]:
-    """Import the CRM's CSV (CSV_COLUMNS, an optional `id`); (added, already there, errors by line). Commits.
+    """Import the CRM's CSV (CSV_COLUMNS, an optional `id`); (added, already there, errors by line).
 
     `months` collects the months of the rows added (their figures are then recomputed).
 
@@ -116,6 +116,5 @@ def import_csv(session: Session, text: str, now: datetime, user: Any = None,
         added, skipped = (added + 1, skipped) if stored is not None else (added, skipped + 1)
         if stored is not None and months is not None:
             months.add(day.strftime("%Y-%m"))
-    session.commit()
     return added, skipped, errors
 

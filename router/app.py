@@ -68,11 +68,31 @@ def _strict_queries(app: Flask) -> None:
         return None
 
 
+def _discard() -> None:
+    session = g.get("db")
+    if session is not None:
+        session.rollback()
+
+
+def _unit_of_work(app: Flask) -> None:
+    """A request is one unit of work: what its view changed is committed once, when the view has answered (before
+    the answer leaves), and discarded when it failed or aborted. Views and services never commit; the exceptions
+    are listed in docs/architecture.md ("Where commits happen")."""
+
+    @app.after_request
+    def _commit(resp: Response) -> Response:
+        session = g.get("db")
+        if session is not None:
+            session.commit()
+        return resp
+
+
 def _json_errors(app: Flask) -> None:
     """Machines get JSON (Twilio an empty TwiML), people a plain page; never a stack trace, never HTML to an API."""
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        _discard()  # an abort() ends the request's unit of work without its changes
         if request.path.startswith(MACHINE_PATHS) and not request.path.startswith("/twilio/"):
             # The exception's own headers stay (a 405's Allow, a 429's Retry-After); only the body becomes JSON.
             headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
@@ -98,9 +118,7 @@ def _json_errors(app: Flask) -> None:
         # The route's pattern, never the path: a path can hold a session id or a case reference.
         log.exception("unhandled error on %s %s", request.method,
                       request.url_rule.rule if request.url_rule is not None else "(no route)")
-        session = g.get("db")
-        if session is not None:
-            session.rollback()
+        _discard()
         if request.path.startswith("/twilio/"):
             return Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', status=500, mimetype="text/xml")
         if request.path.startswith(MACHINE_PATHS):
@@ -139,6 +157,7 @@ def _base(settings: config_mod.Settings, rasa, clock) -> Flask:
             session.close()
 
     _security_headers(app, settings)
+    _unit_of_work(app)
     _json_errors(app)
     request_ids.init_app(app)
     return app
@@ -149,7 +168,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
     settings = config_mod.load(config)
     app = _base(settings, rasa, clock)
     extensions = app.extensions["luukku"]
-    extensions["voice"] = VoiceChannel(settings, extensions["sessions"], extensions["rasa"])
+    extensions["voice"] = VoiceChannel(settings, extensions["rasa"])
 
     from router import limits
     from router.web import (

@@ -26,10 +26,9 @@ def record(session: Session, action: str, *, user: Any = None, actor: Optional[s
 
 def trail(session: Session, user: Any, case_ref: Optional[str], limit: int, now: datetime) -> list[AuditEvent]:
     """Newest first: one case's events (the caller has checked `access.permits(…, AUDIT, case)`), else all the
-    user may read (`access.audit_filter`). Reading the trail is itself recorded; commits."""
+    user may read (`access.audit_filter`). Reading the trail is itself recorded."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     query = query.where(AuditEvent.case_ref == case_ref) if case_ref else query.where(access.audit_filter(user))
     events = list(session.scalars(query))
     record(session, "audit_read", user=user, case_ref=case_ref, now=now)
-    session.commit()
     return events

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from router import audit, logs
 from router import config as config_mod
-from router.db import make_engine, make_sessionmaker
+from router.db import make_engine, make_sessionmaker, unit_of_work
 
 
 def _sessions():
@@ -85,13 +85,12 @@ def directory_load(path: Path) -> None:
     from router.casework import directory as directory_mod
 
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         try:
             topics, people = directory_mod.load(session, path)
         except directory_mod.DirectoryError as exc:
             raise click.ClickException(str(exc)) from exc
         audit.record(session, "directory_load", detail={"topics": topics, "specialists": people})
-        session.commit()
     click.echo(f"loaded {topics} topics and {people} specialists")
 
 
@@ -101,7 +100,7 @@ def directory_count() -> None:
     from router.casework import directory as directory_mod
 
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         count = len(directory_mod.candidates(session))
     click.echo(f"{count} active specialists")
     if count == 0:
@@ -119,7 +118,7 @@ def classify() -> None:
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, token=settings.rasa_token)
     topics = ["founding", "funding", "recruitment", "internationalisation", "plots"]
     try:
-        with sessions() as session:
+        with unit_of_work(sessions) as session:
             topics = [t.key for t in directory_mod.topic_labels(session)] or topics
     except SQLAlchemyError:
         click.echo("router classify: no directory in the database; using the five standard topics", err=True)
@@ -158,7 +157,7 @@ def users_add(email: str, name: str, role: str, specialist_key: str | None, lang
     if role == "specialist" and not specialist_key:
         click.echo("note: a specialist without --specialist sees no cases until linked to the directory", err=True)
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         try:
             made = users_mod.create(session, email=email, name=name, password=password, role=role,
                                     specialist_key=specialist_key, language=language, team=team)
@@ -166,7 +165,6 @@ def users_add(email: str, name: str, role: str, specialist_key: str | None, lang
             raise click.ClickException(str(exc)) from exc
         session.flush()
         audit.record(session, "user_add", detail={"user": made.id, "role": role})
-        session.commit()
     click.echo(f"created {role} {email}")
 
 
@@ -180,13 +178,12 @@ def users_token(email: str) -> None:
     from router.models import User
 
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
         if user is None:
             raise click.ClickException(f"no user {email}")
         token = users_mod.issue_token(session, user)
         audit.record(session, "user_token", detail={"user": user.id})
-        session.commit()
     click.echo(token)
 
 
@@ -197,13 +194,12 @@ def users_totp(email: str) -> None:
     from router import users as users_mod
 
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         user = users_mod.by_email(session, email)
         if user is None:
             raise click.ClickException(f"no active user {email}")
         uri = users_mod.enable_totp(user)
         audit.record(session, "user_totp", detail={"user": user.id})
-        session.commit()
     click.echo(uri)
 
 
@@ -217,13 +213,12 @@ def users_oidc_link(email: str, hours: float) -> None:
     from router import users as users_mod
 
     settings, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         user = users_mod.by_email(session, email)
         if user is None:
             raise click.ClickException(f"no active user {email}")
         token = users_mod.oidc_link(user, datetime.now(timezone.utc).replace(tzinfo=None), hours)
         audit.record(session, "user_oidc_link", detail={"user": user.id})
-        session.commit()
     click.echo(f"{settings.public_base_url.rstrip('/')}/staff/login/oidc/link/{token}")
 
 
@@ -239,7 +234,7 @@ def export_corrections(out: Path | None) -> None:
     from router.casework.corrections import export
 
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         text = export(session)
     if out:
         out.write_text(text, encoding="utf-8")
@@ -259,7 +254,7 @@ def impact_rebuild() -> None:
     from router.impact import rollups as impact
 
     settings, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         rows = impact.rebuild(session, settings.timezone)
     click.echo(f"wrote {rows} rollup rows")
 
@@ -291,7 +286,7 @@ def privacy_export(phone: str | None, email: str | None, out: Path) -> None:
     subject = _subject(phone, email)
     _, sessions = _sessions()
     now = utcnow()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         data = privacy_mod.export(session, subject, now)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"privacy-export-{now:%Y%m%d-%H%M%S}"
@@ -313,7 +308,7 @@ def privacy_erase(phone: str | None, email: str | None, yes: bool) -> None:
 
     subject = _subject(phone, email)
     settings, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         held = privacy_mod.find(session, subject)
         click.echo(f"found: cases {len(held.cases)}, conversations {len(held.conversations)}, calls "
                    f"{len(held.calls)}, surveys {len(held.surveys)}, messages sent {len(held.outbox)}")
@@ -338,7 +333,7 @@ def retention_run(as_of, dry_run: bool) -> None:
     from router.models import utcnow
 
     settings, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         counts = retention.run(session, settings, as_of or utcnow(), dry_run=dry_run)
     for kind, n in counts.items():
         click.echo(f"{kind:<20} {n:>7}{'  (due; --dry-run changed nothing)' if dry_run and n else ''}")
@@ -362,7 +357,7 @@ def activities_import(path: Path) -> None:
 
     settings, sessions = _sessions()
     months: set = set()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         try:
             added, known, errors = activity.import_csv(session, path.read_text(encoding="utf-8-sig"), utcnow(),
                                                        months=months)
@@ -370,7 +365,6 @@ def activities_import(path: Path) -> None:
             raise click.ClickException(str(exc)) from exc
         if added:
             audit.record(session, "activities_import", detail={"added": added})
-            session.commit()
             # The CRM's history lands in past months: their figures are recomputed now, not at the next rebuild.
             rollups.refresh(session, sorted(months), settings.timezone, utcnow())
     for error in errors:
@@ -395,13 +389,12 @@ def targets_set(measure: str, year: int, value: float, month: int | None) -> Non
     from router import target
 
     _, sessions = _sessions()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         try:
             row = target.set_target(session, measure, year, value, month or 0)
         except target.TargetError as exc:
             raise click.ClickException(str(exc)) from exc
         audit.record(session, "target_set", detail={"measure": measure, "year": year, "month": month or 0})
-        session.commit()
         click.echo(f"{row.measure} {row.year}{f'-{row.month:02d}' if row.month else ''}: {row.value:g}")
 
 
@@ -415,7 +408,7 @@ def targets_list(year: int | None) -> None:
     settings, sessions = _sessions()
     now = utcnow()
     year = year or now.year
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         for t in target.progress(session, f"{year}-01", f"{year}-12", now, settings):
             click.echo(f"{t['measure']:<20} {t['year']}{'-%02d' % t['month'] if t['month'] else '   '} "
                        f"target {t['target']:g}  actual {t['actual'] if t['actual'] is not None else '-'}  "
@@ -442,11 +435,10 @@ def report_board(month: str, language: str) -> None:
         raise click.UsageError("--month is YYYY-MM")
     settings, sessions = _sessions()
     now = utcnow()
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         # The month's rollups are brought up to date first: a report never shows figures the worker has not
         # yet refreshed (or a month it no longer refreshes).
         rollups.refresh(session, [month], settings.timezone, now)
         data = report.build(session, settings, month, now)
         audit.record(session, "board_report", detail={"month": month})
-        session.commit()
     click.echo(report.markdown(data, language))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -61,6 +63,22 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(sessions: sessionmaker) -> Iterator[Session]:
+    """A command's or a worker job's one transaction: committed when the block ends, rolled back if it raises.
+
+    (A web request's is the app's: router/app.py commits after the view. Services never commit; the exceptions
+    are listed in docs/architecture.md.)
+    """
+    with sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 # `Session.info` key: the connection holding the conversation's turn this request took (router/inbound/turns.py).

@@ -158,7 +158,6 @@ def export(session: Session, subject: Subject, now: datetime, user: Any = None) 
         "opted_out_of_automated_sms": held.opted_out,
     }
     audit.record(session, "privacy_export", user=user, now=now, detail=counts(data))
-    session.commit()
     return data
 
 
@@ -201,12 +200,14 @@ def report(data: dict[str, Any]) -> str:
 
 
 def erase(session: Session, settings: Any, subject: Subject, now: datetime, user: Any = None) -> dict[str, int]:
-    """Remove the person's words and identifiers everywhere; what the impact page counts stays. Commits.
+    """Remove the person's words and identifiers everywhere, commit, and compact the files; counts stay.
 
     What was removed is not recorded, only that an erasure happened and how many rows it touched.
     """
     done = remove(session, settings, find(session, subject))
     audit.record(session, "privacy_erase", user=user, now=now, detail=dict(done))
+    # Committed before the files are compacted (VACUUM runs on its own connection and sees only what is committed):
+    # one of the listed exceptions to "the edge commits" (docs/architecture.md).
     session.commit()
     compact(session)
     tracker_store.compact(settings.rasa_tracker_url)

@@ -225,7 +225,7 @@ def markdown(data: dict[str, Any], lang: str = "fi") -> str:
 
 
 def mail_to_leads(session: Session, settings, now: datetime) -> int:
-    """Last month's report to every active lead and admin, in their language, through the outbox; commits.
+    """Last month's report to every active lead and admin, in their language, through the outbox.
 
     The outbox key (month and person) makes it once per month and person, however many workers try.
     """
@@ -246,5 +246,4 @@ def mail_to_leads(session: Session, settings, now: datetime) -> int:
         queued += enqueue(session, key=f"board-report:{month}:{user.id}", kind="email", recipient=user.email,
                           subject=f"{settings.service_name}: {word('title', lang)} {month_title(month, lang)}",
                           body=f"{markdown(data, lang)}\n\n{link}\n", now=now) is not None
-    session.commit()
     return queued

@@ -17,6 +17,7 @@ from router import leases, retention
 from router.casework import promise_keeper, survey
 from router.channels import whatsapp
 from router.config import Settings
+from router.db import unit_of_work
 from router.delivery import alerts, outbox
 from router.delivery.senders import make_senders
 from router.delivery.sms_policy import SmsPolicy
@@ -63,15 +64,15 @@ class Worker:
 
     def alert_failures(self) -> int:
         """Admins hear of messages that did not reach their recipient."""
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             return alerts.alert(session, self.settings, self.clock())
 
     def keep_promises(self) -> dict[str, int]:
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             return promise_keeper.keep(session, self.settings, self.clock())
 
     def send_surveys(self) -> int:
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             return survey.send_due(session, self.settings, self.clock())
 
     def replay_waiting(self) -> dict:
@@ -88,7 +89,7 @@ class Worker:
         if time.monotonic() < self.next_rollup:
             return False
         self.next_rollup = time.monotonic() + 300
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             if not leases.acquire(session, "impact", self.name, self.clock(), timedelta(seconds=360)):
                 return False
             impact.refresh(session, impact.recent_months(self.clock(), self.settings.timezone),
@@ -121,7 +122,7 @@ class Worker:
             return 0
         from router import report
 
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             queued = report.mail_to_leads(session, self.settings, self.clock())
         self.reported_month = month
         return queued
@@ -145,13 +146,12 @@ class Worker:
 
     def heartbeat(self) -> None:
         """This worker is alive and ticking (one upsert a tick)."""
-        with self.sessions() as session:
+        with unit_of_work(self.sessions) as session:
             row = session.get(WorkerHeartbeat, self.name)
             if row is None:
                 session.add(WorkerHeartbeat(name=self.name, beat_at=self.clock()))
             else:
                 row.beat_at = self.clock()
-            session.commit()
 
     def tick(self, jobs: Optional[list] = None) -> None:
         """Run each job once (all of them, slow ones too, when called directly); stop between jobs if asked."""

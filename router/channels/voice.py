@@ -7,7 +7,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from router import campaign, texts
 from router.casework import directory, promise
@@ -33,120 +33,110 @@ def gather_url(language: str, stage: str, attempt: int = 0) -> str:
 
 
 class VoiceChannel:
-    """One method per Twilio request of a call; state lives in the `calls` table, keyed by CallSid."""
+    """One method per Twilio request of a call, in the request's session (the request commits); state lives in the
+    `calls` table, keyed by CallSid."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker, rasa) -> None:
+    def __init__(self, settings: Settings, rasa) -> None:
         self.settings = settings
-        self.sessions = sessions
         self.rasa = rasa
 
     # --- requests -------------------------------------------------------------------------------
-    def welcome(self, call_sid: str, caller: Optional[str], now: datetime, called: Optional[str] = None) -> str:
+    def welcome(self, session: Session, call_sid: str, caller: Optional[str], now: datetime,
+                called: Optional[str] = None) -> str:
         """`called`: the number dialled (Twilio's To); a campaign's own number attributes the call to it."""
-        with self.sessions() as session:
-            source = campaign.from_call(campaign.markers(session), called,
-                                        promise.local_date(now, self.settings.timezone)) if called else None
-            insert_ignore(session, Call, {"call_sid": call_sid, "caller": caller, "language": "fi", "created_at": now,
-                                          "campaign": source})
-            session.commit()
-            case = self._open_case(session, caller)
-            if case is not None:  # someone we already know: their matter and its person first
-                language = case.language if case.language in LANGUAGES else "fi"
-                text = texts.say("voice_open_case", language, spelled=twiml.spell(case.ref), name=case.specialist.name)
-                return twiml.say_and_gather([(text, language)], action=gather_url(language, "case"),
-                                            language=language, then=(texts.say("voice_no_input", language), language))
+        source = campaign.from_call(campaign.markers(session), called,
+                                    promise.local_date(now, self.settings.timezone)) if called else None
+        insert_ignore(session, Call, {"call_sid": call_sid, "caller": caller, "language": "fi", "created_at": now,
+                                      "campaign": source})
+        case = self._open_case(session, caller)
+        if case is not None:  # someone we already know: their matter and its person first
+            language = case.language if case.language in LANGUAGES else "fi"
+            text = texts.say("voice_open_case", language, spelled=twiml.spell(case.ref), name=case.specialist.name)
+            return twiml.say_and_gather([(text, language)], action=gather_url(language, "case"),
+                                        language=language, then=(texts.say("voice_no_input", language), language))
         s = self.settings.service_name
         prompts = [(texts.say("voice_welcome", lang, service=s), lang) for lang in LANGUAGES]
         return twiml.say_and_gather(prompts, action=gather_url("fi", "start"), language="fi",
                                     then=(texts.say("voice_no_input", "fi"), "fi"))
 
-    def gathered(self, call_sid: str, language: str, stage: str, speech: str, digits: str, now: datetime,
-                 attempt: int = 0) -> str:
+    def gathered(self, session: Session, call_sid: str, language: str, stage: str, speech: str, digits: str,
+                 now: datetime, attempt: int = 0) -> str:
         """One answer of the caller; silence, an unclear answer or a wrong key gets one more try, then a person."""
         language = language if language in LANGUAGES else "fi"
-        with self.sessions() as session:
-            call = self._call(session, call_sid, now)
-            call.language = language
-            if speech:
-                call.speech = (call.speech + " | " if call.speech else "") + speech[:2000]
-            if digits == "0":  # the service desk, from any prompt
-                call.topic = "general"
-                session.commit()
-                return self._route(session, call, now)
-            if stage == "case":
-                return self._about_case(session, call, speech, digits, now, attempt)
-            if stage == "message":
-                return self._take_message(session, call, speech, now, attempt)
-            if stage == "start" and digits in LANGUAGE_DIGITS:
-                call.language = LANGUAGE_DIGITS[digits]
-                session.commit()
-                return self._ask(call.language)
-            topics = directory.topic_labels(session)
-            topic = menu.pick(topics, digits) if digits else None
-            if topic is None and speech:
-                result = classify(speech, self.rasa, [t.key for t in topics], lang=language, timeout=4.0)
-                if result.confident:
-                    topic = result.topic
-            if topic is None:
-                session.commit()
-                if stage == "menu":  # a wrong key or silence at the menu: once more, then the service desk
-                    if attempt < 1:
-                        return self._menu(topics, language, attempt + 1)
-                    topic = "general"
-                elif speech:  # said something we could not place: the menu
-                    return self._menu(topics, language)
-                elif attempt < 1:  # silence: one more prompt
-                    return self._ask(language, attempt + 1, again=True)
-                else:
-                    topic = "general"
-            call.topic = topic
-            session.commit()
+        call = self._call(session, call_sid, now)
+        call.language = language
+        if speech:
+            call.speech = (call.speech + " | " if call.speech else "") + speech[:2000]
+        if digits == "0":  # the service desk, from any prompt
+            call.topic = "general"
             return self._route(session, call, now)
+        if stage == "case":
+            return self._about_case(session, call, speech, digits, now, attempt)
+        if stage == "message":
+            return self._take_message(session, call, speech, now, attempt)
+        if stage == "start" and digits in LANGUAGE_DIGITS:
+            call.language = LANGUAGE_DIGITS[digits]
+            return self._ask(call.language)
+        topics = directory.topic_labels(session)
+        topic = menu.pick(topics, digits) if digits else None
+        if topic is None and speech:
+            result = classify(speech, self.rasa, [t.key for t in topics], lang=language, timeout=4.0)
+            if result.confident:
+                topic = result.topic
+        if topic is None:
+            if stage == "menu":  # a wrong key or silence at the menu: once more, then the service desk
+                if attempt < 1:
+                    return self._menu(topics, language, attempt + 1)
+                topic = "general"
+            elif speech:  # said something we could not place: the menu
+                return self._menu(topics, language)
+            elif attempt < 1:  # silence: one more prompt
+                return self._ask(language, attempt + 1, again=True)
+            else:
+                topic = "general"
+        call.topic = topic
+        return self._route(session, call, now)
 
-    def dial_status(self, call_sid: str, status: str, now: datetime) -> str:
-        with self.sessions() as session:
-            call = self._call(session, call_sid, now)
-            if status in NOT_CONNECTED and call.outcome != "callback":
-                specialist = session.get(Specialist, call.specialist_id) if call.specialist_id else None
-                return self._callback(session, call, now, specialist.key if specialist else None)
-            if status not in NOT_CONNECTED:
-                call.outcome = "connected"
-                session.commit()
-            return twiml.say_and_hang_up(texts.say("voice_goodbye", call.language), call.language)
+    def dial_status(self, session: Session, call_sid: str, status: str, now: datetime) -> str:
+        call = self._call(session, call_sid, now)
+        if status in NOT_CONNECTED and call.outcome != "callback":
+            specialist = session.get(Specialist, call.specialist_id) if call.specialist_id else None
+            return self._callback(session, call, now, specialist.key if specialist else None)
+        if status not in NOT_CONNECTED:
+            call.outcome = "connected"
+        return twiml.say_and_hang_up(texts.say("voice_goodbye", call.language), call.language)
 
-    def fallback(self, call_sid: Optional[str], caller: Optional[str], now: datetime) -> str:
+    def fallback(self, session: Session, call_sid: Optional[str], caller: Optional[str], now: datetime) -> str:
         """Twilio's fallback URL: the promised callback is a case for the service desk whenever the database answers;
         the caller always hears something safe."""
         try:
-            with self.sessions() as session:
-                if call_sid:
-                    insert_ignore(session, Call, {"call_sid": call_sid, "caller": caller, "language": "fi",
-                                                  "created_at": now})
-                    call = self._call(session, call_sid, now)
-                    if caller and call.outcome != "callback":
-                        call.topic = call.topic or "general"
-                        self._callback(session, call, now, None)
-                    elif call.outcome is None:
-                        call.outcome = "fallback"
-                        session.commit()
+            if call_sid:
+                insert_ignore(session, Call, {"call_sid": call_sid, "caller": caller, "language": "fi",
+                                              "created_at": now})
+                call = self._call(session, call_sid, now)
+                if caller and call.outcome != "callback":
+                    call.topic = call.topic or "general"
+                    self._callback(session, call, now, None)
+                elif call.outcome is None:
+                    call.outcome = "fallback"
+            session.flush()  # a database that refuses it refuses here, inside the guard
         except Exception:  # noqa: BLE001 - the caller must hear something whatever is broken
+            session.rollback()
             log.exception("fallback could not record the call")
         return twiml.say_and_hang_up(" ".join(texts.say("voice_fallback", lang) for lang in LANGUAGES), "fi")
 
-    def ended(self, call_sid: str, status: str, now: datetime) -> None:
+    def ended(self, session: Session, call_sid: str, status: str, now: datetime) -> None:
         """Twilio's call status callback: a caller who hung up after saying or choosing something still gets a
         named callback; a silent hang-up is kept as "abandoned"."""
         if status not in ("completed", "busy", "no-answer", "failed", "canceled"):
             return
-        with self.sessions() as session:
-            call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-            if call is None or call.outcome is not None:
-                return
-            if (call.speech or call.topic) and call.caller:
-                self._callback(session, call, now, None)
-            else:
-                call.outcome = "abandoned"
-                session.commit()
+        call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+        if call is None or call.outcome is not None:
+            return
+        if (call.speech or call.topic) and call.caller:
+            self._callback(session, call, now, None)
+        else:
+            call.outcome = "abandoned"
 
     # --- steps ----------------------------------------------------------------------------------
     def _call(self, session: Session, call_sid: str, now: datetime) -> Call:
@@ -178,20 +168,17 @@ class VoiceChannel:
                     attempt: int) -> str:
         case = self._open_case(session, call.caller)
         if case is None:
-            session.commit()
             return self._ask(call.language)
         person = case.specialist
         local_now = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.settings.timezone)).replace(tzinfo=None)
         if digits == "1" and person.phone and is_working_now(directory.to_candidate(person), local_now):
             call.topic, call.specialist_id, call.case_id = case.topic, person.id, case.id
-            session.commit()
             text = texts.say("voice_connect", call.language, name=person.name, title=person.title(call.language))
             return twiml.connect(text, call.language, number=person.phone.replace(" ", ""),
                                  caller_id=self.settings.twilio_number,
                                  action=f"/twilio/voice/dial-status?lang={call.language}")
         if digits in ("1", "2"):  # after hours, or asked for: a message for the person
             call.case_id = case.id
-            session.commit()
             return twiml.say_and_gather([(texts.say("voice_leave_message", call.language, name=person.name),
                                           call.language)], action=gather_url(call.language, "message"),
                                         language=call.language, timeout=8,
@@ -199,14 +186,12 @@ class VoiceChannel:
         if speech:  # something new: the ordinary way, starting from what they said
             return self._new_matter(session, call, speech, now)
         if attempt < 1:
-            session.commit()
             text = texts.say("voice_open_case", call.language, spelled=twiml.spell(case.ref), name=person.name)
             return twiml.say_and_gather([(text, call.language)], action=gather_url(call.language, "case", 1),
                                         language=call.language,
                                         then=(texts.say("voice_no_input", call.language), call.language))
         call.case_id = case.id  # silent twice: they can still text or call; the case is where it was
         call.outcome = "case-known"
-        session.commit()
         return twiml.say_and_hang_up(texts.say("voice_goodbye", call.language), call.language)
 
     def _new_matter(self, session: Session, call: Call, speech: str, now: datetime) -> str:
@@ -215,23 +200,19 @@ class VoiceChannel:
         if not result.confident:
             return self._menu(topics, call.language)
         call.topic = result.topic
-        session.commit()
         return self._route(session, call, now)
 
     def _take_message(self, session: Session, call: Call, speech: str, now: datetime, attempt: int) -> str:
         case = session.get(Case, call.case_id) if call.case_id else self._open_case(session, call.caller)
         if case is None:
-            session.commit()
             return self._ask(call.language)
         if not speech:
             if attempt < 1:
-                session.commit()
                 return twiml.say_and_gather([(texts.say("voice_leave_message", call.language,
                                                         name=case.specialist.name), call.language)],
                                             action=gather_url(call.language, "message", 1), language=call.language,
                                             timeout=8, then=(texts.say("voice_goodbye", call.language), call.language))
             call.outcome = "case-known"
-            session.commit()
             return twiml.say_and_hang_up(texts.say("voice_goodbye", call.language), call.language)
         conv = conversation.start(session, channel="voice", language=call.language, address=call.caller, now=now)
         message_id = conversation.record(session, conv, speech, direction="in", author="customer",
@@ -239,7 +220,6 @@ class VoiceChannel:
         if message_id is not None:
             inbound.to_case(session, self.settings, case, session.get_one(Message, message_id), now)
         call.outcome, call.case_id = "message", case.id
-        session.commit()
         return twiml.say_and_hang_up(texts.say("voice_message_taken", call.language, name=case.specialist.name,
                                                spelled=twiml.spell(case.ref)), call.language)
 
@@ -251,7 +231,6 @@ class VoiceChannel:
         chosen = directory.to_candidate(person)
         local_now = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(self.settings.timezone)).replace(tzinfo=None)
         call.specialist_id = person.id
-        session.commit()
         if person.phone and is_working_now(chosen, local_now):
             text = texts.say("voice_connect", call.language, name=person.name, title=person.title(call.language))
             return twiml.connect(text, call.language, number=person.phone.replace(" ", ""),
@@ -262,7 +241,6 @@ class VoiceChannel:
     def _callback(self, session: Session, call: Call, now: datetime, specialist_key: Optional[str]) -> str:
         if not call.caller:  # a hidden number cannot be called back: say how to reach us instead
             call.outcome = "no-number"
-            session.commit()
             return twiml.say_and_hang_up(texts.say("voice_no_number", call.language,
                                                    email=self.settings.service_email), call.language)
         conv = Conversation(public_id=conversation.new_public_id(), channel="voice", language=call.language,
@@ -284,7 +262,6 @@ class VoiceChannel:
                                                            "fi")),
                     case_id=case.id, headers={"validity_period": "14400"}, now=now)
         call.outcome, call.case_id, call.specialist_id = "callback", case.id, person.id
-        session.commit()
         text = texts.say("voice_callback", call.language, name=person.name, title=person.title(call.language),
                          date=result.due_text, spelled=twiml.spell(case.ref))
         return twiml.say_and_hang_up(text, call.language)

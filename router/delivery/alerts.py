@@ -25,7 +25,7 @@ def _failed():
 
 
 def alert(session: Session, settings: Settings, now: datetime) -> int:
-    """One digest email per admin for the failures not yet told of; how many failures it named. Commits."""
+    """One digest email per admin for the failures not yet told of; how many failures it named."""
     rows = session.scalars(select(OutboxMessage).where(_failed(), OutboxMessage.alerted_at.is_(None),
                                                        ~OutboxMessage.idempotency_key.startswith(ALERT_KEY))
                            .order_by(OutboxMessage.id).limit(100)).all()
@@ -33,7 +33,6 @@ def alert(session: Session, settings: Settings, now: datetime) -> int:
     session.execute(update(OutboxMessage).where(OutboxMessage.idempotency_key.startswith(ALERT_KEY), _failed(),
                                                 OutboxMessage.alerted_at.is_(None)).values(alerted_at=now))
     if not rows:
-        session.commit()
         return 0
     case_ids = {r.case_id for r in rows if r.case_id}
     refs = {c.id: c.ref for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
@@ -48,7 +47,6 @@ def alert(session: Session, settings: Settings, now: datetime) -> int:
                      + "\n".join(lines) + f"\n\n{link}", now=now)
     for r in rows:
         r.alerted_at = now
-    session.commit()
     return len(rows)
 
 

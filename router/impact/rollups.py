@@ -183,7 +183,6 @@ def refresh(session: Session, months: Iterable[str], tz: str, now: Optional[date
         session.add_all(ImpactRollup(month=month, dimension=d, key=k, metrics=m, refreshed_at=now or utcnow())
                         for (d, k), m in rows.items())
         written += len(rows)
-    session.commit()
     return written
 
 

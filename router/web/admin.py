@@ -30,7 +30,6 @@ def audit_changes(response):
     if request.method == "POST" and current_user.is_authenticated and response.status_code < 400:
         audit.record(db(), request.endpoint or "admin", user=current_user, now=clock(),
                      detail={k: str(v) for k, v in (request.view_args or {}).items()} or None)
-        db().commit()
     return response
 
 
@@ -108,7 +107,6 @@ def edit_specialist(key: str):
             session.rollback()
             flash("general: someone active must serve the service desk", "error")
             return redirect(url_for("admin.edit_specialist", key=key))
-        session.commit()
         flash(t("done"))
         return redirect(url_for("admin.directory"))
     return render_template("staff/specialist.html", person=person, keys=sorted(keys), days=DAY_KEYS)
@@ -123,7 +121,6 @@ def import_yaml():
         text = sanitize.clean(upload.read(2_000_000).decode("utf-8") if upload else request.form.get("yaml", ""),
                               2_000_000)
         directory.load_text(session, text)
-        session.commit()
         flash(t("done"))
     except (directory.DirectoryError, ValueError, yaml.YAMLError) as exc:
         session.rollback()
@@ -142,7 +139,6 @@ def canned():
             flash(f"{t('title')}, {t('text')}, {t('language')}: fi, sv, en", "error")
         else:
             session.add(CannedReply(title=title, text=text, language=language))
-            session.commit()
             flash(t("done"))
         return redirect(url_for("admin.canned"))
     rows = session.scalars(select(CannedReply).order_by(CannedReply.language, CannedReply.title)).all()
@@ -156,7 +152,6 @@ def delete_canned(reply_id: int):
     row = session.get(CannedReply, reply_id)
     if row is not None:
         session.delete(row)
-        session.commit()
         flash(t("done"))
     return redirect(url_for("admin.canned"))
 
@@ -171,7 +166,6 @@ def faq_page():
             faq.reword(session, field("key"), field("language"), field("text", limit=2000))
         except KeyError:
             abort(400)
-        session.commit()
         flash(t("done"))
         return redirect(url_for("admin.faq_page"))
     return render_template("staff/faq.html", rows=faq.answers(session, settings()))
@@ -187,7 +181,6 @@ def notices_page():
             faq.reword(session, field("key"), field("language"), field("text", limit=8000), keys=notices.KEYS)
         except KeyError:
             abort(400)
-        session.commit()
         flash(t("done"))
         return redirect(url_for("admin.notices_page"))
     return render_template("staff/faq.html", heading="notices", prefix="notice_", lines=14, limit=8000,
@@ -209,6 +202,5 @@ def retry_delivery(row_id: int):
     session = db()
     if not alerts.retry(session, row_id, clock()):
         abort(404)
-    session.commit()
     flash(t("done"))
     return redirect(url_for("admin.deliveries"))

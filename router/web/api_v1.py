@@ -92,7 +92,6 @@ def list_cases():
         query = query.where(Case.status == status)
     cases = [case_json(c) for c in db().scalars(query)]
     audit.record(db(), "case_list", user=g.api_user, now=clock(), detail={"via": "api", "count": len(cases)})
-    db().commit()
     return jsonify(cases=cases)
 
 
@@ -103,7 +102,6 @@ def read_case(ref: str):
     if case is None:
         return _error(404, "no such case")
     audit.record(db(), "case_read", user=g.api_user, case_ref=case.ref, now=clock(), detail={"via": "api"})
-    db().commit()
     return jsonify(case_json(case, detail=True))
 
 
@@ -124,7 +122,6 @@ def add_activity():
     except (activity_mod.ActivityError, ValueError) as exc:
         db().rollback()
         return _error(400, str(exc))
-    db().commit()
     impact.refresh_if_old(db(), [made.day.strftime("%Y-%m")], clock(), settings().timezone)
     return jsonify(activity_mod.as_dict(made)), 201
 
@@ -155,7 +152,6 @@ def add_campaign():
         db().rollback()
         return _error(400, str(exc))
     audit.record(db(), "campaign_add", user=g.api_user, now=clock(), detail={"code": made.code})
-    db().commit()
     return jsonify(campaign_mod.as_dict(made)), 201
 
 
@@ -200,7 +196,6 @@ def _action(ref: str, act):
     session = db()
     try:
         act(session, case)
-        session.commit()
     except casework.CaseworkError as exc:
         session.rollback()
         return _error(409, str(exc))

@@ -44,11 +44,9 @@ def load_user(user_id: str):
     if now - row.created_at > timedelta(hours=s.session_hours) or \
             now - row.last_seen_at > timedelta(minutes=s.session_idle_minutes):
         session.delete(row)
-        session.commit()
         return None
     if now - row.last_seen_at > timedelta(seconds=60):  # one write a minute is enough for the idle timeout
         row.last_seen_at = now
-        session.commit()
     return user
 
 
@@ -98,7 +96,6 @@ def _complete(user: User, target: str):
     session = db()
     session.add(StaffSession(id=_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
     audit.record(session, "sign_in", user=user, now=now)
-    session.commit()
     http_session["sid"] = token
     http_session["lang"] = keep_lang or user.language
     login_user(user, remember=False)
@@ -170,7 +167,6 @@ def oidc_callback():
                                issuer, subject, clock())
         if user is not None:
             audit.record(session, "user_oidc_bound", user=user, now=clock())
-        session.commit()
     if user is None:
         return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
     if user.role == "admin" and not _mfa(claims):
@@ -204,7 +200,6 @@ def logout():
         session = db()
         session.execute(delete(StaffSession).where(StaffSession.id == _digest(token)))
         audit.record(session, "sign_out", user=current_user, now=clock())
-        session.commit()
     logout_user()
     http_session.clear()
     flash(t("logged_out"))

@@ -95,7 +95,6 @@ def thread(session_id: str):
     unseen = [m.id for m in rows if m.author == "staff" and m.seen_at is None]
     if unseen:  # the customer has it now: the email or SMS copy waiting in the outbox is not needed
         session.execute(update(Message).where(Message.id.in_(unseen)).values(seen_at=clock()))
-        session.commit()
     # The thread is the conversation's only credential's answer: never kept by a browser or a shared cache.
     return jsonify(session=conv.public_id, messages=[{
         "id": m.id, "author": AUTHORS[m.author], "name": (m.payload or {}).get("name") if m.author == "staff" else None,

@@ -43,7 +43,6 @@ def save_figures():
     figure.note = field("note", "").strip()[:1000]
     figure.notes = {code: text for code in ("sv", "en") if (text := field(f"note_{code}", "").strip()[:1000])} or None
     session.add(figure)
-    session.commit()
     flash(t("done"))
     return redirect(url_for("impact_admin.page"))
 
@@ -63,7 +62,6 @@ def add_story():
                     and field(f"title_{code}").strip() and field(f"body_{code}").strip()}
     session.add(Story(title=title[:200], body=body[:4000], language=language, translations=translations or None,
                       published=field("published") == "1"))
-    session.commit()
     flash(t("done"))
     return redirect(url_for("impact_admin.page"))
 
@@ -73,7 +71,6 @@ def _toggle_published(model, row_id: int):
     row = session.get(model, row_id)
     if row:
         row.published = not row.published
-        session.commit()
     return redirect(url_for("impact_admin.page"))
 
 

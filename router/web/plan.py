@@ -67,7 +67,6 @@ def add_activity():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.activities"))
-    session.commit()
     rollups.refresh_if_old(session, [made.day.strftime("%Y-%m")], clock(), settings().timezone)
     flash(t("done"))
     return redirect(url_for("plan.activities"))
@@ -95,7 +94,6 @@ def activity_to_case(activity_id: int):
             flash(str(exc), "error")
             return redirect(url_for("plan.activities"))
         row.case_id = made.case.id
-        session.commit()
     case = session.get_one(Case, row.case_id)
     if access.permits(session, current_user, access.READ, case, _today()):
         return redirect(url_for("staff.case_page", ref=case.ref))
@@ -126,7 +124,6 @@ def add_lead():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
-    session.commit()
     flash(t("done"))
     return redirect(url_for("plan.pipeline_board"))
 
@@ -147,7 +144,6 @@ def move_lead(lead_id: int):
         flash(str(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
     lead.owner_id = lead.owner_id or current_user.id
-    session.commit()
     return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
 
 
@@ -160,7 +156,6 @@ def case_to_lead(ref: str):
     if case is None or not access.permits(session, current_user, access.READ, case, _today()):
         abort(404)
     lead = pipeline.from_case(session, case, current_user, clock())
-    session.commit()
     flash(t("done"))
     return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
 
@@ -195,7 +190,6 @@ def add_campaign():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.campaigns"))
-    session.commit()
     flash(t("done"))
     return redirect(url_for("plan.campaigns"))
 
@@ -224,7 +218,6 @@ def set_target():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.targets"))
-    session.commit()
     flash(t("done"))
     return redirect(url_for("plan.targets", year=field("year")))
 
@@ -243,7 +236,6 @@ def board_report():
     session = db()
     data = report.build(session, settings(), month, clock())
     audit.record(session, "board_report", user=current_user, now=clock(), detail={"month": month})
-    session.commit()
     if request.args.get("format") == "md":
         return Response(report.markdown(data, language), mimetype="text/markdown; charset=utf-8")
     return render_template("staff/board_report.html", data=data, tables=report.rows(data, language), month=month,

@@ -67,7 +67,6 @@ def my_cases():
         query = query.order_by(sql_case((Case.due_at < now, 0), else_=1), Case.due_at)
     cases = session.scalars(query.limit(500)).all()
     audit.record(session, "case_list", user=current_user, now=now, detail={"list": which, "count": len(cases)})
-    session.commit()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=now, labels=labels, show_all=show_all,
                            which=which, can_see_all=access.sees_everyone(current_user))
@@ -94,7 +93,6 @@ def search():
                                 .order_by(Case.created_at.desc()).limit(100)).all()
         # What was searched for is not kept (it may be a name or a number): only that a search showed cases.
         audit.record(session, "case_search", user=current_user, now=clock(), detail={"count": len(cases)})
-        session.commit()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=clock(), labels=labels, show_all=True, which="search",
                            q=q, can_see_all=access.sees_everyone(current_user))
@@ -110,7 +108,6 @@ def attachment(ref: str, attachment_id: int):
         abort(404)
     audit.record(db(), "attachment_download", user=current_user, case_ref=case.ref, now=clock(),
                  detail={"attachment": found.id})
-    db().commit()
     return send_file(io.BytesIO(found.data), mimetype="application/octet-stream", as_attachment=True,
                      download_name=found.filename or "attachment", max_age=0)
 
@@ -136,7 +133,6 @@ def case_page(ref: str):
     chosen = next((c for c in canned if str(c.id) == request.args.get("canned")), None)
     draft = casework.fill_canned(chosen.text, case, current_user) if chosen else ""
     audit.record(session, "case_read", user=current_user, case_ref=case.ref, now=clock())
-    session.commit()
     return render_template("staff/case.html", case=case, messages=messages, events=events, people=people,
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
                            attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft)
@@ -147,7 +143,6 @@ def _act(ref: str, action):
     session = db()
     try:
         action(session, case)
-        session.commit()
         flash(t("done"))
     except casework.CaseworkError as exc:
         session.rollback()

@@ -36,7 +36,6 @@ def answer(token: str):
         recorded = survey.record(session, settings(), found, int(raw),
                                  sanitize.clean(request.form.get("comment", ""), 2000).strip(),
                                  clock())
-        session.commit()
         return render_template("survey.html", words=words, lang=language,
                                state="thanks" if recorded else "answered", settings=settings())
     return render_template("survey.html", words=words, lang=language, state="form", settings=settings())

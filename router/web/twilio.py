@@ -1,10 +1,12 @@
 """Twilio's webhooks: SMS, WhatsApp, voice, delivery status. Every route checks Twilio's signature first."""
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
 
 from router import sanitize
@@ -15,6 +17,7 @@ from router.inbound.conversation import NotStored
 from router.models import OutboxMessage
 from router.web import clock, db, inbound, settings
 
+log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 # Twilio's message statuses in the order they can happen; a callback never moves a message backwards.
@@ -91,7 +94,6 @@ def status():
     session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid)
                     .where((OutboxMessage.delivery_status.is_(None)) | OutboxMessage.delivery_status.in_(lower))
                     .values(delivery_status=new))
-    session.commit()
     return "", 204
 
 
@@ -101,7 +103,7 @@ def voice():
     call_sid = sanitize.one_line(request.form.get("CallSid"), 64)
     if not call_sid:
         return xml(twiml.say_and_hang_up("", "fi")), 400
-    return xml(_channels()["voice"].welcome(call_sid, sanitize.optional(request.form.get("From"), 40), clock(),
+    return xml(_channels()["voice"].welcome(db(), call_sid, sanitize.optional(request.form.get("From"), 40), clock(),
                                             called=sanitize.optional(request.form.get("To"), 40)))
 
 
@@ -110,7 +112,7 @@ def voice():
 def voice_gather():
     form = request.form
     lang = request.args.get("lang", "fi")
-    return xml(_channels()["voice"].gathered(sanitize.one_line(form.get("CallSid"), 64),
+    return xml(_channels()["voice"].gathered(db(), sanitize.one_line(form.get("CallSid"), 64),
                                              lang if lang in ("fi", "sv", "en") else "fi",
                                              sanitize.one_line(request.args.get("stage", "topic"), 20),
                                              sanitize.clean(form.get("SpeechResult", ""), 1000).strip(),
@@ -121,7 +123,7 @@ def voice_gather():
 @bp.post("/voice/dial-status")
 @twilio_signed
 def voice_dial_status():
-    return xml(_channels()["voice"].dial_status(sanitize.one_line(request.form.get("CallSid"), 64),
+    return xml(_channels()["voice"].dial_status(db(), sanitize.one_line(request.form.get("CallSid"), 64),
                                                 sanitize.one_line(request.form.get("DialCallStatus"), 20), clock()))
 
 
@@ -131,12 +133,20 @@ def voice_status():
     """The number's "call status changes" webhook: a call that ended half-way still leaves a named callback."""
     call_sid = sanitize.one_line(request.form.get("CallSid"), 64)
     if call_sid:
-        _channels()["voice"].ended(call_sid, sanitize.one_line(request.form.get("CallStatus"), 20), clock())
+        _channels()["voice"].ended(db(), call_sid, sanitize.one_line(request.form.get("CallStatus"), 20), clock())
     return "", 204
 
 
 @bp.post("/voice/fallback")
 @twilio_signed
 def voice_fallback():
-    return xml(_channels()["voice"].fallback(sanitize.optional(request.form.get("CallSid"), 64),
-                                             sanitize.optional(request.form.get("From"), 40), clock()))
+    """Twilio's fallback URL: whatever is broken, the caller hears the safe answer (the request's commit failing
+    too: it is made here, inside the guard, instead of after the view)."""
+    answer = _channels()["voice"].fallback(db(), sanitize.optional(request.form.get("CallSid"), 64),
+                                           sanitize.optional(request.form.get("From"), 40), clock())
+    try:
+        db().commit()
+    except DBAPIError:
+        db().rollback()
+        log.exception("the fallback's call record could not be stored")
+    return xml(answer)

@@ -95,6 +95,7 @@ def planned(live):
             target.set_target(s, measure, 2026, value)
         s.commit()
         rollups.refresh(s, ["2026-10", "2026-11"], "Europe/Helsinki")
+        s.commit()
     return live
 
 

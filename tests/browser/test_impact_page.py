@@ -19,6 +19,7 @@ def known(live):
     with live.sessions() as s:
         seed(s)
         impact.refresh(s, ["2026-10", "2026-11"], "Europe/Helsinki")
+        s.commit()
     return live
 
 

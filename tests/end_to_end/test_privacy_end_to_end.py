@@ -29,6 +29,7 @@ def test_an_erasure_empties_the_person_s_tracker_in_rasa(live):
 
     with live.sessions() as s:
         done = privacy.erase(s, live.settings, privacy.Subject.of(email="anna.asiakas@example.org"), utcnow())
+        s.commit()
     assert done["cases"] == 1 and done["bot_events"] > 0
     assert events_of(live, sender) == [] and events_of(live, other) != []
     path = live.settings.rasa_tracker_url.removeprefix("sqlite:///")

@@ -40,6 +40,7 @@ def october(sessions):
                    stage_changed_at=datetime(2026, 9, 1)))
         s.commit()
         rollups.rebuild(s, "Europe/Helsinki")  # from the first activity (March 2025) to this month
+        s.commit()
 
 
 def test_targets_are_set_from_the_command_line_and_refused_out_of_scale(database_url, sessions):

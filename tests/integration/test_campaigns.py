@@ -77,6 +77,7 @@ def test_each_marker_attributes_the_first_message_and_the_case_follows(phone_app
     with sessions() as s:
         assert s.scalar(select(Case.campaign).where(Case.ref == made.get_json()["case"])) == "SYKSY26"
         rollups.refresh(s, ["2026-11"], "Europe/Helsinki")
+        s.commit()
     # Leads see exact figures: 4 contacts (2 texts' conversations, 1 chat, 1 call), 1 case, 1500 € / 4.
     [row] = api.get("/api/v1/campaigns", headers=auth(tokens["admin"])).get_json()["campaigns"]
     assert (row["contacts"], row["cases"], row["cost_per_contact"]) == (4, 1, 375.0)
@@ -98,6 +99,7 @@ def test_a_campaign_s_public_cost_per_contact_uses_the_shown_count(phone_app, to
         api.post("/api/chat", json={"session": None, "text": f"Hei {i}", "campaign": "SYKSY26"})
     with sessions() as s:
         rollups.refresh(s, ["2026-11"], config.load({}).timezone)
+        s.commit()
     [row] = [g for g in api.get("/api/impact?from=2026-11&to=2026-11&group=campaign").get_json()["groups"]
              if g["key"] == "SYKSY26"]
     # 12 contacts are shown as 10 (the nearest 5): 1500 € / 10, never / 12, which would give the count away.

@@ -19,6 +19,7 @@ def figures(sessions):
     with sessions() as s:
         seed(s)
         impact.refresh(s, ["2026-10", "2026-11"], "Europe/Helsinki")
+        s.commit()
 
 
 def api(client, query):
