@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from router import config  # noqa: E402
-from router.migrate import upgrade  # noqa: E402
+from router.storage.migrate import upgrade  # noqa: E402
 from tests.live_stack import Stack  # noqa: E402
 
 SHORT = os.environ.get("BENCH_SHORT") == "1"

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.topology import Topology, person  # noqa: E402
-from router.models import Case, Conversation, Message, OutboxMessage  # noqa: E402
+from router.storage.models import Case, Conversation, Message, OutboxMessage  # noqa: E402
 from tests.helpers import SmtpServer  # noqa: E402
 from tests.twilio_standin import TwilioStandIn  # noqa: E402
 

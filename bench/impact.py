@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from router.casework import directory  # noqa: E402
-from router.db import make_engine, make_sessionmaker  # noqa: E402
 from router.impact import rollups as impact  # noqa: E402
-from router.migrate import upgrade  # noqa: E402
-from router.models import Activity, Call, Campaign, Case, Conversation, Lead, Specialist, Target  # noqa: E402
+from router.storage.db import make_engine, make_sessionmaker  # noqa: E402
+from router.storage.migrate import upgrade  # noqa: E402
+from router.storage.models import Activity, Call, Campaign, Case, Conversation, Lead, Specialist, Target  # noqa: E402
 from tests.helpers import free_port, wait_until  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

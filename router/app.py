@@ -12,10 +12,10 @@ from werkzeug.exceptions import HTTPException
 from router import config as config_mod
 from router import logs, sanitize
 from router.channels.voice import VoiceChannel
-from router.db import make_engine, make_sessionmaker
 from router.inbound import language
 from router.inbound.rasa_client import RasaClient
-from router.models import utcnow
+from router.storage.db import make_engine, make_sessionmaker
+from router.storage.models import utcnow
 from router.web import request_ids
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,6 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
     extensions = app.extensions["luukku"]
     extensions["voice"] = VoiceChannel(settings, extensions["rasa"])
 
-    from router import limits
     from router.web import (
         admin,
         api_v1,
@@ -180,6 +179,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         health,
         impact_admin,
         impact_page,
+        limits,
         pages,
         plan,
         privacy_admin,

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from router import audit, logs
 from router import config as config_mod
-from router.db import make_engine, make_sessionmaker, unit_of_work
+from router import logs
+from router.staff import audit
+from router.storage.db import make_engine, make_sessionmaker, unit_of_work
 
 
 def _sessions():
@@ -67,7 +68,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations."""
-    from router.migrate import upgrade
+    from router.storage.migrate import upgrade
 
     upgrade(config_mod.load().database_url)
     click.echo("database is up to date")
@@ -152,7 +153,7 @@ def users() -> None:
 def users_add(email: str, name: str, role: str, specialist_key: str | None, language: str, team: str,
               password: str) -> None:
     """Create a staff user (the password is asked for, or --password)."""
-    from router import users as users_mod
+    from router.staff import users as users_mod
 
     if role == "specialist" and not specialist_key:
         click.echo("note: a specialist without --specialist sees no cases until linked to the directory", err=True)
@@ -174,8 +175,8 @@ def users_token(email: str) -> None:
     """Issue a new API token for a user (printed once; the previous one stops working)."""
     from sqlalchemy import func, select
 
-    from router import users as users_mod
-    from router.models import User
+    from router.staff import users as users_mod
+    from router.storage.models import User
 
     _, sessions = _sessions()
     with unit_of_work(sessions) as session:
@@ -191,7 +192,7 @@ def users_token(email: str) -> None:
 @click.argument("email")
 def users_totp(email: str) -> None:
     """Turn on the second factor (TOTP) for a user; prints the otpauth:// URI for their authenticator app once."""
-    from router import users as users_mod
+    from router.staff import users as users_mod
 
     _, sessions = _sessions()
     with unit_of_work(sessions) as session:
@@ -210,7 +211,7 @@ def users_oidc_link(email: str, hours: float) -> None:
     """A one-time link that binds the user's next sign-in with the city's provider to this account; prints it."""
     from datetime import datetime, timezone
 
-    from router import users as users_mod
+    from router.staff import users as users_mod
 
     settings, sessions = _sessions()
     with unit_of_work(sessions) as session:
@@ -265,7 +266,7 @@ def privacy() -> None:
 
 
 def _subject(phone: str | None, email: str | None):
-    from router.privacy import NoSubject, Subject
+    from router.privacy.person import NoSubject, Subject
 
     try:
         return Subject.of(phone, email)
@@ -280,8 +281,8 @@ def _subject(phone: str | None, email: str | None):
               show_default=True, help="Folder for the JSON file and the readable text report.")
 def privacy_export(phone: str | None, email: str | None, out: Path) -> None:
     """Write everything held about one person as JSON and as a readable text report."""
-    from router import privacy as privacy_mod
-    from router.models import utcnow
+    from router.privacy import person as privacy_mod
+    from router.storage.models import utcnow
 
     subject = _subject(phone, email)
     _, sessions = _sessions()
@@ -303,8 +304,8 @@ def privacy_export(phone: str | None, email: str | None, out: Path) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def privacy_erase(phone: str | None, email: str | None, yes: bool) -> None:
     """Remove one person's words and identifiers everywhere (Rasa's tracker store too); counts stay."""
-    from router import privacy as privacy_mod
-    from router.models import utcnow
+    from router.privacy import person as privacy_mod
+    from router.storage.models import utcnow
 
     subject = _subject(phone, email)
     settings, sessions = _sessions()
@@ -329,8 +330,8 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Only count what is due; change nothing.")
 def retention_run(as_of, dry_run: bool) -> None:
     """Remove what is past its time now, and print how many of each kind."""
-    from router import retention
-    from router.models import utcnow
+    from router.privacy import retention
+    from router.storage.models import utcnow
 
     settings, sessions = _sessions()
     with unit_of_work(sessions) as session:
@@ -351,9 +352,9 @@ def activities_import(path: Path) -> None:
 
     Importing the same file again adds nothing; rows with mistakes are listed by line and the others kept.
     """
-    from router import activity
     from router.impact import rollups
-    from router.models import utcnow
+    from router.plan import activity
+    from router.storage.models import utcnow
 
     settings, sessions = _sessions()
     months: set = set()
@@ -386,7 +387,7 @@ def targets_group() -> None:
 @click.option("--month", type=click.IntRange(1, 12), default=None, help="A month's target instead of the year's.")
 def targets_set(measure: str, year: int, value: float, month: int | None) -> None:
     """Set MEASURE's target for YEAR (or one month of it) to VALUE; a share is 0–1 (0.9 = 90 %)."""
-    from router import target
+    from router.plan import target
 
     _, sessions = _sessions()
     with unit_of_work(sessions) as session:
@@ -402,8 +403,8 @@ def targets_set(measure: str, year: int, value: float, month: int | None) -> Non
 @click.option("--year", type=int, default=None)
 def targets_list(year: int | None) -> None:
     """Each target with its actual to date, the pace needed and the same period last year."""
-    from router import target
-    from router.models import utcnow
+    from router.plan import target
+    from router.storage.models import utcnow
 
     settings, sessions = _sessions()
     now = utcnow()
@@ -427,9 +428,9 @@ def report_group() -> None:
 def report_board(month: str, language: str) -> None:
     """Print the board's report for a month as Markdown (contacts, promise, feedback, activities, pipeline,
     campaigns, targets)."""
-    from router import report
     from router.impact import rollups
-    from router.models import utcnow
+    from router.plan import report
+    from router.storage.models import utcnow
 
     if not rollups.valid_month(month):
         raise click.UsageError("--month is YYYY-MM")

@@ -110,7 +110,7 @@ class Settings:
     chat_seen_minutes: float = 5.0
     session_hours: float = 8.0
     session_idle_minutes: float = 30.0
-    # Retention (router/retention.py; the README's "Personal data" table gives the reason for each): how long
+    # Retention (router/privacy/retention.py; the README's "Personal data" table gives the reason for each): how long
     # personal data is kept before the worker's daily purge removes it. What the impact page counts stays.
     retain_case_months: int = 24
     retain_chat_days: int = 30

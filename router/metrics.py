@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router.models import Case, Message, OutboxMessage, WorkerHeartbeat
+from router.storage.models import Case, Message, OutboxMessage, WorkerHeartbeat
 
 REGISTRY = CollectorRegistry()
 TURNS = Counter("luukku_turns_total", "Customer messages answered, by channel and by who answered",

@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from router import leases, retention
 from router.casework import promise_keeper, survey
 from router.channels import whatsapp
 from router.config import Settings
-from router.db import unit_of_work
 from router.delivery import alerts, outbox
 from router.delivery.senders import make_senders
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
-from router.models import WorkerHeartbeat, utcnow
+from router.privacy import retention
+from router.storage import leases
+from router.storage.db import unit_of_work
+from router.storage.models import WorkerHeartbeat, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class Worker:
         return True
 
     def purge_expired(self) -> Optional[dict]:
-        """Once a day, by one worker: personal data past its retention time is removed (router/retention.py)."""
+        """Once a day, by one worker: personal data past its retention time is removed (router/privacy/retention.py)."""
         if time.monotonic() < self.next_retention:
             return None
         self.next_retention = time.monotonic() + 3600
@@ -120,7 +121,7 @@ class Worker:
         month = local.strftime("%Y-%m")
         if local.day > 7 or self.reported_month == month:
             return 0
-        from router import report
+        from router.plan import report
 
         with unit_of_work(self.sessions) as session:
             queued = report.mail_to_leads(session, self.settings, self.clock())

@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, select, text
 
 from router.app import create_app
 from router.casework import directory
-from router.db import make_engine, make_sessionmaker
-from router.migrate import upgrade
+from router.storage.db import make_engine, make_sessionmaker
+from router.storage.migrate import upgrade
 
 from .helpers import ScriptedRasa
 
@@ -221,7 +221,7 @@ def staff(sessions):
     Made with `users.create`, but the shared password's scrypt hash (about 0.1 s, on purpose) is computed once per
     test session and reused while the accounts are made; logins still check it for real.
     """
-    from router import users
+    from router.staff import users
 
     real = users.generate_password_hash
     with pytest.MonkeyPatch.context() as patch, sessions() as s:
@@ -274,8 +274,8 @@ def signed_in(phone_app, staff):
 @pytest.fixture
 def tokens(sessions, staff):
     """An API token for each staff account."""
-    from router import users
-    from router.models import User
+    from router.staff import users
+    from router.storage.models import User
 
     out = {}
     with sessions() as s:

@@ -78,7 +78,7 @@ class SmtpServer:
 
 def second_factor_on(sessions, email: str) -> str:
     """Turn on a staff user's TOTP, as `bin/router users totp` does; the secret their authenticator holds."""
-    from router import users
+    from router.staff import users
 
     with sessions() as s:
         user = users.by_email(s, email)

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from router.models import Call, Case, Conversation, ImpactFigure, Specialist, Story, Survey
+from router.storage.models import Call, Case, Conversation, ImpactFigure, Specialist, Story, Survey
 
 OCT = datetime(2026, 10, 5, 9, 0)   # Monday 5 Oct 2026, 12:00 in Helsinki
 NOV = datetime(2026, 11, 2, 9, 0)   # Monday 2 Nov 2026, 11:00 in Helsinki

@@ -16,7 +16,7 @@ from router.app import create_app, create_internal_app
 from router.casework import directory
 from router.delivery.senders import SmtpSender
 from router.delivery.twilio_sms import TwilioSmsSender
-from router.models import (
+from router.storage.models import (
     Activity,
     Attachment,
     AuditEvent,

@@ -7,11 +7,12 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router import messages, texts
+from router import texts
 from router.casework import corrections, directory, promise, survey
 from router.config import Settings
 from router.delivery import notify
-from router.models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
+from router.storage import messages
+from router.storage.models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
 
 OUTCOMES = ("company_founded", "funding_granted", "person_hired", "premises_found", "company_located",
             "advice_given", "referred_elsewhere")

@@ -9,7 +9,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router.models import NluCorrection
+from router.storage.models import NluCorrection
 
 
 class _Block(str):

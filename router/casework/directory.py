@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router.casework.routing import DAY_KEYS, Candidate, choose
-from router.models import Case, Specialist, Topic
+from router.storage.models import Case, Specialist, Topic
 
 LANGUAGES = ("fi", "sv", "en")
 

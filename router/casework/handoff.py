@@ -17,7 +17,7 @@ from router.casework import directory, promise
 from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
-from router.models import Case, Conversation, Specialist
+from router.storage.models import Case, Conversation, Specialist
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -44,7 +44,7 @@ class HandoffRequest:
     kind: str = "handoff"
     # Set when the customer already met this person (a call that was not answered): the case stays with them.
     specialist_key: Optional[str] = None
-    # The campaign that brought the customer; by default the conversation's (router/campaign.py).
+    # The campaign that brought the customer; by default the conversation's (router/plan/campaign.py).
     campaign: Optional[str] = None
     # The email channel sends its own RFC 3834 acknowledgement instead of the generic confirmation.
     notify_customer: bool = True

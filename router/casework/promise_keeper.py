@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
-from router.models import Case, CaseEvent, Specialist, User
-from router.store import changed
+from router.storage.models import Case, CaseEvent, Specialist, User
+from router.storage.store import changed
 
 MORNING = time(8, 0)
 

@@ -15,8 +15,8 @@ from router.casework.promise import is_working_day
 from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
-from router.models import Case, CaseEvent, OptOut, Survey, User
-from router.store import changed, insert_ignore
+from router.storage.models import Case, CaseEvent, OptOut, Survey, User
+from router.storage.store import changed, insert_ignore
 
 WORDS = {"yksi": 1, "kaksi": 2, "kolme": 3, "neljä": 4, "nelja": 4, "viisi": 5,
          "ett": 1, "en": 1, "två": 2, "tva": 2, "tre": 3, "fyra": 4, "fem": 5,

@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router import campaign, sanitize, texts
+from router import sanitize, texts
 from router.casework import directory, promise
 from router.casework.handoff import HandoffRequest, hand_off
 from router.channels import mailtext
@@ -19,7 +19,8 @@ from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.inbound import conversation
 from router.inbound.classification import classify
-from router.models import Attachment, Case, CaseEvent, Conversation, Message, OutboxMessage, Specialist
+from router.plan import campaign
+from router.storage.models import Attachment, Case, CaseEvent, Conversation, Message, OutboxMessage, Specialist
 
 log = logging.getLogger(__name__)
 REF = re.compile(r"\[(LK-[A-Z0-9]{6})\]")

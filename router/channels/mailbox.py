@@ -8,13 +8,14 @@ from typing import Callable, Optional
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage, MailMessageFlags
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from router.channels import mailparse
 from router.channels.email import EmailChannel
 from router.config import Settings
-from router.models import MailReceipt
-from router.store import insert_ignore
+from router.storage.db import unit_of_work
+from router.storage.models import MailReceipt
+from router.storage.store import insert_ignore
 
 log = logging.getLogger(__name__)
 BATCH = 100  # per poll, so a flood is worked through in turns and other work goes on
@@ -64,32 +65,33 @@ class MailboxPoller:
         return counts
 
     def _handle(self, uidvalidity: str, uid: str, raw: bytes) -> str:
-        now = self.clock()
-        with self.sessions() as session:
-            if session.scalar(select(MailReceipt.id).where(MailReceipt.folder == self.settings.imap_folder,
-                                                           MailReceipt.uidvalidity == uidvalidity,
-                                                           MailReceipt.uid == uid)):
-                return "seen"  # handled before a crash kept it from being marked
+        """One mail in one unit of work (committed before the poll marks it read)."""
+        try:
+            with unit_of_work(self.sessions) as session:
+                return self._handle_in(session, uidvalidity, uid, raw, self.clock())
+        except IntegrityError:  # another worker handled the same message at the same moment
+            return "seen"
+
+    def _handle_in(self, session: Session, uidvalidity: str, uid: str, raw: bytes, now: datetime) -> str:
+        if session.scalar(select(MailReceipt.id).where(MailReceipt.folder == self.settings.imap_folder,
+                                                       MailReceipt.uidvalidity == uidvalidity,
+                                                       MailReceipt.uid == uid)):
+            return "seen"  # handled before a crash kept it from being marked
+        try:
+            mail = mailparse.parse(raw)
+            outcome, case_id = self.channel.handle(session, mail, now)
+            message_id = mail.message_id
+        except Exception:  # noqa: BLE001 - one bad message must not block the ones behind it
+            session.rollback()
+            log.exception("email uid %s could not be handled; kept for the service desk", uid)
             try:
-                mail = mailparse.parse(raw)
-                outcome, case_id = self.channel.handle(session, mail, now)
-                message_id = mail.message_id
-            except Exception:  # noqa: BLE001 - one bad message must not block the ones behind it
+                outcome, case_id, message_id = "kept", self.channel.keep_unreadable(session, raw, now), None
+            except Exception:  # noqa: BLE001 - not even that: leave it unread, the next poll tries again
                 session.rollback()
-                log.exception("email uid %s could not be handled; kept for the service desk", uid)
-                try:
-                    outcome, case_id, message_id = "kept", self.channel.keep_unreadable(session, raw, now), None
-                except Exception:  # noqa: BLE001 - not even that: leave it unread, the next poll tries again
-                    session.rollback()
-                    log.exception("email uid %s left unread", uid)
-                    return "retry"
-            try:
-                insert_ignore(session, MailReceipt, {
-                    "folder": self.settings.imap_folder, "uidvalidity": uidvalidity, "uid": uid,
-                    "message_id": (message_id or "")[:500] or None, "outcome": outcome, "case_id": case_id,
-                    "created_at": now})
-                session.commit()
-            except IntegrityError:  # another worker handled the same message at the same moment
-                session.rollback()
-                return "seen"
+                log.exception("email uid %s left unread", uid)
+                return "retry"
+        insert_ignore(session, MailReceipt, {
+            "folder": self.settings.imap_folder, "uidvalidity": uidvalidity, "uid": uid,
+            "message_id": (message_id or "")[:500] or None, "outcome": outcome, "case_id": case_id,
+            "created_at": now})
         return outcome

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from router import sanitize, texts
 from router.config import Settings
 from router.inbound.pipeline import InboundMessage, Profile
-from router.models import Conversation, OptOut
-from router.store import insert_ignore
+from router.storage.models import Conversation, OptOut
+from router.storage.store import insert_ignore
 
 STOP = {"stop", "lopeta", "sluta", "stopp", "unsubscribe"}
 START = {"start", "aloita", "börja", "unstop"}

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router import campaign, texts
+from router import texts
 from router.casework import directory, promise
 from router.casework.handoff import HandoffRequest, hand_off
 from router.casework.routing import is_working_now
@@ -19,8 +19,9 @@ from router.delivery.outbox import enqueue
 from router.inbound import conversation, menu
 from router.inbound import receive as inbound
 from router.inbound.classification import classify
-from router.models import Call, Case, Conversation, Message, Specialist
-from router.store import insert_ignore
+from router.plan import campaign
+from router.storage.models import Call, Case, Conversation, Message, Specialist
+from router.storage.store import insert_ignore
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("fi", "sv", "en")

@@ -15,7 +15,7 @@ from router.channels import sms
 from router.config import Settings
 from router.delivery.outbox import Outgoing, PermanentFailure
 from router.inbound.pipeline import InboundMessage, Profile
-from router.models import Conversation, Message
+from router.storage.models import Conversation, Message
 
 PREFIX = "whatsapp:"
 # WhatsApp's customer service window: free-form messages only this long after the customer's last message.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from router.config import Settings
 from router.delivery.outbox import enqueue
-from router.models import Case, OutboxMessage, User
+from router.storage.models import Case, OutboxMessage, User
 
 FAILED_AT_PROVIDER = ("failed", "undelivered")
 ALERT_KEY = "delivery-alert:"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from router import texts
 from router.config import Settings
 from router.delivery.outbox import enqueue
-from router.models import Case, Conversation, Specialist
+from router.storage.models import Case, Conversation, Specialist
 
 
 def customer_channel(session: Session, case: Case) -> Optional[tuple[str, str]]:
@@ -75,7 +75,7 @@ def due_text(settings: Settings, case: Case, language: str = "fi") -> str:
 
 
 def topic_label(session: Session, case: Case, language: str = "fi") -> str:
-    from router.models import Topic
+    from router.storage.models import Topic
 
     topic = session.get(Topic, case.topic)
     return (topic.labels or {}).get(language, case.topic) if topic else case.topic

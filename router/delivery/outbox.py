@@ -13,8 +13,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from router.delivery.sms_policy import SmsPolicy
-from router.models import Message, OptOut, OutboxMessage, User
-from router.store import changed, insert_ignore
+from router.storage.models import Message, OptOut, OutboxMessage, User
+from router.storage.store import changed, insert_ignore
 
 log = logging.getLogger(__name__)
 

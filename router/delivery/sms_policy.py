@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router.config import Settings
-from router.models import Conversation, OutboxMessage, Specialist, User
+from router.storage.models import Conversation, OutboxMessage, Specialist, User
 
 
 def country_of(number: str) -> Optional[str]:

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from router.models import Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
+from router.storage.models import Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
 
 CHANNELS = ("web", "sms", "whatsapp", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
 NO_CAMPAIGN = "none"  # the campaign group of contacts no campaign brought
 # Proactive encounters (the board's first target): visits, meetings, letters and calls; events are counted as
-# "activities organised" on their own. Kept here, below router/activity.py's KINDS, so the rollups need no more.
+# "activities organised" on their own. Kept here, below router/plan/activity.py's KINDS, so the rollups need no more.
 ACTIVITY_KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call", "event")
 ENCOUNTER_KINDS = ACTIVITY_KINDS[:4]
 
@@ -305,7 +305,7 @@ def _campaign_groups(session: Session, by: dict[str, dict[str, Any]], threshold:
     The cost per contact divides by the contacts as shown (rounded), so the exact count cannot be worked out from
     the cost; "none" is everything no campaign brought.
     """
-    from router.models import Campaign
+    from router.storage.models import Campaign
 
     known = {c.code: c for c in session.scalars(select(Campaign))}
     out = []

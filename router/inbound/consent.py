@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from router import texts
 from router.inbound import tracker_store
 from router.inbound.rasa_client import RasaUnavailable
-from router.models import Conversation, Message
+from router.storage.models import Conversation, Message
 
 log = logging.getLogger(__name__)
 REMOVED = "[poistettu / removed]"

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from router import logs, metrics, texts
 from router.casework import directory
-from router.db import TURN_CONNECTION, statement_at_a_time
 from router.inbound import keywords, turns
 from router.inbound import language as lang_mod
 from router.inbound.consent import forget_refused
 from router.inbound.rasa_client import RasaLate, RasaUnavailable
-from router.messages import record  # noqa: F401 - the channels store through conversation.record
-from router.models import Conversation, Message, utcnow
+from router.storage.db import TURN_CONNECTION, statement_at_a_time
+from router.storage.messages import record  # noqa: F401 - the channels store through conversation.record
+from router.storage.models import Conversation, Message, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Turn:
     session: Optional[Session] = None  # whose single-statement writes use the turn's connection while it is held
 
     def lend(self, session: Session) -> None:
-        """Let the session's single-statement writes use the turn's connection (router/db.py)."""
+        """Let the session's single-statement writes use the turn's connection (router/storage/db.py)."""
         if self.hold is not None and self.hold.conn is not None:
             session.info[TURN_CONNECTION] = self.hold.conn
             self.session = session

@@ -6,7 +6,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router.models import FaqAnswer, utcnow
+from router.storage.models import FaqAnswer, utcnow
 
 LANGUAGES = ("fi", "sv", "en")
 # The bot's intents faq_<key> (bot/data/nlu/faq.yml) ask for these answers.

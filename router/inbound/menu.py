@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from router import texts
-from router.models import Topic
+from router.storage.models import Topic
 
 
 def choices(topics: Sequence[Topic]) -> list[Topic]:

@@ -26,15 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from router import campaign, texts
+from router import texts
 from router.casework import promise, survey
 from router.config import Settings
-from router.db import statement_at_a_time
 from router.inbound import conversation, turns
 from router.inbound import language as lang_mod
 from router.inbound.conversation import NotStored, Reply
 from router.inbound.menu import numbered
-from router.models import Conversation
+from router.plan import campaign
+from router.storage.db import statement_at_a_time
+from router.storage.models import Conversation
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.inbound.classification import classify
-from router.models import Case, CaseEvent, Conversation, Message, OutboxMessage
+from router.storage.models import Case, CaseEvent, Conversation, Message, OutboxMessage
 
 OPEN = ("open", "taken_up")
 NEW_MATTER, SAME_MATTER = "/new_matter", "/same_matter"

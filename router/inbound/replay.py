@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from router import messages, texts
+from router import texts
 from router.casework.handoff import HandoffRequest, hand_off
 from router.config import Settings
 from router.delivery import notify
@@ -18,8 +18,9 @@ from router.inbound.conversation import bot_metadata, complete_handoff, from_ras
 from router.inbound.menu import numbered
 from router.inbound.pipeline import SENT_BY_OUTBOX
 from router.inbound.rasa_client import RasaUnavailable
-from router.models import Case, Conversation, Message
-from router.store import changed
+from router.storage import messages
+from router.storage.models import Case, Conversation, Message
+from router.storage.store import changed
 
 log = logging.getLogger(__name__)
 # A message whose bot call timed out is looked up in Rasa's tracker, but sent again only after this long: Rasa

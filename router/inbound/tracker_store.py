@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
-from router.store import changed
+from router.storage.store import changed
 
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()

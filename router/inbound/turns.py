@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 # A customer waits at most this long behind their own previous message; then it is kept and waits for the worker.
 WAIT_SECONDS = 3
-# Turns one process holds or waits for at once: half of the engine's pool (router/db.py: 10 + 10 overflow).
+# Turns one process holds or waits for at once: half of the engine's pool (router/storage/db.py: 10 + 10 overflow).
 SLOTS = 10
 _SLOTS = threading.BoundedSemaphore(SLOTS)
 _LOCKS = [threading.Lock() for _ in range(64)]

@@ -8,12 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from router import audit, notices, sanitize
+from router import sanitize
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
 from router.delivery import alerts
 from router.inbound import faq
-from router.models import CannedReply, Case, Specialist
+from router.privacy import notices
+from router.staff import audit
+from router.storage.models import CannedReply, Case, Specialist
 from router.web import clock, db, field, settings
 from router.web.auth import role_required
 from router.web.i18n import t

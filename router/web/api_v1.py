@@ -8,14 +8,15 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
-from router import access, audit, sanitize, users
-from router import activity as activity_mod
-from router import campaign as campaign_mod
-from router import openapi as api_doc
+from router import sanitize
 from router.casework import actions as casework
 from router.impact import rollups as impact
-from router.models import Activity, Case, CaseEvent
+from router.plan import activity as activity_mod
+from router.plan import campaign as campaign_mod
+from router.staff import access, audit, users
+from router.storage.models import Activity, Case, CaseEvent
 from router.web import clock, db, settings
+from router.web import openapi as api_doc
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -260,6 +261,6 @@ def api_resolve(ref: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    from router.openapi import document
+    from router.web.openapi import document
 
     return jsonify(document(settings().public_base_url))

@@ -12,9 +12,10 @@ from flask import session as http_session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import delete
 
-from router import audit, sanitize, users
+from router import sanitize
 from router.config import Settings
-from router.models import StaffSession, User
+from router.staff import audit, users
+from router.storage.models import StaffSession, User
 from router.web import clock, db, settings
 from router.web.i18n import t
 
@@ -117,7 +118,7 @@ def login():
 
 
 def _ask_second_factor(user: User, target: str):
-    # The email goes with it: wrong codes count on the account's own failures (router/limits.py).
+    # The email goes with it: wrong codes count on the account's own failures (router/web/limits.py).
     http_session["pending"] = {"user": user.id, "email": user.email, "at": clock().timestamp(), "next": target}
     return redirect(url_for("auth.second_factor"))
 

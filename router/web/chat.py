@@ -7,12 +7,12 @@ from datetime import timedelta
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 
-from router import openapi as api_doc
 from router import sanitize, texts
 from router.inbound import conversation
 from router.inbound.pipeline import InboundMessage, Profile
-from router.models import Message
+from router.storage.models import Message
 from router.web import clock, db, inbound, settings
+from router.web import openapi as api_doc
 
 log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__)
@@ -26,7 +26,7 @@ def _error(status: int, message: str):
 
 @bp.post("/api/chat")
 def chat():
-    """One chat turn. Its rate limits were settled before this view (router/limits.py): before any lock or
+    """One chat turn. Its rate limits were settled before this view (router/web/limits.py): before any lock or
     connection is taken, so a flood of one session is refused without touching the database."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):

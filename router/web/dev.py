@@ -3,7 +3,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from router.models import OutboxMessage
+from router.storage.models import OutboxMessage
 from router.web import db, settings
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")

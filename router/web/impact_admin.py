@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from router.models import ImpactFigure, Story, Survey
+from router.storage.models import ImpactFigure, Story, Survey
 from router.web import db, field
 from router.web.admin import audit_changes
 from router.web.auth import role_required

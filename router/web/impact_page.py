@@ -10,11 +10,12 @@ from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
-from router import pipeline, report, sanitize, target
+from router import sanitize
 from router.casework import directory
 from router.impact import charts
 from router.impact import rollups as impact
-from router.models import Specialist
+from router.plan import leads, report, target
+from router.storage.models import Specialist
 from router.web import clock, db, settings
 
 bp = Blueprint("impact", __name__)
@@ -216,7 +217,7 @@ def figures_with_plan(first: str, last: str, groups: tuple[str, ...]) -> list[di
     data = found[groups[0]]
     start = target.period_of(*(int(x) for x in first.split("-")))[0]
     end = target.period_of(*(int(x) for x in last.split("-")))[1]
-    data["located"] = pipeline.located(session, start, end)
+    data["located"] = leads.located(session, start, end)
     data["targets"] = target.progress(session, first, last, clock(), settings())
     return [found[g] for g in groups]
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, jsonify, request
 from router.casework import directory
 from router.casework.handoff import HandoffError, from_bot
 from router.inbound import classification, conversation, faq, menu
-from router.models import utcnow
+from router.storage.models import utcnow
 from router.web import db, rasa, settings
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")

@@ -1,7 +1,7 @@
 """Public pages: the agency's example page with the chat widget, in Finnish, Swedish and English."""
 from flask import Blueprint, render_template, request
 
-from router import notices
+from router.privacy import notices
 from router.web import db, settings
 
 bp = Blueprint("pages", __name__)

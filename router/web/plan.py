@@ -7,11 +7,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from router import access, activity, audit, campaign, pipeline, report, target
 from router.casework import directory
 from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
 from router.impact import rollups
-from router.models import Activity, Case, Lead
+from router.plan import activity, campaign, leads, report, target
+from router.staff import access, audit
+from router.storage.models import Activity, Case, Lead
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
 from router.web.i18n import lang, t
@@ -106,9 +107,9 @@ def activity_to_case(activity_id: int):
 @login_required
 def pipeline_board():
     """The sales board: one column per stage, each lead a card with its move buttons (a list on a phone)."""
-    columns = pipeline.board(db(), access.lead_filter(current_user))
-    return render_template("staff/pipeline.html", columns=columns, stages=pipeline.STAGES,
-                           summary=pipeline.summary(db(), date(_today().year, 1, 1), date(_today().year + 1, 1, 1)))
+    columns = leads.board(db(), access.lead_filter(current_user))
+    return render_template("staff/pipeline.html", columns=columns, stages=leads.STAGES,
+                           summary=leads.summary(db(), date(_today().year, 1, 1), date(_today().year + 1, 1, 1)))
 
 
 @bp.post("/pipeline")
@@ -116,11 +117,11 @@ def pipeline_board():
 def add_lead():
     session = db()
     try:
-        pipeline.add(session, company=field("company", limit=200), sector=field("sector", limit=100),
-                     jobs=field("jobs", limit=12), investment_eur=field("investment_eur", limit=16),
-                     plot_interest=field("plot_interest", limit=200), business_id=field("business_id", limit=20),
-                     note=field("note", limit=4000), owner=current_user, now=clock())
-    except pipeline.PipelineError as exc:
+        leads.add(session, company=field("company", limit=200), sector=field("sector", limit=100),
+                  jobs=field("jobs", limit=12), investment_eur=field("investment_eur", limit=16),
+                  plot_interest=field("plot_interest", limit=200), business_id=field("business_id", limit=20),
+                  note=field("note", limit=4000), owner=current_user, now=clock())
+    except leads.PipelineError as exc:
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
@@ -138,8 +139,8 @@ def move_lead(lead_id: int):
     if not access.moves_lead(current_user, lead):
         abort(403)
     try:
-        pipeline.move(lead, field("stage"), _today(), clock(), jobs=field("jobs", limit=12) or None)
-    except pipeline.PipelineError as exc:
+        leads.move(lead, field("stage"), _today(), clock(), jobs=field("jobs", limit=12) or None)
+    except leads.PipelineError as exc:
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
@@ -155,7 +156,7 @@ def case_to_lead(ref: str):
     case = session.scalar(select(Case).where(Case.ref == ref[:20]))
     if case is None or not access.permits(session, current_user, access.READ, case, _today()):
         abort(404)
-    lead = pipeline.from_case(session, case, current_user, clock())
+    lead = leads.from_case(session, case, current_user, clock())
     flash(t("done"))
     return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
 

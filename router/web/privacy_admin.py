@@ -10,8 +10,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from router import access, audit, privacy, sanitize
-from router.models import Case
+from router import sanitize
+from router.privacy import person as privacy
+from router.staff import access, audit
+from router.storage.models import Case
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
 from router.web.auth import role_required

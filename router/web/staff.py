@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 
-from router import access, audit, sanitize
+from router import sanitize
 from router.casework import actions as casework
 from router.casework import directory, promise
 from router.inbound.receive import threaded_with
-from router.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
+from router.staff import access, audit
+from router.storage.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from router.web import clock, db, settings
 from router.web.i18n import t
 

@@ -14,7 +14,7 @@ from router.channels import sms as sms_channel
 from router.channels import twiml
 from router.channels import whatsapp as whatsapp_channel
 from router.inbound.conversation import NotStored
-from router.models import OutboxMessage
+from router.storage.models import OutboxMessage
 from router.web import clock, db, inbound, settings
 
 log = logging.getLogger(__name__)

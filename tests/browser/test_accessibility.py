@@ -8,9 +8,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from router import users
 from router.casework.survey import link
-from router.models import Case, Survey
+from router.staff import users
+from router.storage.models import Case, Survey
 
 from .test_staff_day import PASSWORD, sign_in
 

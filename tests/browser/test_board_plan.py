@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from router import target
 from router.impact import rollups
-from router.models import Activity, Campaign, Case, Conversation, utcnow
+from router.plan import target
+from router.storage.models import Activity, Campaign, Case, Conversation, utcnow
 
 from ..impact_data import seed
 from .test_staff_day import REPORTS, accounts, phone_page, sign_in  # noqa: F401 - fixtures

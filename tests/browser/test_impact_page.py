@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from router.impact import rollups as impact
-from router.models import Call, Case, Conversation, Specialist, Survey
+from router.storage.models import Call, Case, Conversation, Specialist, Survey
 
 from ..impact_data import seed
 

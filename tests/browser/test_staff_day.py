@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from router import users
 from router.casework.survey import link
-from router.models import Case, Survey, utcnow
+from router.staff import users
+from router.storage.models import Case, Survey, utcnow
 from router.worker import Worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
@@ -128,7 +128,7 @@ def test_the_customer_answers_the_survey_page(live, accounts, page):
 
 def test_a_specialist_searches_lists_downloads_and_replies_with_a_canned_text_from_a_phone(live, accounts,
                                                                                           phone_page):
-    from router.models import Attachment, CannedReply, Message
+    from router.storage.models import Attachment, CannedReply, Message
 
     page = phone_page
     ref = chat_case(live, "haluaisin perustaa kukkakaupan", "kalle@example.org")

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from router.models import Case
+from router.storage.models import Case
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
@@ -50,7 +50,7 @@ def test_markup_in_a_message_is_shown_as_text_and_never_run(live, page):
 def test_the_thread_survives_a_reload_and_the_specialist_s_reply_appears(live, page):
     import requests
 
-    from router import users
+    from router.staff import users
 
     page.goto(live.router_url + "/?lang=fi")
     bot = page.locator(".msg-bot p")

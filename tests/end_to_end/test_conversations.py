@@ -5,7 +5,7 @@ These run the real action server (form validation, handoff), which Rasa's own te
 import pytest
 from sqlalchemy import select
 
-from router.models import Case
+from router.storage.models import Case
 
 pytestmark = pytest.mark.stack
 
@@ -305,7 +305,7 @@ def test_a_refused_consent_removes_what_was_typed_and_says_so_truthfully(live, l
                                                                          said):
     import requests
 
-    from router.models import Conversation, Message
+    from router.storage.models import Conversation, Message
     from tests.live_stack import RASA_TOKEN
 
     session, _ = live.conversation(opening, typed_name, "kaisa.k@example.org", "Kieltäytyjä Oy")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from router.channels.mailbox import MailboxPoller
-from router.models import Case
+from router.storage.models import Case
 
 from ..helpers import ImapServer, mail
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from router import users
-from router.models import Case, CaseEvent, utcnow
+from router.staff import users
+from router.storage.models import Case, CaseEvent, utcnow
 
 pytestmark = pytest.mark.stack
 CUSTOMER = "+358401234567"
@@ -90,7 +90,7 @@ def call_root(resp):
 def test_no_call_ends_without_a_case_or_a_transfer(live):
     from datetime import datetime
 
-    from router.models import Call
+    from router.storage.models import Call
 
     live.clock_now = datetime(2026, 12, 4, 18, 0)  # Friday evening: callbacks rather than transfers
     t = live.twilio

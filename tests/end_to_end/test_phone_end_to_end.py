@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from router.models import Case, Message
+from router.storage.models import Case, Message
 
 pytestmark = pytest.mark.stack
 CUSTOMER = "+358401234567"

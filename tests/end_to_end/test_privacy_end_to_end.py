@@ -6,8 +6,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from router import privacy
-from router.models import Case, Message, utcnow
+from router.privacy import person as privacy
+from router.storage.models import Case, Message, utcnow
 
 from ..live_stack import RASA_TOKEN
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from router.inbound import pipeline, replay
 from router.inbound.rasa_client import RasaClient
-from router.models import Conversation, Message, utcnow
+from router.storage.models import Conversation, Message, utcnow
 from router.web.chat import PROFILE
 
 from ..live_stack import RASA_TOKEN
@@ -98,7 +98,7 @@ def test_a_turn_rasa_finished_after_the_router_gave_up_is_answered_from_its_trac
 
 def test_a_handoff_the_action_server_could_not_deliver_is_made_by_the_router(live, monkeypatch):
     """The internal API fails (500): the action passes its request back with its answer; one case, confirmed."""
-    from router.models import Case
+    from router.storage.models import Case
     from router.web import internal
 
     def broken(*args, **kwargs):

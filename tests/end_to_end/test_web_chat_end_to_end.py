@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from router.casework.promise import due_at, format_day, local_date
-from router.models import Case
+from router.storage.models import Case
 
 from ..live_stack import RASA_TOKEN, ROOT
 

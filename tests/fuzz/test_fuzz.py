@@ -12,11 +12,12 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from sqlalchemy import select
 
-from router import sanitize, users
+from router import sanitize
 from router.casework import survey
 from router.channels import mailparse, twiml
 from router.inbound import menu
-from router.models import User
+from router.staff import users
+from router.storage.models import User
 
 from ..helpers import semantic_only
 from .conftest import EXAMPLES

@@ -5,8 +5,8 @@ import subprocess
 
 from sqlalchemy import func, select
 
-from router import users
-from router.models import Activity, AuditEvent, User
+from router.staff import users
+from router.storage.models import Activity, AuditEvent, User
 
 from ..conftest import ROOT
 

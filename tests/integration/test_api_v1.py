@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from sqlalchemy import select
 
-from router import users
-from router.models import User
+from router.staff import users
+from router.storage.models import User
 
 from ..conftest import auth
 from ..helpers import semantic_only

@@ -2,8 +2,8 @@
 audit trail; admins read it whole, a team's lead one case at a time, and nobody can change it through the app."""
 from sqlalchemy import select
 
-from router import users
-from router.models import AuditEvent, Case, User
+from router.staff import users
+from router.storage.models import AuditEvent, Case, User
 
 
 def token(sessions, email):

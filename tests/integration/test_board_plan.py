@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from router.impact import rollups
-from router.models import Activity, AuditEvent, Case, Lead, Target
+from router.storage.models import Activity, AuditEvent, Case, Lead, Target
 
 from ..conftest import ROOT
 from ..impact_data import seed
@@ -93,7 +93,7 @@ def test_the_board_report_has_every_figure_and_matches_the_impact_api(client, da
     assert cli(database_url, "targets", "set", "encounters", "2026", "120").returncode == 0
     with sessions() as s:
         low = s.scalar(select(Case).where(Case.ref == "LK-IMP006"))  # its answer was a 2
-        from router.models import CaseEvent
+        from router.storage.models import CaseEvent
 
         s.add(CaseEvent(case_id=low.id, kind="note", text="Soitettu asiakkaalle ja sovittu uusi tapaaminen",
                         created_at=datetime(2026, 10, 10)))
@@ -163,7 +163,7 @@ def test_the_sales_board_moves_a_lead_to_located_and_a_plots_case_becomes_a_lead
 
 def test_the_worker_mails_last_month_s_report_to_leads_and_admins_once(october, sessions, staff):
     from router import config
-    from router.models import OutboxMessage
+    from router.storage.models import OutboxMessage
     from router.worker import Worker
 
     settings = config.load({"public_base_url": "https://luukku.example.org"})
@@ -182,8 +182,8 @@ def test_the_worker_mails_last_month_s_report_to_leads_and_admins_once(october, 
 
 
 def test_a_back_dated_activity_counts_at_once_in_its_month(phone_app, staff, sessions):
-    from router import users
-    from router.models import User
+    from router.staff import users
+    from router.storage.models import User
 
     with sessions() as s:
         token = users.issue_token(s, s.scalar(select(User).where(User.email == staff["maija"])))

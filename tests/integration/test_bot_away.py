@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from router import config
 from router.inbound import replay
-from router.models import Case, Message, OutboxMessage, utcnow
+from router.storage.models import Case, Message, OutboxMessage, utcnow
 
 from ..conftest import PUBLIC
 

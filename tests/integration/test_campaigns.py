@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from router import config
 from router.impact import rollups
-from router.models import Call, Case, Conversation
+from router.storage.models import Call, Case, Conversation
 
 from ..conftest import auth
 from ..helpers import consent_given

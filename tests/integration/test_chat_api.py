@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from router.models import Conversation, Message
+from router.storage.models import Conversation, Message
 
 pytestmark = pytest.mark.both_databases
 

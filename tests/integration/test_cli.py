@@ -5,7 +5,7 @@ import subprocess
 import yaml
 from sqlalchemy import select
 
-from router.models import NluCorrection, User
+from router.storage.models import NluCorrection, User
 
 from ..conftest import ROOT
 
@@ -27,7 +27,7 @@ def test_users_add_and_token(database_url, sessions):
     token = router(database_url, "users", "token", "paula.palvelu@example.org").stdout.strip()
     assert token.startswith("lk_")
     with sessions() as s:  # account changes on the command line are in the audit trail, by id, never by name
-        from router.models import AuditEvent
+        from router.storage.models import AuditEvent
 
         changes = [(e.action, e.actor) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
         assert changes == [("user_add", "cli"), ("user_token", "cli")]

@@ -9,7 +9,7 @@ from router import config
 from router.delivery import alerts
 from router.delivery.outbox import PermanentFailure, deliver_due, enqueue
 from router.delivery.senders import RecordingSender
-from router.models import OutboxMessage
+from router.storage.models import OutboxMessage
 
 from ..conftest import PUBLIC
 
@@ -34,7 +34,7 @@ def test_each_failure_is_told_to_admins_once_in_a_digest(sessions, staff, clock)
     with sessions() as s:
         assert alerts.alert(s, settings, clock.now) == 2
         assert alerts.alert(s, settings, clock.now + timedelta(minutes=1)) == 0  # never twice
-        s.commit()  # the worker's job commits (router/db.py unit_of_work)
+        s.commit()  # the worker's job commits (router/storage/db.py unit_of_work)
         [digest] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.startswith("delivery-alert:")))
     assert digest.recipient == "aino.admin@example.org"
     assert "550 no such user" in digest.body and "undelivered" in digest.body

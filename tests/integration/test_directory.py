@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from router.casework import directory
-from router.models import Specialist
+from router.storage.models import Specialist
 
 from ..conftest import EXAMPLE_DIRECTORY
 

@@ -8,7 +8,7 @@ from router import config
 from router.channels.mailbox import MailboxPoller
 from router.delivery.outbox import deliver_due
 from router.delivery.senders import SmtpSender
-from router.models import Attachment, Case, MailReceipt, Message, OutboxMessage
+from router.storage.models import Attachment, Case, MailReceipt, Message, OutboxMessage
 
 from ..helpers import ImapServer, SmtpServer, mail
 
@@ -312,7 +312,7 @@ def test_a_mail_the_channel_cannot_handle_is_kept_for_a_person(imap, poller, ses
 def test_a_mail_to_a_campaign_s_subaddress_is_the_campaign_s_contact_and_case(imap, poller, sessions):
     from datetime import date
 
-    from router.models import Campaign, Conversation
+    from router.storage.models import Campaign, Conversation
 
     with sessions() as s:
         s.add(Campaign(code="SYKSY26", name="Syksyn tonttikampanja", starts=date(2026, 11, 1), ends=date(2026, 12, 31),

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from router.models import Case, OutboxMessage
+from router.storage.models import Case, OutboxMessage
 
 from ..helpers import consent_given
 

@@ -7,7 +7,7 @@ from html import unescape
 import pytest
 
 from router.impact import rollups as impact
-from router.models import utcnow
+from router.storage.models import utcnow
 
 from ..impact_data import seed
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from router import users
-from router.models import Case, CaseEvent, Message, OutboxMessage, Survey, User
+from router.staff import users
+from router.storage.models import Case, CaseEvent, Message, OutboxMessage, Survey, User
 
 from ..helpers import CONSENT_QUESTION, consent_given
 
@@ -169,7 +169,7 @@ def test_an_sms_follow_up_after_the_handoff_reaches_the_case(twilio, rasa, sessi
     twiml_texts(twilio.sms(CUSTOMER, "Kyllä"))
     with sessions() as s:
         conv_id = s.scalar(select(Message.conversation_id))
-        from router.models import Conversation
+        from router.storage.models import Conversation
 
         public = s.get(Conversation, conv_id).public_id
     body = {"conversation": public, "idempotency_key": f"{public}:1", "topic": "funding", "language": "fi",
@@ -205,7 +205,7 @@ def test_only_a_score_answers_a_survey_and_a_new_request_is_not_a_comment(twilio
 
 
 def test_a_specialist_who_chose_sms_hears_of_follow_ups_by_sms_in_one_batch(chat, internal_phone, rasa, sessions):
-    from router.models import Specialist
+    from router.storage.models import Specialist
 
     with sessions() as s:
         s.scalar(select(Specialist).where(Specialist.key == "maija")).notify_by = "sms"

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from router.models import AuditEvent
+from router.storage.models import AuditEvent
 
 
 def paragraphs(html: str) -> str:

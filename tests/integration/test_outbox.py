@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from router import config
-from router.db import make_engine, make_sessionmaker
 from router.delivery import outbox
 from router.delivery.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
 from router.delivery.senders import RecordingSender, SmtpSender, message_id
-from router.models import OutboxMessage
+from router.storage.db import make_engine, make_sessionmaker
+from router.storage.models import OutboxMessage
 
 from ..helpers import SmtpServer
 
@@ -195,7 +195,7 @@ def test_four_workers_on_postgresql_send_each_message_exactly_once(pg_database_u
 def test_a_singleton_job_runs_in_one_worker_at_a_time_and_moves_on_when_its_holder_dies(sessions):
     from datetime import datetime, timedelta
 
-    from router import leases
+    from router.storage import leases
 
     now, ttl = datetime(2026, 11, 30, 8, 0), timedelta(minutes=3)
     with sessions() as s:

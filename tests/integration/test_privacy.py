@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from router.models import AuditEvent, Call, Case, CaseEvent, Conversation, Message, OutboxMessage, Survey
+from router.storage.models import AuditEvent, Call, Case, CaseEvent, Conversation, Message, OutboxMessage, Survey
 
 from ..conftest import ROOT
 

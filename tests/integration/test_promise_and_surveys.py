@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from router import config
 from router.casework import survey
-from router.db import make_engine, make_sessionmaker
 from router.delivery.senders import RecordingSender
-from router.models import CaseEvent, OptOut, OutboxMessage, Survey
+from router.storage.db import make_engine, make_sessionmaker
+from router.storage.models import CaseEvent, OptOut, OutboxMessage, Survey
 from router.worker import Worker
 
 from ..conftest import PUBLIC
@@ -130,9 +130,9 @@ def test_the_survey_link_records_on_submit_only_and_once(signed_in, make_case, s
 def test_after_a_handover_both_specialists_and_both_teams_leads_hear(sessions, make_case, staff):
     """Maija (team south) hands the case to Matti (team north); until Matti takes it up, Maija is still
     responsible: both get the reminder, and the escalation goes to both teams' leads, not to a third team's."""
-    from router import users
     from router.casework import actions as casework
-    from router.models import Case, Specialist
+    from router.staff import users
+    from router.storage.models import Case, Specialist
 
     with sessions() as s:
         for key, team in (("maija", "south"), ("matti", "north")):

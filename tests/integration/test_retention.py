@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from router import config as config_mod
-from router import retention
 from router.inbound import conversation
-from router.models import AuditEvent, Call, Case, Conversation, JobLease, Message, OutboxMessage
+from router.privacy import retention
+from router.storage.models import AuditEvent, Call, Case, Conversation, JobLease, Message, OutboxMessage
 from router.worker import Worker
 
 from ..conftest import ROOT

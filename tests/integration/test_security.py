@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from router import config, users
+from router import config
 from router.app import create_app
 from router.inbound import turns as turn_locks
-from router.models import Case, Message, OutboxMessage, StaffSession, User
+from router.staff import users
+from router.storage.models import Case, Message, OutboxMessage, StaffSession, User
 
 from ..conftest import PASSWORD, PUBLIC, ROOT, StaffClient, csrf_from
 from ..helpers import second_factor_on
@@ -134,7 +135,7 @@ def test_a_deputy_sees_the_cases_of_the_colleague_they_cover_while_away(phone_ap
         s.commit()
     sanna = StaffClient(phone_app, "sanna.testinen@example.org")
     assert sanna.get(f"/staff/cases/{ref}").status_code == 403
-    from router.models import Specialist
+    from router.storage.models import Specialist
 
     with sessions() as s:
         maija = s.scalar(select(Specialist).where(Specialist.key == "maija"))
@@ -507,7 +508,7 @@ def _oidc_sign_in(app, provider, client=None, link: str | None = None):
 def _oidc_link(sessions, email: str) -> str:
     from datetime import datetime
 
-    from router import users
+    from router.staff import users
 
     with sessions() as s:
         token = users.oidc_link(users.by_email(s, email), datetime.utcnow())

@@ -10,10 +10,11 @@ import pyotp
 import pytest
 from sqlalchemy import event, select
 
-from router import config, sanitize, users
+from router import config, sanitize
 from router.app import create_app
 from router.inbound import turns
-from router.models import Case, Message, OutboxMessage, User
+from router.staff import users
+from router.storage.models import Case, Message, OutboxMessage, User
 
 from ..conftest import PASSWORD, PUBLIC, csrf_from
 from ..helpers import ScriptedRasa, consent_given, free_port, second_factor_on
@@ -319,7 +320,7 @@ def test_the_thread_is_never_kept_by_a_browser_or_a_shared_cache(client):
 def test_a_survey_comment_cannot_inject_markup_into_the_board_report(sessions, make_case, clock):
     """Finding 7: a survey comment injected a heading, a link and raw HTML into the board report's Markdown and its
     monthly email."""
-    from router import report
+    from router.plan import report
 
     hostile = "hyvä\n# Otsikko\n[klikkaa](https://evil.example.org) <img src=x onerror=alert(1)> **lihava**"
     data = {"comments": [{"score": 2, "topic": "founding", "comment": hostile}],

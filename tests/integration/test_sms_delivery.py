@@ -7,7 +7,7 @@ from sqlalchemy import select
 from router import config
 from router.delivery.outbox import deliver_due, enqueue
 from router.delivery.twilio_sms import TwilioSmsSender
-from router.models import OptOut, OutboxMessage
+from router.storage.models import OptOut, OutboxMessage
 
 from ..twilio_standin import TwilioStandIn
 

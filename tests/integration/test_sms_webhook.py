@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from router.inbound import replay
-from router.models import Message, OptOut, OutboxMessage
+from router.storage.models import Message, OptOut, OutboxMessage
 
 # The sender's turn is a lock on PostgreSQL: the webhook runs on both databases.
 pytestmark = pytest.mark.both_databases

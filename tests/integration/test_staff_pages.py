@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from router.models import Case, NluCorrection, OutboxMessage, Specialist, Survey
+from router.storage.models import Case, NluCorrection, OutboxMessage, Specialist, Survey
 
 
 def case_row(sessions, ref):

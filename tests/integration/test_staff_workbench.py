@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from router.models import Attachment, Case, Message
+from router.storage.models import Attachment, Case, Message
 
 
 def test_search_finds_by_reference_name_phone_email_company_and_text_within_the_user_s_cases(
@@ -88,7 +88,7 @@ def test_an_admin_keeps_canned_replies_and_a_specialist_starts_a_message_from_on
 
 def test_every_staff_email_says_what_happened_to_whom_by_when_with_the_contact_details(
         signed_in, make_case, sessions):
-    from router.models import OutboxMessage
+    from router.storage.models import OutboxMessage
 
     ref = make_case(email="anna@example.org", phone="+358401234567", name="Anna Asiakas")
     maija = signed_in("maija")
@@ -110,7 +110,7 @@ def test_every_staff_email_says_what_happened_to_whom_by_when_with_the_contact_d
 
 def test_an_admin_words_the_assistant_s_answers_about_the_agency_and_an_empty_text_restores_the_default(
         signed_in, sessions):
-    from router.models import FaqAnswer
+    from router.storage.models import FaqAnswer
 
     admin = signed_in("admin")
     page = admin.get("/staff/admin/faq").get_data(as_text=True)

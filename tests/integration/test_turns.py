@@ -9,9 +9,9 @@ from sqlalchemy import event, select, text
 
 from router import texts
 from router.app import create_app
-from router.db import make_engine
 from router.inbound import turns
-from router.models import Message, utcnow
+from router.storage.db import make_engine
+from router.storage.models import Message, utcnow
 
 from ..helpers import ScriptedRasa
 
@@ -219,7 +219,7 @@ def test_a_database_that_stays_down_gets_a_json_error_never_html(dropping_app):
 def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(database_url, rasa, sessions, monkeypatch,
                                                                        caplog):
     """PostgreSQL restarted (every backend killed) while the web process was idle: the next turn never sees it."""
-    from router import db
+    from router.storage import db
 
     monkeypatch.setattr(db, "IDLE_PING", 0.05)
     app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
@@ -250,7 +250,7 @@ def test_the_turn_taken_before_reading_is_given_back_for_an_unknown_or_expired_s
     """The web turn is locked before the conversation is read; a 404 must not leave the lock behind."""
     from datetime import timedelta
 
-    from router.models import Conversation
+    from router.storage.models import Conversation
 
     app = create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa)
     engine = app.extensions["luukku"]["engine"]

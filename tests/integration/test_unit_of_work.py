@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import event, select
 
 from router.delivery import notify
-from router.models import Case, CaseEvent, OutboxMessage
+from router.storage.models import Case, CaseEvent, OutboxMessage
 
 # Commits are counted on the engine: whatever the code calls, what reaches the database.
 pytestmark = pytest.mark.both_databases

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from router.models import Call, Case, OutboxMessage
+from router.storage.models import Call, Case, OutboxMessage
 
 CALLER = "+358401110000"
 
@@ -174,7 +174,7 @@ def test_a_caller_with_an_open_case_hears_its_person_and_can_be_put_through_or_l
     done = twiml(twilio.call("/twilio/voice/gather?lang=fi&stage=message", "CS8",
                              SpeechResult="soittakaa minulle iltapäivällä"))
     assert "Viestisi on välitetty" in done.find("Say").text
-    from router.models import CaseEvent
+    from router.storage.models import CaseEvent
 
     with sessions() as s:
         assert s.scalar(select(CaseEvent.text).where(CaseEvent.kind == "customer_message")) == \

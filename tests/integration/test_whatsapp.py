@@ -14,7 +14,7 @@ from router.casework import actions, survey
 from router.channels import whatsapp
 from router.delivery.outbox import deliver_due
 from router.delivery.twilio_sms import TwilioSmsSender
-from router.models import Case, CaseEvent, Conversation, Message, OptOut, OutboxMessage, Survey
+from router.storage.models import Case, CaseEvent, Conversation, Message, OptOut, OutboxMessage, Survey
 
 from ..conftest import PUBLIC, TWILIO_TOKEN, StaffClient
 from ..helpers import CONSENT_QUESTION, TwilioWebhooks

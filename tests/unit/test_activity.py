@@ -1,7 +1,7 @@
 """Finnish business IDs (Y-tunnus): the check digit decides."""
 import pytest
 
-from router.activity import business_id
+from router.plan.activity import business_id
 
 
 @pytest.mark.parametrize("given, expected", [

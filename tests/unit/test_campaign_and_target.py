@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from router import campaign, target
-from router.campaign import Marker
+from router.plan import campaign, target
+from router.plan.campaign import Marker
 
 SPRING = Marker("KEVAT", date(2026, 3, 1), date(2026, 5, 31), sms_keyword="TONTTI", email_tag="kevat",
                 number="+358 40 000 0099")

@@ -14,12 +14,12 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router import pipeline, target
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
 from router.impact import rollups
-from router.models import Case, CaseEvent, Survey
+from router.plan import leads, target
 from router.sanitize import quoted
+from router.storage.models import Case, CaseEvent, Survey
 
 LOW_SCORE = 2
 LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
@@ -118,7 +118,7 @@ def build(session: Session, settings, month: str, now: datetime) -> dict[str, An
         "topics": {t.key: t.labels for t in directory.topic_labels(session)},
         "low_scores": low,
         "activities": by_channel["activities"], "event_participants": by_channel["event_participants"],
-        "pipeline": pipeline.summary(session, start, end),
+        "pipeline": leads.summary(session, start, end),
         "campaigns": by_campaign["groups"],
         "targets": target.progress(session, month, month, now, settings),
     }
@@ -231,7 +231,7 @@ def mail_to_leads(session: Session, settings, now: datetime) -> int:
     """
     from router.casework.promise import local_date
     from router.delivery.outbox import enqueue
-    from router.models import User
+    from router.storage.models import User
 
     month = rollups.shift_month(local_date(now, settings.timezone).strftime("%Y-%m"), -1)
     people = list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(("lead", "admin")))))

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router.models import Campaign
+from router.storage.models import Campaign
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{2,40}$")
 KEYWORD = re.compile(r"^[A-Za-z0-9ÅÄÖåäö]{2,30}$")
@@ -163,7 +163,7 @@ def results(session: Session, threshold: int = 1) -> list[dict[str, Any]]:
     contact. Exact counts: this is for leads and admins, not the public page (which uses the rollups)."""
     from sqlalchemy import func
 
-    from router.models import Call, Case, Conversation
+    from router.storage.models import Call, Case, Conversation
 
     contacts: dict[str, int] = {code: n for code, n in session.execute(
         select(Conversation.campaign, func.count()).where(Conversation.campaign.is_not(None),

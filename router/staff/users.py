@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from router.models import Specialist, User
+from router.storage.models import Specialist, User
 
 ROLES = ("specialist", "lead", "admin")
 

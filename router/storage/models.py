@@ -62,7 +62,7 @@ class Conversation(Base):
     address: Mapped[Optional[str]] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The campaign whose marker brought this conversation's first message (router/campaign.py), or None.
+    # The campaign whose marker brought this conversation's first message (router/plan/campaign.py), or None.
     campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
     # Not stored: what the request that started or resumed it knows (router/inbound/pipeline.py).
@@ -411,7 +411,7 @@ class Story(Base):
 
 
 class AuditEvent(Base):
-    """Who did or saw what, when: appended, never edited through the app (router/audit.py)."""
+    """Who did or saw what, when: appended, never edited through the app (router/staff/audit.py)."""
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -430,7 +430,7 @@ class Activity(Base):
 
     __tablename__ = "activities"
     id: Mapped[int] = mapped_column(primary_key=True)
-    # company_visit, entrepreneur_meeting, letter, phone_call, event (router/activity.py KINDS)
+    # company_visit, entrepreneur_meeting, letter, phone_call, event (router/plan/activity.py KINDS)
     kind: Mapped[str] = mapped_column(String(24), index=True)
     day: Mapped[date] = mapped_column(index=True)
     company: Mapped[str] = mapped_column(String(200), default="")
@@ -469,7 +469,7 @@ class Target(Base):
     __tablename__ = "targets"
     __table_args__ = (UniqueConstraint("measure", "year", "month", name="uq_targets_period"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    measure: Mapped[str] = mapped_column(String(30))  # router/target.py MEASURES
+    measure: Mapped[str] = mapped_column(String(30))  # router/plan/target.py MEASURES
     year: Mapped[int]
     month: Mapped[int] = mapped_column(default=0, server_default="0")
     value: Mapped[float]
@@ -487,7 +487,7 @@ class Lead(Base):
     jobs: Mapped[Optional[int]]  # jobs planned; once located, the jobs the impact page counts
     investment_eur: Mapped[Optional[int]]
     plot_interest: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    # lead, contacted, negotiating, decided, located, lost (router/pipeline.py STAGES)
+    # lead, contacted, negotiating, decided, located, lost (router/plan/leads.py STAGES)
     stage: Mapped[str] = mapped_column(String(16), default="lead", index=True)
     owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), unique=True)

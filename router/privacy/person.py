@@ -17,10 +17,10 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from router import audit
 from router.casework.handoff import split_contact
 from router.inbound import tracker_store
-from router.models import (
+from router.staff import audit
+from router.storage.models import (
     Attachment,
     Call,
     Case,
@@ -33,7 +33,7 @@ from router.models import (
     OutboxMessage,
     Survey,
 )
-from router.store import changed
+from router.storage.store import changed
 
 log = logging.getLogger(__name__)
 ERASED = "[erased]"

@@ -2,7 +2,7 @@
 
 Each kind has its own period (settings RETAIN_*, documented with their reasons in the README's "Personal data"
 section). A purge takes the words and identifiers out and keeps what the impact page counts, like an erasure
-(router/privacy.py), and leaves no readable copy in the database files or in Rasa's tracker store.
+(router/privacy/person.py), and leaves no readable copy in the database files or in Rasa's tracker store.
 """
 from __future__ import annotations
 
@@ -13,9 +13,20 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from router import audit, privacy
 from router.inbound import tracker_store
-from router.models import Attachment, AuditEvent, Call, Case, Conversation, JobLease, Message, OutboxMessage, Survey
+from router.privacy import person as privacy
+from router.staff import audit
+from router.storage.models import (
+    Attachment,
+    AuditEvent,
+    Call,
+    Case,
+    Conversation,
+    JobLease,
+    Message,
+    OutboxMessage,
+    Survey,
+)
 
 OPEN = ("open", "taken_up")
 BATCH = 200

@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from router.models import Base
+from router.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -6,8 +6,8 @@ from typing import Any, Optional
 
 from sqlalchemy.orm import Session
 
-from router.models import Conversation, Message, utcnow
-from router.store import insert_ignore
+from router.storage.models import Conversation, Message, utcnow
+from router.storage.store import insert_ignore
 
 # `last_message_at` only decides when a conversation has gone quiet (hours, days): it moves in steps of a
 # minute, which saves an UPDATE on most turns of a lively conversation.

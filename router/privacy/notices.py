@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router.inbound import faq
-from router.models import FaqAnswer
+from router.storage.models import FaqAnswer
 
 KEYS = ("privacy", "accessibility")
 TITLES = {

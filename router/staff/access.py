@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from router.models import Case, Specialist, User
+from router.storage.models import Case, Specialist, User
 
 READ, WRITE, AUDIT = "read", "write", "audit"
 
@@ -74,7 +74,7 @@ def reads_audit_trail(user: Optional[User]) -> bool:
 
 def audit_filter(user: Optional[User]) -> ColumnElement[bool]:
     """The audit events this user may read, as a WHERE clause: all for admins, their team's cases' for leads."""
-    from router.models import AuditEvent
+    from router.storage.models import AuditEvent
 
     if reads_whole_audit_trail(user):
         return true()
@@ -86,7 +86,7 @@ def audit_filter(user: Optional[User]) -> ColumnElement[bool]:
 
 def activity_filter(user: Optional[User]) -> ColumnElement[bool]:
     """The activities a user may list: all for admins, their team's for leads, their own for specialists."""
-    from router.models import Activity
+    from router.storage.models import Activity
 
     if user is None or not user.active:
         return false()
@@ -110,7 +110,7 @@ def reads_board_figures(user: Optional[User]) -> bool:
 
 def lead_filter(user: Optional[User]) -> ColumnElement[bool]:
     """The sales pipeline's leads a user may see: all for leads and admins, their own for a specialist."""
-    from router.models import Lead
+    from router.storage.models import Lead
 
     if user is None or not user.active:
         return false()

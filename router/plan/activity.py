@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from router.casework import directory
 from router.impact.rollups import ACTIVITY_KINDS as KINDS  # one list for the rollups and here
-from router.models import Activity, Specialist
-from router.store import insert_ignore
+from router.storage.models import Activity, Specialist
+from router.storage.store import insert_ignore
 
 _BUSINESS_ID = re.compile(r"^(\d{6,7})-(\d)$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2)

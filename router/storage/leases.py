@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from router.models import JobLease
-from router.store import changed, insert_ignore
+from router.storage.models import JobLease
+from router.storage.store import changed, insert_ignore
 
 
 def acquire(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -10,8 +10,8 @@ from typing import Any, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router.activity import business_id as checked_business_id
-from router.models import Case, Lead
+from router.plan.activity import business_id as checked_business_id
+from router.storage.models import Case, Lead
 
 STAGES = ("lead", "contacted", "negotiating", "decided", "located", "lost")
 OPEN_STAGES = STAGES[:4]

@@ -7,8 +7,8 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router import access
-from router.models import AuditEvent, utcnow
+from router.staff import access
+from router.storage.models import AuditEvent, utcnow
 
 CLI = "cli"
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from router.casework.promise import local_date
 from router.impact import rollups
-from router.models import ImpactRollup, Lead, Target, utcnow
+from router.storage.models import ImpactRollup, Lead, Target, utcnow
 
 # Counted measures add up over time; level measures (a share, an average) are held over the period.
 COUNTS = ("encounters", "companies_located", "jobs", "contacts")

@@ -1,0 +1,1 @@
+"""The board's plan: encounters, campaigns, targets, the sales leads, the monthly report."""

@@ -1,0 +1,1 @@
+"""Personal data: one person's export and erasure, retention, the privacy notice."""
