@@ -110,7 +110,7 @@ class Topology:
         for i, port in enumerate(self.rasa_ports):
             # One OpenMP thread per Sanic worker: the e5 engine's default, a thread per core, spins while it waits;
             # two workers' spinning threads on two cores took 246 ms of CPU a turn instead of 39-53
-            # (docs/performance.md, 2026-12-06).
+            # (docs/decisions/0000-performance-history.md, 2026-12-06).
             procs[f"rasa-{i + 1}"] = (f"env SANIC_WORKERS={self.rasa_workers} OMP_NUM_THREADS=1 "
                                       f"{BOT}/python -m bot.serve run --model models/current.tar.gz --endpoints "
                                       "deploy/endpoints.production.yml --credentials credentials.yml --enable-api "

@@ -190,11 +190,17 @@ def clock():
 
 
 @pytest.fixture
-def phone_app(database_url, sessions, rasa, clock):
+def phone_settings() -> dict:
+    """Settings a test module adds to the phone app's (WhatsApp's number and templates, say)."""
+    return {}
+
+
+@pytest.fixture
+def phone_app(database_url, sessions, rasa, clock, phone_settings):
     app = create_app({"database_url": database_url, "internal_api_token": "test-token", "smtp_host": "",
                       "twilio_account_sid": "ACtest", "twilio_auth_token": TWILIO_TOKEN,
-                      "twilio_number": "+358400000000", "public_base_url": PUBLIC, "sms_reply_budget": 2.0},
-                     rasa=rasa, clock=clock)
+                      "twilio_number": "+358400000000", "public_base_url": PUBLIC, "sms_reply_budget": 2.0,
+                      **phone_settings}, rasa=rasa, clock=clock)
     yield app
     app.extensions["luukku"]["engine"].dispose()
 

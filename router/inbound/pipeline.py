@@ -179,9 +179,13 @@ def _of_the_day(session: Session, profile: Profile, sender: Optional[str], now: 
                           .order_by(Conversation.last_message_at.desc()).limit(1))
 
 
-def _current(conv: Conversation, profile: Profile, ctx: Context, now: datetime) -> bool:
+def current(conv: Conversation, channel: str, now: datetime, session_days: float) -> bool:
     """A conversation of this channel that has not been idle for longer than CHAT_SESSION_DAYS."""
-    return conv.channel == profile.name and now - conv.last_message_at <= timedelta(days=ctx.session_days)
+    return conv.channel == channel and now - conv.last_message_at <= timedelta(days=session_days)
+
+
+def _current(conv: Conversation, profile: Profile, ctx: Context, now: datetime) -> bool:
+    return current(conv, profile.name, now, ctx.session_days)
 
 
 def _campaign(session: Session, ctx: Context, profile: Profile, msg: InboundMessage, now: datetime) -> Optional[str]:

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select, update
 
 from router import sanitize, texts
 from router.inbound import conversation
-from router.inbound.pipeline import InboundMessage, Profile
+from router.inbound.pipeline import InboundMessage, Profile, current
 from router.storage.models import Message
 from router.web import clock, db, inbound, settings
 from router.web import openapi as api_doc
@@ -65,15 +64,10 @@ def _code(value) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _current(conv) -> bool:
-    """A web conversation that has not been idle for longer than CHAT_SESSION_DAYS."""
-    return conv.channel == "web" and clock() - conv.last_message_at <= timedelta(days=settings().chat_session_days)
-
-
 def _live(session_id: str):
-    """The web conversation, unless unknown or idle for longer than CHAT_SESSION_DAYS."""
+    """The web conversation, unless unknown or idle for longer than CHAT_SESSION_DAYS (the inbound path's rule)."""
     conv = conversation.find(db(), session_id)
-    return conv if conv is not None and _current(conv) else None
+    return conv if conv is not None and current(conv, PROFILE.name, clock(), settings().chat_session_days) else None
 
 
 AUTHORS = {"customer": "customer", "bot": "bot", "system": "bot", "staff": "staff"}

@@ -111,18 +111,29 @@ def test_a_slow_send_renews_its_lease_so_no_other_worker_takes_the_row(sessions,
 
     monkeypatch.setattr(outbox, "RENEW", 0.1)
     queue(sessions)
+    started, done = threading.Event(), threading.Event()
 
     class Slow(RecordingSender):
         def send(self, out):
-            time.sleep(1.0)
+            started.set()
+            done.wait(10)  # the provider answers only once the other worker has looked
             return super().send(out)
+
+    def claimed_at():
+        with sessions() as s:
+            return s.scalar(select(OutboxMessage.claimed_at))
 
     first, second = Slow(), RecordingSender()
     sending = threading.Thread(target=deliver_due, args=(sessions, {"email": first}, NOW))
     sending.start()
-    time.sleep(0.7)
+    assert started.wait(10)
+    # The send runs on; the renewal moves the claim on with it (every RENEW seconds).
+    deadline = time.monotonic() + 10
+    while claimed_at() < NOW + timedelta(seconds=0.5) and time.monotonic() < deadline:
+        time.sleep(0.02)
     # Past the lease as first claimed, but not as renewed: the second worker leaves the row alone.
     taken = deliver_due(sessions, {"email": second}, NOW + outbox.LEASE + timedelta(seconds=0.3))
+    done.set()
     sending.join()
     assert (taken, len(first.sent), len(second.sent)) == (0, 1, 0)
 

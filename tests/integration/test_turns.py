@@ -77,10 +77,24 @@ def test_a_waiter_gets_the_turn_after_the_holder_and_reads_its_last_write(databa
 
 
 class OrderedRasa(ScriptedRasa):
-    """Answers each message with its own text after a pause, and records the order it saw them in."""
+    """Answers each message with its own text, and records the order it saw them in. A turn's answer waits until
+    the other process's message is waiting for the turn (PostgreSQL shows its advisory lock not granted), so the two
+    messages really are at the router at once."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.engine = make_engine(database_url)
+        self.rounds: set[str] = set()
 
     def send(self, sender, text_, metadata, timeout=None):
-        time.sleep(0.3)
+        round_ = text_.partition("-")[0] if "-" in text_ else None
+        if round_ is not None and round_ not in self.rounds:  # the round's first turn: the other one must wait
+            self.rounds.add(round_)
+            deadline = time.monotonic() + 5
+            with self.engine.connect() as conn:
+                while time.monotonic() < deadline and not conn.execute(text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar():
+                    conn.rollback()
         self.sent.append((sender, text_, metadata))
         return [{"text": f"sain: {text_}"}]
 
@@ -88,7 +102,7 @@ class OrderedRasa(ScriptedRasa):
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_two_messages_at_once_on_two_web_processes_keep_the_customer_s_order(database_url, sessions):
-    rasa = OrderedRasa()
+    rasa = OrderedRasa(database_url)
     apps = [create_app({"database_url": database_url, "internal_api_token": "t"}, rasa=rasa) for _ in range(2)]
     try:
         clients = [a.test_client() for a in apps]
@@ -114,6 +128,7 @@ def test_two_messages_at_once_on_two_web_processes_keep_the_customer_s_order(dat
             transcript = s.scalars(select(Message.text).order_by(Message.id)).all()
         assert all(transcript[i + 1] == f"sain: {transcript[i]}" for i in range(0, len(transcript), 2))
     finally:
+        rasa.engine.dispose()
         for a in apps:
             a.extensions["luukku"]["engine"].dispose()
 

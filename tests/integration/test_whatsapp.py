@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from router import config
-from router.app import create_app, create_internal_app
+from router.app import create_internal_app
 from router.casework import actions, survey
 from router.channels import whatsapp
 from router.delivery.outbox import deliver_due
@@ -17,7 +17,7 @@ from router.delivery.twilio_sms import TwilioSmsSender
 from router.storage.models import Case, CaseEvent, Conversation, Message, OptOut, OutboxMessage, Survey
 
 from ..conftest import PUBLIC, TWILIO_TOKEN, StaffClient
-from ..helpers import CONSENT_QUESTION, TwilioWebhooks
+from ..helpers import CONSENT_QUESTION
 from ..twilio_standin import TwilioStandIn
 
 CUSTOMER = "+358401234567"
@@ -34,28 +34,28 @@ def standin():
 
 
 @pytest.fixture
-def settings(standin):
+def phone_settings() -> dict:
+    """The phone app with a WhatsApp sender and its templates (tests/conftest.py: phone_app)."""
+    return {"twilio_whatsapp_number": "+358400000000", **TEMPLATES}
+
+
+@pytest.fixture
+def settings(standin, phone_settings):
+    """The worker's settings: the same account, its REST calls to the stand-in."""
     return config.load({"twilio_account_sid": "ACtest", "twilio_auth_token": TWILIO_TOKEN,
-                        "twilio_number": "+358400000000", "twilio_whatsapp_number": "+358400000000",
-                        "twilio_api_base_url": standin.base_url, "public_base_url": PUBLIC, **TEMPLATES})
+                        "twilio_number": "+358400000000", "twilio_api_base_url": standin.base_url,
+                        "public_base_url": PUBLIC, **phone_settings})
 
 
 @pytest.fixture
-def wa_app(database_url, sessions, rasa, clock, settings):
-    app = create_app({"database_url": database_url, "internal_api_token": "test-token", "smtp_host": "",
-                      "twilio_account_sid": "ACtest", "twilio_auth_token": TWILIO_TOKEN,
-                      "twilio_number": "+358400000000", "twilio_whatsapp_number": "+358400000000",
-                      "public_base_url": PUBLIC, **TEMPLATES}, rasa=rasa, clock=clock)
-    yield app
-    app.extensions["luukku"]["engine"].dispose()
+def wa_app(phone_app):
+    return phone_app
 
 
 @pytest.fixture
-def wa(wa_app):
+def wa(twilio):
     """The public app's Twilio webhooks, signed as Twilio signs them."""
-    client = wa_app.test_client()
-    return TwilioWebhooks(lambda path, data, headers: client.post(path, data=data, headers=headers), PUBLIC,
-                          TWILIO_TOKEN)
+    return twilio
 
 
 def staff_reply(wa_app, staff, ref: str, text: str) -> None:
