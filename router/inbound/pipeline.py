@@ -208,12 +208,15 @@ def _busy(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
             conversation.find(session, msg.session or "")
         if conv is None or (not profile.by_sender and not _current(conv, profile, ctx, now)):
             return Outcome("unknown")
-        stored = conversation.receive(session, conv, _stored_text(msg), provider_id=msg.provider_id, now=now)
+        body = msg.text.strip()
+        # As in a turn: the transcript keeps a clicked button's title, the bot later gets its payload.
+        shown = conversation.shown(session, conv, body) if body else _stored_text(msg)
+        stored = conversation.receive(session, conv, shown, provider_id=msg.provider_id, now=now)
     except DBAPIError as exc:
         raise NotStored() from exc
     if stored is None:
         return Outcome("duplicate", conversation=conv.public_id, language=conv.language)
-    conversation.wait_for_bot(session, stored, msg.text.strip())
+    conversation.wait_for_bot(session, stored, body)
     log.warning("conversation %s busy; its message waits for the worker", conv.id)
     replies = conversation.store_replies(session, conv, [{"text": texts.say("bot_busy", conv.language)}], now)
     return Outcome("waiting", replies, conv.public_id, conv.language)

@@ -13,7 +13,7 @@ from router.inbound import turns
 from router.storage.db import make_engine
 from router.storage.models import Message, utcnow
 
-from ..helpers import ScriptedRasa
+from ..helpers import CONSENT_QUESTION, ScriptedRasa
 
 # About the database's own behaviour: runs on SQLite and PostgreSQL.
 pytestmark = pytest.mark.both_databases
@@ -291,3 +291,22 @@ def test_the_turn_taken_before_reading_is_given_back_for_an_unknown_or_expired_s
         assert resp.status_code == 200 and resp.get_json()["replies"] and advisory_locks() == 0
     finally:
         engine.dispose()
+
+
+def test_a_clicked_button_kept_for_the_worker_keeps_its_title_and_its_payload(client, rasa, sessions, monkeypatch,
+                                                                             database_url):
+    rasa.replies = [CONSENT_QUESTION]
+    sid = client.post("/api/chat", json={"session": None, "text": "Tarvitsen rahoitusta"}).get_json()["session"]
+    monkeypatch.setattr(turns, "WAIT_SECONDS", 0.2)
+    engine = make_engine(database_url)
+    hold = turns.acquire(engine, turns.key_for("web", None, sid))  # an earlier turn of this conversation runs on
+    try:
+        body = client.post("/api/chat", json={"session": sid, "text": "/affirm"}).get_json()
+    finally:
+        hold.release()
+        engine.dispose()
+    assert body["replies"] == [{"text": texts.say("bot_busy", "fi"), "buttons": []}]
+    with sessions() as s:
+        kept = s.scalar(select(Message).where(Message.awaiting_bot.is_(True)))
+    # The transcript shows what the customer saw; the worker's replay gives the bot what the button meant.
+    assert (kept.text, kept.payload["bot_text"]) == ("Kyllä", "/affirm")
