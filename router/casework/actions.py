@@ -75,28 +75,47 @@ def message_customer(session: Session, settings: Settings, case: Case, user: Opt
         raise CaseworkError("a message needs text")
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
     sender = user.name if user else settings.service_name
-    if conv is not None and conv.channel == "web":
-        joined = session.scalar(select(Message.id).where(Message.conversation_id == conv.id,
-                                                         Message.author == "staff").limit(1))
-        if joined is None:
-            messages.record(session, conv, texts.say("staff_joined", case.language, name=sender),
-                                direction="out", author="system", now=now)
+    if conv is not None:
+        announce_staff(session, case, conv, sender, now)
     message_id = messages.record(session, conv, text, direction="out", author="staff", now=now,
-                                     payload={"name": sender}) if conv else None
+                                 payload={"name": sender}) if conv else None
     in_widget = conv is not None and conv.channel == "web"
-    # In the widget: the email or text copy waits CHAT_SEEN_MINUTES and is dropped once the customer has seen it.
-    not_before = now + timedelta(minutes=settings.chat_seen_minutes) if in_widget else None
-    headers = {"unless_seen": str(message_id)} if in_widget else None
-    channel = notify.to_customer(
-        session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
-        text=f"{text}\n\n{sender}, {settings.service_name}" if case.customer_email
-        else f"{settings.service_name}: {text}",
-        subject=texts.say("staff_message_subject", case.language, ref=case.ref), automated=False, now=now,
-        template=notify.whatsapp_template("reply", sender, case.ref, text), not_before=not_before, headers=headers)
+    channel = send_to_customer(session, settings, case, conv, message_id, text, sender, now)
     if channel is None and not in_widget:
         raise CaseworkError("the customer left no email or phone number")
     _event(session, case, "message", user, now, text[:5000], channel=channel or "web")
     return channel or "web"
+
+
+def announce_staff(session: Session, case: Case, conv: Conversation, sender: str, now: datetime) -> None:
+    """In a web chat, the first message from a person is preceded by "… joined the conversation"."""
+    if conv.channel != "web":
+        return
+    joined = session.scalar(select(Message.id).where(Message.conversation_id == conv.id,
+                                                     Message.author == "staff").limit(1))
+    if joined is None:
+        messages.record(session, conv, texts.say("staff_joined", case.language, name=sender), direction="out",
+                        author="system", now=now)
+
+
+def send_to_customer(session: Session, settings: Settings, case: Case, conv: Optional[Conversation],
+                     message_id: Optional[int], text: str, sender: str, now: datetime, *,
+                     subject: str = "", signature: str = "") -> Optional[str]:
+    """A person's message, already in the transcript as `message_id`, to the customer on their channel; the channel,
+    or None when there is none. One rule for the case page, the API and a specialist's emailed reply: a web chat
+    customer sees it in the widget first, so the email or text copy waits CHAT_SEEN_MINUTES and is dropped once
+    the widget has shown it; on WhatsApp past 24 hours it goes as the "reply" template."""
+    in_widget = conv is not None and conv.channel == "web"
+    not_before = now + timedelta(minutes=settings.chat_seen_minutes) if in_widget else None
+    headers = {"unless_seen": str(message_id)} if in_widget and message_id else None
+    by = settings.service_name if sender == settings.service_name else f"{settings.service_name}, {sender}"
+    return notify.to_customer(
+        session, settings, case, key=f"case:{case.ref}:staff-message:{message_id or now.isoformat()}",
+        text=f"{text}\n\n{signature or f'{sender}, {settings.service_name}'}" if case.customer_email
+        else f"{by}: {text}",
+        subject=subject or texts.say("staff_message_subject", case.language, ref=case.ref), automated=False,
+        now=now, template=notify.whatsapp_template("reply", sender, case.ref, text), not_before=not_before,
+        headers=headers)
 
 
 def reassign(session: Session, settings: Settings, case: Case, user: Optional[User], now: datetime, *,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from router import sanitize, texts
 from router.casework import directory, promise
+from router.casework.actions import announce_staff, send_to_customer
 from router.casework.handoff import HandoffRequest, hand_off
 from router.channels import mailtext
 from router.channels.mailparse import ParsedMail
@@ -19,6 +20,7 @@ from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.inbound import conversation
 from router.inbound.classification import classify
+from router.inbound.receive import to_case
 from router.plan import campaign
 from router.storage.models import Attachment, Case, CaseEvent, Conversation, Message, OutboxMessage, Specialist
 
@@ -142,10 +144,11 @@ class EmailChannel:
         return session.scalar(select(Case).where(Case.ref == match.group(1))) if match else None
 
     def _store(self, session: Session, conv: Conversation, mail: ParsedMail, text: str, now: datetime,
-               case_id: Optional[int], author: str = "customer") -> int:
+               case_id: Optional[int], author: str = "customer", name: str = "") -> int:
+        payload = {"subject": mail.subject[:300], **({"name": name} if name else {})}
         message_id = conversation.record(session, conv, text or "(tyhjä viesti / empty message)", direction="in",
                                          author=author, provider_id=(mail.message_id or None) and mail.message_id[:255],
-                                         payload={"subject": mail.subject[:300]}, now=now)
+                                         payload=payload, now=now)
         if message_id is None:  # the same Message-ID stored by a parallel poll since `handle` looked
             raise DuplicateMail(mail.message_id)
         if case_id is not None:
@@ -209,11 +212,8 @@ class EmailChannel:
         conv = self._conversation(session, case, mail.sender, now)
         message_id = self._store(session, conv, mail, text, now, case.id)
         if tell_specialist:
-            enqueue(session, key=f"mail-thread:{message_id}", kind="email", recipient=case.specialist.email,
-                    subject=notify.staff_subject(session, self.settings, case, "Asiakas vastasi"), case_id=case.id,
-                    headers=notify.staff_headers(self.settings, case),
-                    body=f"{text or '-'}\n\n{notify.case_facts(session, self.settings, case)}\n\n"
-                         f"{self.settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}", now=now)
+            # The same rule as a follow-up on any channel: on the case, and one notice per case every few minutes.
+            to_case(session, self.settings, case, session.get_one(Message, message_id), now)
         return case.id
 
     def _hold(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
@@ -239,16 +239,12 @@ class EmailChannel:
     def _relay(self, session: Session, case: Case, specialist: Specialist, mail: ParsedMail, text: str,
                now: datetime) -> int:
         conv = self._conversation(session, case, None, now)  # the customer's address, never the specialist's
-        message_id = self._store(session, conv, mail, text, now, case.id, author="staff")
-        recipient = case.customer_email or (conv.address if conv and conv.channel == "email" else None)
-        if recipient:
-            enqueue(session, key=f"mail-relay:{message_id}", kind="email", recipient=recipient, case_id=case.id,
-                    headers=notify.customer_headers(self.settings, case),
-                    subject=f"Re: [{case.ref}] {specialist.name}", body=f"{text}\n\n{specialist.name}\n"
-                    f"{specialist.title(case.language)}\n{self.settings.service_name}", now=now)
-        elif case.customer_phone:
-            enqueue(session, key=f"mail-relay:{message_id}", kind="sms", recipient=case.customer_phone,
-                    case_id=case.id, body=f"{self.settings.service_name}, {specialist.name}: {text}"[:640], now=now)
+        announce_staff(session, case, conv, specialist.name, now)
+        message_id = self._store(session, conv, mail, text, now, case.id, author="staff", name=specialist.name)
+        # The same rule as a message from the case page: the customer's channel, the widget first.
+        send_to_customer(session, self.settings, case, conv, message_id, text, specialist.name, now,
+                         subject=f"Re: [{case.ref}] {specialist.name}",
+                         signature=f"{specialist.name}\n{specialist.title(case.language)}\n{self.settings.service_name}")
         return case.id
 
     def _flooding(self, session: Session, sender: str, now: datetime) -> Optional[Case]:

@@ -1,14 +1,15 @@
 """The one email address against real IMAP (pymap) and SMTP (aiosmtpd) servers; the bot is scripted here."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from router import config
 from router.channels.mailbox import MailboxPoller
+from router.delivery import notify
 from router.delivery.outbox import deliver_due
 from router.delivery.senders import SmtpSender
-from router.storage.models import Attachment, Case, MailReceipt, Message, OutboxMessage
+from router.storage.models import Attachment, Case, CaseEvent, MailReceipt, Message, OutboxMessage
 
 from ..helpers import ImapServer, SmtpServer, mail
 
@@ -106,6 +107,40 @@ def test_a_reply_threads_into_its_case_and_the_specialist_hears_of_it(imap, smtp
     assert texts == ["Tarvitsemme kaksi asentajaa", "Lisäksi harjoittelija."]
     deliver(sessions, settings)
     assert len(smtp.to("c@example.org")) == 1  # no second acknowledgement
+    imap.append(mail("c@example.org", ack["Subject"], "Ja kesätyöntekijä.", message_id="<c3@example.org>",
+                     to=str(ack["Reply-To"])))
+    assert poller.poll() == {"thread": 1}
+    # The same rule as a follow-up on any channel: on the case, and one notice to the specialist per five minutes
+    # with both messages in it.
+    with sessions() as s:
+        assert s.scalars(select(CaseEvent.text).where(CaseEvent.kind == "customer_message")
+                         .order_by(CaseEvent.id)).all() == ["Lisäksi harjoittelija.", "Ja kesätyöntekijä."]
+        [notice] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("%:follow-up:%"))).all()
+        specialist = s.get(Case, case.id).specialist.email
+    assert notice.recipient == specialist
+    assert "Lisäksi harjoittelija." in notice.body and "Ja kesätyöntekijä." in notice.body
+
+
+def test_a_specialist_s_emailed_reply_to_a_web_chat_customer_waits_for_the_widget(imap, smtp, poller, sessions,
+                                                                                   settings, make_case):
+    """The same rule as a message from the case page: the customer sees it in the widget, and the email copy waits
+    CHAT_SEEN_MINUTES and is dropped once the widget has shown it."""
+    ref = make_case(topic="funding", channel="web", email="w@example.org", text="Tarvitsen lainaa")
+    imap.append(mail("Matti Esimerkki <matti.esimerkki@example.org>", f"Re: [{ref}]", "Hei, soitan huomenna.",
+                     message_id="<w2@example.org>", to=notify.reply_address(settings, ref),
+                     Authentication_Results="mx.example.org; spf=pass; dkim=pass; dmarc=pass"))
+    assert poller.poll() == {"relayed": 1}
+    with sessions() as s:
+        case = s.scalar(select(Case).where(Case.ref == ref))
+        thread = s.execute(select(Message.author, Message.text, Message.payload).where(
+            Message.conversation_id == case.conversation_id).order_by(Message.id)).all()
+        [copy] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("%staff-message%"))).all()
+    assert [(a, t) for a, t, _ in thread][-2:] == [("system", "Matti Esimerkki liittyi keskusteluun."),
+                                                  ("staff", "Hei, soitan huomenna.")]
+    assert thread[-1][2]["name"] == "Matti Esimerkki"
+    assert (copy.kind, copy.recipient, copy.subject) == ("email", "w@example.org", f"Re: [{ref}] Matti Esimerkki")
+    assert copy.next_attempt_at == NOW + timedelta(minutes=settings.chat_seen_minutes)
+    assert copy.headers["unless_seen"].isdigit()
 
 
 def test_a_mail_with_a_spoofed_customer_from_and_the_case_ref_is_not_the_customer_s(imap, smtp, poller, sessions,

@@ -149,7 +149,7 @@ def test_the_staff_reply_is_free_text_within_24_hours_and_the_template_after(wa,
     staff_reply(wa_app, staff, case.ref, "Soitan huomenna kymmeneltä.")
     [sent] = deliver(sessions, settings, standin, clock.now)
     assert (sent["From"], sent["To"], sent["Body"]) == ("whatsapp:+358400000000", ADDRESS,
-                                                        "Luukku: Soitan huomenna kymmeneltä.")
+                                                        "Luukku, Matti Esimerkki: Soitan huomenna kymmeneltä.")
     assert "ContentSid" not in sent
     clock.now += timedelta(hours=25)  # the customer has not written since: only a template may go
     staff_reply(wa_app, staff, case.ref, "Sopiiko torstai?")
