@@ -3,7 +3,6 @@
 template may be sent."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable, Mapping, Optional
@@ -28,19 +27,6 @@ PROFILE = Profile("whatsapp", by_sender=True, commands=sms.keywords, no_text="sm
 def parse(form: Mapping[str, str]) -> Optional[InboundMessage]:
     """Twilio's WhatsApp webhook (the SMS one's fields, with "whatsapp:" addresses) as a message."""
     return sms.parse(form, prefix=PREFIX)
-
-
-def address(phone: str) -> str:
-    """A phone number as WhatsApp's address in Twilio ("whatsapp:+358…")."""
-    return phone if phone.startswith(PREFIX) else PREFIX + phone.replace(" ", "")
-
-
-def template(name: str, **variables: str) -> dict[str, str]:
-    """Outbox headers naming the approved template to send instead of the text when the window has closed.
-
-    `name`: confirmation, reply or survey (TWILIO_WHATSAPP_TEMPLATE_*); `variables` fill its {{1}}, {{2}}, ….
-    """
-    return {"template": name, "template_variables": json.dumps(variables, ensure_ascii=False)}
 
 
 def window_open(last_inbound: Optional[datetime], now: datetime) -> bool:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from router import texts
 from router.casework import promise, survey
 from router.config import Settings
-from router.inbound import conversation, turns
+from router.inbound import conversation, receive, turns
 from router.inbound import language as lang_mod
 from router.inbound.conversation import NotStored, Reply
 from router.inbound.menu import numbered
@@ -160,10 +160,8 @@ def _find(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
             return conversation.start(session, channel=profile.name, address=msg.sender, now=now,
                                       campaign=_campaign(session, ctx, profile, msg, now)), None
         return conv, None
-    from router.inbound.receive import find_arrived
-
-    found = find_arrived(session, msg.session or "")
-    if found is None or not _current(found[0], profile, ctx, now):
+    found = receive.find_arrived(session, msg.session or "")
+    if found is None or not current(found[0], profile.name, now, ctx.session_days):
         return None
     conv = found[0]
     if msg.language and msg.language != conv.language:
@@ -184,10 +182,6 @@ def current(conv: Conversation, channel: str, now: datetime, session_days: float
     return conv.channel == channel and now - conv.last_message_at <= timedelta(days=session_days)
 
 
-def _current(conv: Conversation, profile: Profile, ctx: Context, now: datetime) -> bool:
-    return current(conv, profile.name, now, ctx.session_days)
-
-
 def _campaign(session: Session, ctx: Context, profile: Profile, msg: InboundMessage, now: datetime) -> Optional[str]:
     """A first touch's campaign: the page's code, or a text's keyword or the campaign's own number."""
     day = promise.local_date(now, ctx.settings.timezone)
@@ -206,7 +200,7 @@ def _busy(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
         statement_at_a_time(session)
         conv = _of_the_day(session, profile, msg.sender, now) if profile.by_sender else \
             conversation.find(session, msg.session or "")
-        if conv is None or (not profile.by_sender and not _current(conv, profile, ctx, now)):
+        if conv is None or (not profile.by_sender and not current(conv, profile.name, now, ctx.session_days)):
             return Outcome("unknown")
         body = msg.text.strip()
         # As in a turn: the transcript keeps a clicked button's title, the bot later gets its payload.
@@ -225,11 +219,9 @@ def _busy(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
 def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage, conv: Conversation,
           arrival, now: datetime) -> Outcome:
     """Steps 3–9, holding the turn."""
-    from router.inbound import receive as inbound
-
     body = msg.text.strip()
     if arrival is None:  # a texter's new conversation of the day may still belong to an older one's open case
-        arrival = inbound.on_arrival(session, conv)
+        arrival = receive.on_arrival(session, conv)
     case, behind = arrival
     fresh = conv.fresh
     shown = conversation.shown(session, conv, body) if body else _stored_text(msg)
@@ -268,7 +260,7 @@ def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
         if word.isascii() and word.isdigit() and 1 <= int(word) <= len(buttons):
             body = buttons[int(word) - 1]["payload"]
     if case is not None:
-        decision = inbound.decide(session, ctx.settings, ctx.rasa, conv, stored, body, now, case=case)
+        decision = receive.decide(session, ctx.settings, ctx.rasa, conv, stored, body, now, case=case)
         if decision.to_bot is None:
             return say(decision.replies)
         body = decision.to_bot

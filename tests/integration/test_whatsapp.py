@@ -47,20 +47,9 @@ def settings(standin, phone_settings):
                         "public_base_url": PUBLIC, **phone_settings})
 
 
-@pytest.fixture
-def wa_app(phone_app):
-    return phone_app
-
-
-@pytest.fixture
-def wa(twilio):
-    """The public app's Twilio webhooks, signed as Twilio signs them."""
-    return twilio
-
-
-def staff_reply(wa_app, staff, ref: str, text: str) -> None:
+def staff_reply(phone_app, staff, ref: str, text: str) -> None:
     """Matti answers on the case page, as a specialist does."""
-    resp = StaffClient(wa_app, staff["matti"]).post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/message",
+    resp = StaffClient(phone_app, staff["matti"]).post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/message",
                                                          {"text": text})
     assert resp.status_code == 302
 
@@ -88,14 +77,14 @@ def deliver(sessions, settings, standin, now) -> list[dict]:
     return standin.received[before:]
 
 
-def handed_off(wa, rasa, internal, clock) -> str:
+def handed_off(twilio, rasa, internal, clock) -> str:
     """A first contact through to a case: the bot asks for consent, the customer answers "1", the action server
     asks for the handoff (the number is the one WhatsApp proved)."""
     rasa.replies = [CONSENT_QUESTION]
-    assert said(wa.whatsapp(CUSTOMER, "Tarvitsen rahoitusta koneeseen")) == [
+    assert said(twilio.whatsapp(CUSTOMER, "Tarvitsen rahoitusta koneeseen")) == [
         "Sopiiko tämä?\nVastaa numerolla: 1 Kyllä, 2 Ei"]
     rasa.replies = [{"text": "Kiitos!"}]
-    said(wa.whatsapp(CUSTOMER, "1"))
+    said(twilio.whatsapp(CUSTOMER, "1"))
     sender, text, metadata = rasa.sent[-1]
     assert (text, metadata["channel"]) == ("/affirm", "whatsapp") and CUSTOMER not in sender
     resp = internal.post("/internal/handoffs", headers={"Authorization": "Bearer test-token"}, json={
@@ -105,8 +94,8 @@ def handed_off(wa, rasa, internal, clock) -> str:
     return resp.get_json()["text"]
 
 
-def test_a_first_contact_reaches_a_named_specialist_with_a_date(wa, rasa, internal, sessions, clock):
-    text = handed_off(wa, rasa, internal, clock)
+def test_a_first_contact_reaches_a_named_specialist_with_a_date(twilio, rasa, internal, sessions, clock):
+    text = handed_off(twilio, rasa, internal, clock)
     assert text.startswith("Matti Esimerkki, ") and "viimeistään" in text
     with sessions() as s:
         case = s.scalar(select(Case))
@@ -117,11 +106,11 @@ def test_a_first_contact_reaches_a_named_specialist_with_a_date(wa, rasa, intern
     assert [(r.kind, r.recipient) for r in rows] == [("email", "matti.esimerkki@example.org")]
 
 
-def test_a_follow_up_goes_onto_the_case_and_the_bot_is_not_asked(wa, rasa, internal, sessions, clock):
-    handed_off(wa, rasa, internal, clock)
+def test_a_follow_up_goes_onto_the_case_and_the_bot_is_not_asked(twilio, rasa, internal, sessions, clock):
+    handed_off(twilio, rasa, internal, clock)
     asked = len(rasa.sent)
     clock.now += timedelta(days=2)  # a new conversation of the day, still the same open case
-    [ack] = said(wa.whatsapp(CUSTOMER, "Kone maksaa noin 20 000 euroa"))
+    [ack] = said(twilio.whatsapp(CUSTOMER, "Kone maksaa noin 20 000 euroa"))
     assert "Matti Esimerkki" in ack and len(rasa.sent) == asked
     with sessions() as s:
         [event] = s.scalars(select(CaseEvent).where(CaseEvent.kind == "customer_message")).all()
@@ -129,30 +118,30 @@ def test_a_follow_up_goes_onto_the_case_and_the_bot_is_not_asked(wa, rasa, inter
         assert s.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("%follow-up%"))) is not None
 
 
-def test_a_retried_webhook_is_stored_once_and_a_forged_one_not_at_all(wa, rasa, sessions):
-    assert said(wa.whatsapp(CUSTOMER, "hei", sid="SMwa1")) == ["Mikä on nimesi?"]
-    assert said(wa.whatsapp(CUSTOMER, "hei", sid="SMwa1")) == []
-    assert wa.signed("/twilio/whatsapp", {"MessageSid": "SMwa2", "From": ADDRESS, "Body": "hei"},
+def test_a_retried_webhook_is_stored_once_and_a_forged_one_not_at_all(twilio, rasa, sessions):
+    assert said(twilio.whatsapp(CUSTOMER, "hei", sid="SMwa1")) == ["Mikä on nimesi?"]
+    assert said(twilio.whatsapp(CUSTOMER, "hei", sid="SMwa1")) == []
+    assert twilio.signed("/twilio/whatsapp", {"MessageSid": "SMwa2", "From": ADDRESS, "Body": "hei"},
                      forge=True).status_code == 403
     # An SMS sender posted to the WhatsApp webhook is not a WhatsApp message.
-    assert wa.signed("/twilio/whatsapp", {"MessageSid": "SMwa3", "From": CUSTOMER, "Body": "hei"}).status_code == 400
+    assert twilio.signed("/twilio/whatsapp", {"MessageSid": "SMwa3", "From": CUSTOMER, "Body": "hei"}).status_code == 400
     with sessions() as s:
         assert [m.provider_id for m in s.scalars(select(Message).where(Message.direction == "in"))] == ["SMwa1"]
     assert len(rasa.sent) == 1
 
 
-def test_the_staff_reply_is_free_text_within_24_hours_and_the_template_after(wa, wa_app, rasa, internal, sessions,
+def test_the_staff_reply_is_free_text_within_24_hours_and_the_template_after(twilio, phone_app, rasa, internal, sessions,
                                                                             clock, settings, standin, staff):
-    handed_off(wa, rasa, internal, clock)
+    handed_off(twilio, rasa, internal, clock)
     with sessions() as s:
         case = s.scalar(select(Case))
-    staff_reply(wa_app, staff, case.ref, "Soitan huomenna kymmeneltä.")
+    staff_reply(phone_app, staff, case.ref, "Soitan huomenna kymmeneltä.")
     [sent] = deliver(sessions, settings, standin, clock.now)
     assert (sent["From"], sent["To"], sent["Body"]) == ("whatsapp:+358400000000", ADDRESS,
                                                         "Luukku, Matti Esimerkki: Soitan huomenna kymmeneltä.")
     assert "ContentSid" not in sent
     clock.now += timedelta(hours=25)  # the customer has not written since: only a template may go
-    staff_reply(wa_app, staff, case.ref, "Sopiiko torstai?")
+    staff_reply(phone_app, staff, case.ref, "Sopiiko torstai?")
     [sent] = deliver(sessions, settings, standin, clock.now)
     assert sent["ContentSid"] == TEMPLATES["twilio_whatsapp_template_reply"] and "Body" not in sent
     assert json.loads(sent["ContentVariables"]) == {"1": "Matti Esimerkki", "2": case.ref, "3": "Sopiiko torstai?"}
@@ -162,9 +151,9 @@ def test_the_staff_reply_is_free_text_within_24_hours_and_the_template_after(wa,
             "Soitan huomenna kymmeneltä.", "Sopiiko torstai?"]
 
 
-def test_outside_24_hours_a_message_without_an_approved_template_is_not_sent(wa, rasa, internal, sessions, clock,
+def test_outside_24_hours_a_message_without_an_approved_template_is_not_sent(twilio, rasa, internal, sessions, clock,
                                                                            standin):
-    handed_off(wa, rasa, internal, clock)
+    handed_off(twilio, rasa, internal, clock)
     bare = config.load({"twilio_account_sid": "ACtest", "twilio_auth_token": TWILIO_TOKEN,
                         "twilio_whatsapp_number": "+358400000000", "twilio_api_base_url": standin.base_url,
                         "public_base_url": PUBLIC})  # no template SIDs configured
@@ -178,9 +167,9 @@ def test_outside_24_hours_a_message_without_an_approved_template_is_not_sent(wa,
     assert row.status == "dead" and "24-hour window" in row.last_error
 
 
-def test_the_survey_goes_as_a_template_and_a_score_answers_it(wa, rasa, internal, sessions, clock, settings,
+def test_the_survey_goes_as_a_template_and_a_score_answers_it(twilio, rasa, internal, sessions, clock, settings,
                                                               standin, staff):
-    handed_off(wa, rasa, internal, clock)
+    handed_off(twilio, rasa, internal, clock)
     with sessions() as s:
         case = s.scalar(select(Case))
         actions.resolve(s, settings, case, None, clock.now)
@@ -195,29 +184,29 @@ def test_the_survey_goes_as_a_template_and_a_score_answers_it(wa, rasa, internal
     assert sent["ContentSid"] == TEMPLATES["twilio_whatsapp_template_survey"]
     assert json.loads(sent["ContentVariables"]) == {"1": "Luukku", "2": case.ref}
     clock.now = when + timedelta(hours=1)
-    [thanks] = said(wa.whatsapp(CUSTOMER, "5 kiitos nopeasta avusta"))
+    [thanks] = said(twilio.whatsapp(CUSTOMER, "5 kiitos nopeasta avusta"))
     assert thanks == "Luukku: Kiitos palautteestasi!"
     with sessions() as s:
         answered = s.scalar(select(Survey))
         assert (answered.score, answered.comment) == (5, "kiitos nopeasta avusta")
 
 
-def test_stop_ends_whatsapp_messages_and_start_allows_them_again(wa, wa_app, rasa, internal, sessions, clock,
+def test_stop_ends_whatsapp_messages_and_start_allows_them_again(twilio, phone_app, rasa, internal, sessions, clock,
                                                                  settings, standin, staff):
-    handed_off(wa, rasa, internal, clock)
+    handed_off(twilio, rasa, internal, clock)
     asked = len(rasa.sent)
-    [stopped] = said(wa.whatsapp(CUSTOMER, "STOP"))
+    [stopped] = said(twilio.whatsapp(CUSTOMER, "STOP"))
     assert "ALOITA" in stopped or "START" in stopped
     with sessions() as s:
         assert s.get(OptOut, ADDRESS) is not None
         assert s.get(OptOut, CUSTOMER) is None  # texts by SMS are the customer's own choice
         ref = s.scalar(select(Case.ref))
-    staff_reply(wa_app, staff, ref, "Hei?")
+    staff_reply(phone_app, staff, ref, "Hei?")
     assert deliver(sessions, settings, standin, clock.now) == []
     with sessions() as s:
         row = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "whatsapp"))
         assert (row.status, row.last_error) == ("dead", "opted out")
-    said(wa.whatsapp(CUSTOMER, "START"))
+    said(twilio.whatsapp(CUSTOMER, "START"))
     with sessions() as s:
         assert s.get(OptOut, ADDRESS) is None
     assert len(rasa.sent) == asked  # keywords never reach the bot
