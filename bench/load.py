@@ -115,29 +115,50 @@ def sms_customer(top: Topology, phase: Phase, n: int) -> None:
 
 
 _ENGINES: dict[str, object] = {}
+_BARE: list[str] = []  # the bare path's conversations whose five turns all answered
 
 
-def register(top: Topology) -> str:
+def register(top: Topology, number: int) -> str:
     """A web conversation known to the router but never sent through it: a sender id for straight-to-Rasa turns.
 
     So that the bare path's handoff makes a real case through the internal API, as the routed one does, and the
     comparison shows what the public router adds rather than the case being made (or refused) on one side only.
+    The router makes a case only when its own transcript backs it (the consent question answered after it was
+    asked, the email typed: `handoff.unbacked`), so the transcript the routed turns would have stored is written
+    here, in one statement before the timed turns.
     """
     from sqlalchemy import create_engine, text
 
     engine = _ENGINES.get(top.database_url) or _ENGINES.setdefault(top.database_url, create_engine(top.database_url))
     sender = uuid.uuid4().hex
+    asked = '{"buttons": [{"title": "Kyllä", "payload": "/affirm"}, {"title": "Ei", "payload": "/deny"}]}'
     with engine.begin() as conn:  # type: ignore[attr-defined]
-        conn.execute(text("INSERT INTO conversations (public_id, channel, language, created_at, last_message_at) "
-                          "VALUES (:p, 'web', 'fi', now() at time zone 'utc', now() at time zone 'utc')"),
-                     {"p": sender})
+        conn.execute(text(
+            "WITH c AS (INSERT INTO conversations (public_id, channel, language, created_at, last_message_at) "
+            "VALUES (:p, 'web', 'fi', now() at time zone 'utc', now() at time zone 'utc') RETURNING id) "
+            "INSERT INTO messages (conversation_id, direction, channel, author, text, payload, created_at, "
+            "awaiting_bot) "
+            "SELECT c.id, d, 'web', a, t, CAST(j AS json), now() at time zone 'utc', false FROM c, (VALUES "
+            "(1, 'in', 'customer', :email, NULL), (2, 'out', 'bot', 'consent?', :asked), (3, 'in', 'customer', "
+            "'Kyllä', NULL)) AS m(n, d, a, t, j) ORDER BY n"),
+            {"p": sender, "email": script(number)[2], "asked": asked})
     return sender
+
+
+def cases_made(top: Topology) -> tuple[int, int]:
+    """(cases, whole intakes) of the bare path so far: each intake ends in a handoff, so each must make a case."""
+    from sqlalchemy import text
+
+    with _ENGINES[top.database_url].connect() as conn:  # type: ignore[attr-defined]
+        made = conn.execute(text("SELECT count(*) FROM cases k JOIN conversations c ON c.id = k.conversation_id "
+                                 "WHERE c.public_id = ANY(:ids)"), {"ids": list(_BARE)}).scalar_one()
+    return int(made), len(_BARE)
 
 
 def bare_conversation(top: Topology, phase: Phase, http: requests.Session, number: int) -> None:
     """The same intake straight to Rasa's REST channel (the action server still calls the router's internal API,
     which makes the case for the conversation registered here)."""
-    sender = register(top)
+    sender = register(top, number)
     for step, text in enumerate(script(number)):
         started = time.perf_counter()
         try:
@@ -147,6 +168,9 @@ def bare_conversation(top: Topology, phase: Phase, http: requests.Session, numbe
         except (requests.RequestException, ValueError):
             replies = None
         phase.note(time.perf_counter() - started, replies, step)
+        if replies is None:
+            return
+    _BARE.append(sender)
 
 
 def bare_customer(top: Topology, phase: Phase, n: int) -> None:
@@ -264,6 +288,9 @@ def main() -> None:
                                                       statistics.median(bare.by_step[step]))
         print("  by step of the conversation, p50 difference: " + ", ".join(
             f"{step + 1}: {statistics.median(d) * 1000:.0f} ms" for step, d in sorted(steps.items())))
+        made, intakes = cases_made(top)
+        print(f"  cases made by the bare path's handoffs: {made} of {intakes} whole intakes"
+              + ("" if made == intakes else " (the comparison is not like for like)"))
         print("  memory (RSS, MB):", ", ".join(f"{name} {rss_mb(top.pid(name)):.0f}" for name in top.commands()))
     finally:
         top.stop()

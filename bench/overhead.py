@@ -83,7 +83,7 @@ def intake(top: Topology, path: str, url: str, phase: Phase, http: requests.Sess
     else:
         # The floor uses a conversation registered with the router, so its handoff makes a real case, as bare
         # Rasa's does (bare_conversation registers its own).
-        web_conversation(top, phase, http, number, url=url, session=register(top) if path == "floor" else None)
+        web_conversation(top, phase, http, number, url=url, session=register(top, number) if path == "floor" else None)
 
 
 def main() -> None:
