@@ -1,16 +1,22 @@
 """`make bench-load`: N concurrent whole conversations (web chat and SMS) on the production topology with one Rasa
 replica, and the same conversations sent straight to that Rasa in the same run, for the router's overhead: at light
 load each customer alternates one conversation straight to Rasa with one through the router, side by side, and the
-overhead is reported overall and by step of the intake. Prints turns/s, turn p50/p95/p99, blank replies, "kept"
-answers (fallbacks) and memory per process; the figures go to docs/performance.md.
+overhead is reported overall and by step of the intake; at full load the phases straight to Rasa and through the
+router alternate (bare, router, router, bare, ...) and the router's throughput is reported as a share of Rasa's.
+Prints turns/s (turns answered inside the phase's window), turn p50/p95/p99, blank replies, "kept" answers
+(fallbacks) and memory per process; the figures go to docs/performance.md.
 
 BENCH_CUSTOMERS concurrent customers (default 10; 2 in the light-load phases that measure the overhead),
 BENCH_SECONDS per phase (default 40), BENCH_ROUNDS rounds of phases (default 2), BENCH_RASA_WORKERS Sanic worker
 processes in the one Rasa replica (default 2, as in docker-compose.yml, each with one OpenMP thread).
+BENCH_BASELINE=<commit>: that commit's web processes (a git worktree) join the full-load rotation on the same
+topology, so its router's share is measured side by side with this tree's.
 """
 from __future__ import annotations
 
+import functools
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -45,7 +51,9 @@ class Phase:
     """One timed phase: customers loop over whole conversations until the time is up."""
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.until = time.monotonic() + seconds
+        self.in_window = 0  # turns answered before the phase's time was up: its throughput, without the tail
         self.latencies: list[float] = []
         self.by_step: dict[int, list[float]] = {}  # the same step of the script through both paths, compared
         self.blank = self.kept = self.errors = 0
@@ -57,6 +65,7 @@ class Phase:
                 self.errors += 1
                 return
             self.latencies.append(seconds)
+            self.in_window += time.monotonic() <= self.until
             self.by_step.setdefault(step, []).append(seconds)
             if not replies:
                 self.blank += 1
@@ -81,11 +90,11 @@ def web_conversation(top: Topology, phase: Phase, http: requests.Session, number
         session = body["session"]
 
 
-def web_customer(top: Topology, phase: Phase, n: int) -> None:
+def web_customer(top: Topology, phase: Phase, n: int, url: str | None = None) -> None:
     http = requests.Session()
     i = 0
     while time.monotonic() < phase.until:
-        web_conversation(top, phase, http, n * 1000 + i)
+        web_conversation(top, phase, http, n * 1000 + i, url=url)
         i += 1
 
 
@@ -196,12 +205,10 @@ def run_paired(top: Topology, customers: int, seconds: float) -> tuple[Phase, Ph
             i += 1
 
     threads = [threading.Thread(target=customer, args=(n,)) for n in range(customers)]
-    started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    bare.wall = routed.wall = time.monotonic() - started  # type: ignore[attr-defined]
     return bare, routed
 
 
@@ -209,12 +216,10 @@ def run_phase(top: Topology, target, customers: int, seconds: float, sms: int = 
     phase = Phase(seconds)
     threads = [threading.Thread(target=target, args=(top, phase, n)) for n in range(customers)]
     threads += [threading.Thread(target=sms_customer, args=(top, phase, 100 + n)) for n in range(sms)]
-    started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    phase.wall = time.monotonic() - started  # type: ignore[attr-defined]
     return phase
 
 
@@ -237,7 +242,9 @@ def rss_mb(pid: int) -> float:
 
 def report(name: str, phase: Phase) -> dict:
     lat = [x * 1000 for x in phase.latencies]
-    row = {"phase": name, "turns": len(lat), "turns_per_s": len(lat) / phase.wall,  # type: ignore[attr-defined]
+    # Turns answered inside the phase's window, over the window: the last conversations' tail, when fewer
+    # customers are still busy, would otherwise count against whichever side ends a slower conversation.
+    row = {"phase": name, "turns": len(lat), "turns_per_s": phase.in_window / phase.seconds,
            "p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95), "p99": percentile(lat, 0.99),
            "blank": phase.blank, "kept": phase.kept, "errors": phase.errors}
     print(f"  {name:<22} {row['turns']:5d} turns {row['turns_per_s']:6.1f}/s  p50 {row['p50']:6.0f} ms  "
@@ -251,6 +258,7 @@ def main() -> None:
     seconds = float(os.environ.get("BENCH_SECONDS", "40"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     sms = max(1, customers // 4)
+    baseline = os.environ.get("BENCH_BASELINE")
     workers = int(os.environ.get("BENCH_RASA_WORKERS", "2"))  # Sanic worker processes inside the one Rasa replica
     top = Topology(Path(tempfile.mkdtemp(prefix="luukku-load-")), rasa_replicas=1, name="luukku_bench_load",
                    env={"TWILIO_ACCOUNT_SID": "ACbench", "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
@@ -261,8 +269,18 @@ def main() -> None:
     print(f"make bench-load: {customers} web customers (+{sms} SMS in the mixed phase), {seconds:.0f} s phases, "
           f"{rounds} rounds; starting the topology (1 Rasa replica, SANIC_WORKERS={workers})...", flush=True)
     top.start()
-    rows, paired = [], []
+    rows, paired, others, tree = [], [], [], None
+    # Full load, in the order bare, router, router, bare, ...: a machine that slows down or speeds up during the run
+    # weighs on every side alike.
+    full = [("bare Rasa", bare_customer), ("router, web", web_customer)]
     try:
+        if baseline:
+            # Another commit's web processes on this topology (database, Rasa, workers): its router side by side.
+            from bench.overhead import drop_worktree, start_web, worktree
+
+            tree, short = worktree(baseline)
+            others.append(start_web(top, tree, "router.app:create_app()", "baseline"))
+            full.append((f"router {short}", functools.partial(web_customer, url=others[0][1])))
         run_phase(top, web_customer, 2, 8)  # warm-up: models, connection pools
         for r in range(rounds):
             # Light load (Rasa not saturated) shows what the router adds to a turn; full load, what it sustains.
@@ -270,8 +288,8 @@ def main() -> None:
             paired.append((bare, routed))
             rows.append(report(f"bare Rasa, light #{r + 1}", bare))
             rows.append(report(f"router, light #{r + 1}", routed))
-            rows.append(report(f"bare Rasa #{r + 1}", run_phase(top, bare_customer, customers, seconds)))
-            rows.append(report(f"router, web #{r + 1}", run_phase(top, web_customer, customers, seconds)))
+            for name, target in full[::-1] if r % 2 else full:
+                rows.append(report(f"{name} #{r + 1}", run_phase(top, target, customers, seconds)))
         rows.append(report("router, web + SMS", run_phase(top, web_customer, customers, seconds, sms=sms)))
         overhead = [routed["p50"] - bare["p50"] for bare, routed in zip(
             [x for x in rows if x["phase"].startswith("bare Rasa, light")],
@@ -288,12 +306,22 @@ def main() -> None:
                                                       statistics.median(bare.by_step[step]))
         print("  by step of the conversation, p50 difference: " + ", ".join(
             f"{step + 1}: {statistics.median(d) * 1000:.0f} ms" for step, d in sorted(steps.items())))
+        bare_full = [x["turns_per_s"] for x in rows if x["phase"].startswith("bare Rasa #")]
+        for name, _ in full[1:]:
+            routed_full = [x["turns_per_s"] for x in rows if x["phase"].startswith(f"{name} #")]
+            print(f"  throughput at full load, {name}: {sum(routed_full) / sum(bare_full):.0%} of bare Rasa's "
+                  f"({sum(routed_full) / len(routed_full):.1f} against {sum(bare_full) / len(bare_full):.1f} "
+                  f"turns/s; rounds: {', '.join(f'{r / b:.0%}' for r, b in zip(routed_full, bare_full))})")
         made, intakes = cases_made(top)
         print(f"  cases made by the bare path's handoffs: {made} of {intakes} whole intakes"
               + ("" if made == intakes else " (the comparison is not like for like)"))
         print("  memory (RSS, MB):", ", ".join(f"{name} {rss_mb(top.pid(name)):.0f}" for name in top.commands()))
     finally:
+        for proc, _ in others:
+            os.killpg(proc.pid, signal.SIGTERM)
         top.stop()
+        if tree is not None:
+            drop_worktree(tree)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,20 @@ def start_web(top: Topology, tree: Path, app: str, name: str) -> tuple[subproces
     raise RuntimeError(f"the {name}'s web processes did not start; see {top.workdir / f'{name}-web.log'}")
 
 
+def worktree(rev: str) -> tuple[Path, str]:
+    """A detached git worktree of `rev` in a temporary directory, and the commit's short name."""
+    tree = Path(tempfile.mkdtemp(prefix="luukku-baseline-"))
+    subprocess.run(["git", "worktree", "add", "--detach", "-f", str(tree), rev], cwd=ROOT, check=True,
+                   capture_output=True)
+    short = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    return tree, short
+
+
+def drop_worktree(tree: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+
+
 def intake(top: Topology, path: str, url: str, phase: Phase, http: requests.Session, number: int) -> None:
     """One whole intake on one path, noted in its phase."""
     if path == "bare":
@@ -90,15 +104,11 @@ def main() -> None:
     customers = int(os.environ.get("BENCH_CUSTOMERS", "1"))
     conversations = int(os.environ.get("BENCH_CONVERSATIONS", "30"))
     baseline = os.environ.get("BENCH_BASELINE", "HEAD")
-    tree = Path(tempfile.mkdtemp(prefix="luukku-baseline-"))
-    subprocess.run(["git", "worktree", "add", "--detach", "-f", str(tree), baseline], cwd=ROOT, check=True,
-                   capture_output=True)
+    tree, short = worktree(baseline)
     top = Topology(Path(tempfile.mkdtemp(prefix="luukku-overhead-")), web_processes=2, workers=1, rasa_replicas=1,
                    name="luukku_bench_overhead",
                    env={"RATE_LIMIT_CHAT": "100000 per minute", "RATE_LIMIT_CHAT_ADDRESS": "100000 per minute",
                         "LOG_LEVEL": "WARNING", "WEB_PROCESSES": "2"})
-    short = subprocess.run(["git", "rev-parse", "--short", baseline], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
     print(f"make bench-overhead: {customers} customer(s), {conversations} intakes per path each; this tree against "
           f"{baseline} ({short})", flush=True)
     others = []
@@ -137,7 +147,7 @@ def main() -> None:
         for proc, _ in others:
             os.killpg(proc.pid, signal.SIGTERM)
         top.stop()
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+        drop_worktree(tree)
 
 
 if __name__ == "__main__":
