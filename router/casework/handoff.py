@@ -166,7 +166,9 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
     if case.customer_email:
         enqueue(session, key=f"case:{case.ref}:customer", kind="email", recipient=case.customer_email,
                 subject=texts.say("customer_confirmation_subject", case.language, **values),
-                body=texts.say("customer_confirmation_body", case.language, **values), case_id=case.id,
+                body=notify.customer_email_body(settings, case.language,
+                                                texts.say("customer_confirmation_body", case.language, **values)),
+                case_id=case.id,
                 headers=notify.customer_headers(settings, case, **{"Auto-Submitted": "auto-generated"}),
                 now=case.created_at)
     elif case.customer_phone and case.channel not in ("sms", "whatsapp"):

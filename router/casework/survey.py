@@ -103,7 +103,8 @@ def send_due(session: Session, settings: Settings, now: datetime) -> int:
         else:
             enqueue(session, key=f"survey:{survey.id}", kind="email", recipient=survey.recipient, case_id=case.id,
                     subject=texts.say("survey_email_subject", case.language, **values),
-                    body=texts.say("survey_email_body", case.language, link=link(settings, survey.id), **values),
+                    body=notify.customer_email_body(settings, case.language, texts.say(
+                        "survey_email_body", case.language, link=link(settings, survey.id), **values)),
                     headers={"Auto-Submitted": "auto-generated"}, now=now)
         session.add(CaseEvent(case_id=case.id, kind="survey_sent", text=survey.channel, created_at=now))
         session.commit()

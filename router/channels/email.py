@@ -202,10 +202,10 @@ class EmailChannel:
         enqueue(session, key=f"ack:{mail.sender}:{day.isoformat()}", kind="email", recipient=mail.sender,
                 subject=f"Re: {subject} [{case.ref}]" if subject else f"[{case.ref}]", case_id=case.id,
                 headers=headers,
-                body=texts.say("email_ack_body", case.language,
-                               customer=f" {mail.sender_name}" if mail.sender_name else "",
-                               name=person.name, title=person.title(case.language), date=due_text, ref=case.ref,
-                               service=self.settings.service_name), now=now)
+                body=notify.customer_email_body(self.settings, case.language, texts.say(
+                    "email_ack_body", case.language, customer=f" {mail.sender_name}" if mail.sender_name else "",
+                    name=person.name, title=person.title(case.language), date=due_text, ref=case.ref,
+                    service=self.settings.service_name)), now=now)
 
     def _join(self, session: Session, case: Case, mail: ParsedMail, text: str, now: datetime,
               tell_specialist: bool = True) -> int:

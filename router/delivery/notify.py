@@ -58,13 +58,18 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
         headers["automated"] = "1"
     if kind == "email" and automated:
         headers["Auto-Submitted"] = "auto-generated"
-    if kind == "email":  # every email to a customer says where the privacy notice is (an SMS is too short)
+    if kind == "email":
         headers.setdefault("Reply-To", customer_reply_address(settings, case.ref))
-        url = f"{settings.public_base_url.rstrip('/')}/privacy?lang={case.language}"
-        text = f"{text}\n\n--\n{texts.say('privacy_footer', case.language, url=url)}"
+        text = customer_email_body(settings, case.language, text)
     enqueue(session, key=key, kind=kind, recipient=address, body=text, subject=subject or f"[{case.ref}]",
             case_id=case.id, headers=headers, not_before=not_before, now=now)
     return kind
+
+
+def customer_email_body(settings: Settings, language: str, text: str) -> str:
+    """An email to a customer, with where the privacy notice is below it (every one has it; an SMS is too short)."""
+    url = f"{settings.public_base_url.rstrip('/')}/privacy?lang={language}"
+    return f"{text}\n\n--\n{texts.say('privacy_footer', language, url=url)}"
 
 
 def due_text(settings: Settings, case: Case, language: str = "fi") -> str:

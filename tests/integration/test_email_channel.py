@@ -63,6 +63,7 @@ def test_a_mail_becomes_a_case_with_an_rfc3834_acknowledgement_and_the_specialis
     assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"] == "<m1@example.org>"
     assert ack["Subject"] == f"Re: Rahoitus koneeseen [{case.ref}]"
     assert "Matti Esimerkki, rahoitusasiantuntija" in ack.get_content() and "viimeistään ke 2.12.2026" in ack.get_content()
+    assert ack.get_content().rstrip().endswith("/privacy?lang=fi")
     [copy] = smtp.to("matti.esimerkki@example.org")
     assert "tarvitsemme rahoitusta uuteen koneeseen" in copy.get_content()
     assert copy["Reply-To"].startswith(f"luukku+{case.ref.lower()}.")  # the case's secret reply address
@@ -191,6 +192,7 @@ def test_a_specialist_s_reply_is_relayed_to_the_customer(imap, smtp, poller, ses
     deliver(sessions, settings)
     relayed = [m for m in smtp.to("d@example.org") if "Hei, soitan" in m.get_content()]
     assert len(relayed) == 1 and relayed[0]["Subject"] == f"Re: [{case.ref}] Matti Esimerkki"
+    assert relayed[0].get_content().rstrip().endswith("/privacy?lang=fi")
 
 
 @pytest.mark.parametrize("forgery", ["no token", "dmarc fails", "another specialist", "guessed token"])

@@ -41,6 +41,8 @@ def test_handoff_names_the_specialist_and_the_date_and_queues_both_messages(clie
     assert "Hei, haluaisin perustaa kahvilan" in rows[0].body          # the request and the transcript
     assert f"/staff/cases/{case.ref}" in rows[0].body                  # the link to the case
     assert rows[1].headers["Auto-Submitted"] == "auto-generated"
+    assert rows[1].body.rstrip().endswith("/privacy?lang=fi")          # every email to a customer has the link
+    assert "/privacy" not in rows[0].body                              # the specialist's has not
 
 
 def test_the_same_handoff_twice_makes_one_case(client, sessions, internal, rasa):

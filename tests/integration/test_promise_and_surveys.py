@@ -91,6 +91,17 @@ def test_an_sms_survey_is_sent_once_and_answered_by_a_number(signed_in, make_cas
         assert s.scalar(select(Survey.score)) == 4
 
 
+def test_an_email_survey_says_where_the_privacy_notice_is(signed_in, make_case, sessions, clock):
+    resolved_case(make_case, signed_in, email="asiakas@example.org", language="sv")
+    with sessions() as s:
+        planned = s.scalar(select(Survey.scheduled_at))
+    assert worker(sessions, planned).send_surveys() == 1
+    with sessions() as s:
+        [sent] = [o for o in s.scalars(select(OutboxMessage)) if o.idempotency_key.startswith("survey:")]
+    assert sent.kind == "email" and sent.recipient == "asiakas@example.org"
+    assert sent.body.rstrip().endswith(f"{PUBLIC}/privacy?lang=sv")
+
+
 def test_no_survey_to_a_number_that_said_stop(signed_in, make_case, sessions, clock):
     with sessions() as s:
         s.add(OptOut(phone="+358401234567", opted_out_at=clock.now))
