@@ -21,12 +21,16 @@ def seed(session) -> None:
         session.add(conv)
         return conv
 
-    # October contacts: 12 chats, 6 texts, 3 emails (fewer than 5: shown as "< 5"), 7 calls.
+    # October contacts: 12 chats, 6 texts, 3 emails (fewer than 5: shown as "< 5"), 7 calls (2 routed to plots).
+    chats = []
     for channel, count in (("web", 12), ("sms", 6), ("email", 3)):
         for i in range(count):
-            conversation(channel, OCT + timedelta(hours=i))
+            conv = conversation(channel, OCT + timedelta(hours=i))
+            if channel == "web":
+                chats.append(conv)
     for i in range(7):
-        session.add(Call(call_sid=f"CAimpact{i}", caller="+358400000999", created_at=OCT + timedelta(hours=i)))
+        session.add(Call(call_sid=f"CAimpact{i}", caller="+358400000999", created_at=OCT + timedelta(hours=i),
+                         topic="plots" if i < 2 else None))
     # November contacts: 5 chats.
     for i in range(5):
         conversation("web", NOV + timedelta(hours=i))
@@ -39,7 +43,9 @@ def seed(session) -> None:
         created = OCT + timedelta(minutes=10 * i)
         case = Case(ref=f"LK-IMP{i:03d}", handoff_key=f"impact:{i}", channel="web", topic=topic, language="fi",
                     specialist=people[who], first_specialist_id=people[who].id, created_at=created,
-                    due_at=created + timedelta(days=2), status="open", company=f"Yritys {i % 12} Oy")
+                    due_at=created + timedelta(days=2), status="open", company=f"Yritys {i % 12} Oy",
+                    # The first 12 came from the October chats (founding 8, funding 4); the rest were made by staff.
+                    conversation_id=chats[i].id if i < len(chats) else None)
         if i < 10:
             case.status, case.taken_up_at, case.taken_up_in_time = "taken_up", created + timedelta(hours=3), True
         elif i < 14:

@@ -14,6 +14,7 @@ from router.storage.models import Activity, Call, Case, Conversation, ImpactFigu
 CHANNELS = ("web", "sms", "whatsapp", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
 NO_CAMPAIGN = "none"  # the campaign group of contacts no campaign brought
+NO_TOPIC = "none"  # the topic group of contacts never handed to a specialist
 # Proactive encounters (the board's first target): visits, meetings, letters and calls; events are counted as
 # "activities organised" on their own. Kept here, below router/plan/activity.py's KINDS, so the rollups need no more.
 ACTIVITY_KINDS = ("company_visit", "entrepreneur_meeting", "letter", "phone_call", "event")
@@ -112,16 +113,23 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
     def bump(dim: str, key: str, name: str, n: int = 1) -> None:
         rows[(dim, key)][name] = rows[(dim, key)].get(name, 0) + n
 
-    for channel, source, n in session.execute(select(Conversation.channel, Conversation.campaign, func.count()).where(
-            Conversation.created_at >= start, Conversation.created_at < end, Conversation.channel != "voice")
-            .group_by(Conversation.channel, Conversation.campaign)):
+    # A contact counts under the topic it was routed to: its conversation's first case's, or a call's own.
+    routed = (select(Case.topic).where(Case.conversation_id == Conversation.id).order_by(Case.id).limit(1)
+              .scalar_subquery())
+    conversations = select(Conversation.channel, Conversation.campaign, routed.label("topic")).where(
+        Conversation.created_at >= start, Conversation.created_at < end, Conversation.channel != "voice").subquery()
+    for channel, source, topic, n in session.execute(
+            select(conversations.c.channel, conversations.c.campaign, conversations.c.topic, func.count())
+            .group_by(conversations.c.channel, conversations.c.campaign, conversations.c.topic)):
         bump("channel", channel, "contacts", n)
         bump("campaign", source or NO_CAMPAIGN, "contacts", n)
+        bump("topic", topic or NO_TOPIC, "contacts", n)
         bump("total", "all", "contacts", n)
-    for source, n in session.execute(select(Call.campaign, func.count()).where(
-            Call.created_at >= start, Call.created_at < end).group_by(Call.campaign)):
+    for source, topic, n in session.execute(select(Call.campaign, Call.topic, func.count()).where(
+            Call.created_at >= start, Call.created_at < end).group_by(Call.campaign, Call.topic)):
         bump("channel", "voice", "contacts", n)
         bump("campaign", source or NO_CAMPAIGN, "contacts", n)
+        bump("topic", topic or NO_TOPIC, "contacts", n)
         bump("total", "all", "contacts", n)
     histograms: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for topic, channel, source, created, taken, in_time in session.execute(select(
@@ -262,7 +270,7 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
             add_metrics(by[dimension][key], metrics)
         if dimension == "channel":
             month_channel[month][key] = month_channel[month].get(key, 0) + metrics.get("contacts", 0)
-        elif dimension == "topic":
+        elif dimension == "topic" and key != NO_TOPIC:  # cases by topic: what was not handed on has none
             month_topic[month][key] = month_topic[month].get(key, 0) + metrics.get("cases", 0)
         elif dimension == "outcome":
             outcomes[key] += metrics.get("count", 0)
@@ -293,10 +301,7 @@ def _copy(shared: dict[str, Any]) -> dict[str, Any]:
 def _groups(session: Session, by: dict[str, dict[str, Any]], threshold: int, group: str) -> list[dict[str, Any]]:
     if group == "campaign":
         return _campaign_groups(session, by, threshold)
-    # Contacts are counted by channel and month, not by topic (a topic is known only once a case is made):
-    # a topic's row says so with null, never a misleading 0.
-    return [{"key": key, **_derived(metrics, threshold), **({"contacts": None} if group == "topic" else {})}
-            for key, metrics in sorted(by.items())]
+    return [{"key": key, **_derived(metrics, threshold)} for key, metrics in sorted(by.items())]
 
 
 def _campaign_groups(session: Session, by: dict[str, dict[str, Any]], threshold: int) -> list[dict[str, Any]]:

@@ -158,6 +158,8 @@ def impact_page():
     threshold = settings().impact_min_count
     session = db()
     data, by_topic, by_campaign = figures_with_plan(first, last, ("month", "topic", "campaign"))
+    # The page's topic tables are about matters handed on: contacts never handed to anyone are in the totals.
+    by_topic = {**by_topic, "groups": [g for g in by_topic["groups"] if g["key"] != impact.NO_TOPIC]}
     campaigns = by_campaign["groups"]
     labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
     months = sorted(data["contacts_by_month_and_channel"])

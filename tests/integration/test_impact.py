@@ -76,18 +76,35 @@ def test_grouping_by_topic_and_channel(client, figures):
 
 
 def test_the_json_the_csv_and_the_page_agree(client, figures):
-    """The same figures in every form: a topic's cases alike everywhere, its contacts never a made-up 0."""
+    """The same figures in every form: a topic's contacts and cases alike in the JSON and the CSV, its cases on the
+    page's chart."""
     data = api(client, "from=2026-10&to=2026-11&group=topic").get_json()
     rows = {r["key"]: r for r in csv.DictReader(io.StringIO(
         api(client, "from=2026-10&to=2026-11&group=topic&format=csv").get_data(as_text=True)))}
-    assert {g["key"]: g["cases"] for g in data["groups"]} == {k: r["cases"] for k, r in rows.items()}
-    assert all(g["contacts"] is None for g in data["groups"]) and all(r["contacts"] == "" for r in rows.values())
-    # The page's chart of cases by topic shows the same counts, in the same order.
+    assert {g["key"]: (g["contacts"], g["cases"]) for g in data["groups"]} == \
+        {k: (r["contacts"], r["cases"]) for k, r in rows.items()}
+    assert all(r["contacts"] for r in rows.values())  # every topic row carries its contacts
+    # The page's chart of cases by topic shows the same counts, in the same order (contacts never handed to a
+    # specialist have no topic: they are in the totals, not in the topics' chart).
     html = client.get("/impact?from=2026-10&to=2026-11&lang=fi").get_data(as_text=True)
     chart = html[html.index('id="chart-topics"'):]
     chart = chart[:chart.index("</svg>")]
     values = re.findall(r'class="chart-value"[^>]*>([^<]*)<', chart)
-    assert [unescape(v).strip() for v in values] == [g["cases"] for g in data["groups"]]
+    assert [unescape(v).strip() for v in values] == [g["cases"] for g in data["groups"] if g["key"] != "none"]
+
+
+def test_the_topics_contacts_add_up_to_the_total(sessions, figures):
+    """Each contact counts under the topic it was routed to (its conversation's first case's, a call's own), the
+    rest under "none": exact, before any hiding, the topics' contacts are the total's."""
+    with sessions() as s:
+        exact = impact.figures_by(s, "2026-10", "2026-11", 1, ("topic", "channel"))
+    topics = {g["key"]: int(g["contacts"]) for g in exact["topic"]["groups"]}
+    assert sum(topics.values()) == int(exact["topic"]["total"]["contacts"]) == \
+        sum(int(g["contacts"]) for g in exact["channel"]["groups"])
+    assert topics == {"founding": 8, "funding": 4, "plots": 2, "none": 28 - 14 + 5}  # November's 5 chats: none
+    # A topic reaches its contacts through its cases: never fewer contacts than cases from conversations.
+    cases = {g["key"]: int(g["cases"]) for g in exact["topic"]["groups"]}
+    assert all(topics[k] >= 1 for k in cases if cases[k])
 
 
 def test_finnish_and_swedish_write_decimals_with_a_comma(client, figures):
@@ -101,7 +118,7 @@ def test_csv_etag_and_cache_headers(client, figures):
     resp = api(client, "from=2026-10&to=2026-11&group=topic&format=csv")
     assert resp.mimetype == "text/csv" and resp.headers["Cache-Control"] == "public, max-age=300"
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
-    assert [r["key"] for r in rows] == ["founding", "funding", "plots"] and rows[0]["cases"] == "10"
+    assert [r["key"] for r in rows] == ["founding", "funding", "none", "plots"] and rows[0]["cases"] == "10"
     again = client.get("/api/impact?from=2026-10&to=2026-11&group=topic&format=csv",
                        headers={"If-None-Match": resp.headers["ETag"]})
     assert again.status_code == 304
