@@ -177,6 +177,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         chat,
         dev,
         health,
+        i18n,
         impact_admin,
         impact_page,
         limits,
@@ -187,15 +188,13 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         survey_page,
         twilio,
     )
-    from router.web.i18n import label, lang, local, t
 
     csrf = CSRFProtect(app)
     # Machine-to-machine routes authenticate otherwise (signatures, tokens) and carry no browser session.
     for module in (chat, twilio, api_v1):
         csrf.exempt(module.bp)
     auth.init_app(app, settings)
-    app.jinja_env.globals.update(t=t, lang=lang, label=label)
-    app.jinja_env.filters["local"] = local
+    i18n.init_app(app, settings.timezone)
     for module in (health, chat, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
                    impact_admin, privacy_admin, plan):
         app.register_blueprint(module.bp)

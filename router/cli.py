@@ -147,7 +147,8 @@ def users() -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["specialist", "lead", "admin"]), default="specialist")
 @click.option("--specialist", "specialist_key", help="The directory key this user is (for specialists).")
-@click.option("--language", type=click.Choice(["fi", "en"]), default="fi")
+@click.option("--language", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True,
+              help="The language of the staff pages and notification emails")
 @click.option("--team", default="", help="For leads: the directory team whose cases they see.")
 @click.password_option()
 def users_add(email: str, name: str, role: str, specialist_key: str | None, language: str, team: str,

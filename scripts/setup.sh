@@ -43,6 +43,8 @@ py311="${PYTHON:-python3}"
 "$py311" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || {
   echo "setup: the router needs Python 3.11 or newer as python3 (or set PYTHON=...)" >&2; exit 1; }
 make_venv .venv "$py311" requirements/router.lock
+# The message catalogue: router/locale/*/LC_MESSAGES/messages.po compiled beside itself (the .mo files are build output).
+.venv/bin/pybabel compile -d router/locale -D messages
 
 py310="$(find_python310)" || {
   cat >&2 <<'MSG'

@@ -52,14 +52,6 @@ class ActionSessionStart(Action):
         return events
 
 
-TWO_TOPICS = {
-    "fi": "Viestissäsi on useampi asia: {topics}. Mikä hoidetaan ensin? Muista voit kertoa sen jälkeen.",
-    "sv": "Ditt meddelande gäller flera saker: {topics}. Vilken tar vi först? De andra kan du berätta om efteråt.",
-    "en": "Your message is about more than one thing: {topics}. Which shall we take first? You can tell me about"
-          " the others afterwards.",
-}
-
-
 async def two_topics(tracker: Tracker, dispatcher: CollectingDispatcher, language: str) -> bool:
     """Whether the message asks for two or more topics; if so the customer is asked which goes first."""
     text = str(tracker.latest_message.get("text") or "")
@@ -71,7 +63,7 @@ async def two_topics(tracker: Tracker, dispatcher: CollectingDispatcher, languag
         return False
     labels = await _labels(language, _request_id(tracker))
     titles = [labels.get(t, t) for t in named]
-    dispatcher.utter_message(text=TWO_TOPICS.get(language, TWO_TOPICS["fi"]).format(topics=", ".join(titles)),
+    dispatcher.utter_message(response="utter_two_topics", topics=", ".join(titles),
                              buttons=[{"title": title, "payload": f"/{t}"} for t, title in zip(named, titles)])
     return True
 

@@ -148,7 +148,8 @@ class VoiceChannel:
         return call
 
     def _ask(self, language: str, attempt: int = 0, again: bool = False) -> str:
-        return twiml.say_and_gather([(texts.say("voice_again" if again else "voice_ask", language), language)],
+        prompt = texts.say("voice_again", language) if again else texts.say("voice_ask", language)
+        return twiml.say_and_gather([(prompt, language)],
                                     action=gather_url(language, "topic", attempt), language=language,
                                     then=(texts.say("voice_no_input", language), language))
 

@@ -7,53 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router.storage.models import FaqAnswer, utcnow
+from router.texts import N_, say
 
 LANGUAGES = ("fi", "sv", "en")
 # The bot's intents faq_<key> (bot/data/nlu/faq.yml) ask for these answers.
 KEYS = ("hours", "address", "about", "contact")
 
-# Until an admin words an answer at /staff/admin/faq, it is filled from the settings (SERVICE_*).
-DEFAULTS = {
-    "hours": {
-        "fi": "Palveluneuvonta palvelee arkisin klo {hours} puhelimitse {phone} ja paikan päällä ({address}). Tämä"
-              " chat, tekstiviestit ja sähköposti {email} ottavat viestejä vastaan aina.",
-        "sv": "Kundtjänsten betjänar vardagar kl. {hours} per telefon {phone} och på plats ({address}). Den här"
-              " chatten, sms och e-post {email} tar emot meddelanden dygnet runt.",
-        "en": "The service desk is open on working days {hours} by phone {phone} and in person ({address}). This"
-              " chat, text messages and email {email} take messages at any time.",
-    },
-    "address": {
-        "fi": "Käyntiosoitteemme on {address}. Palveluneuvonta on avoinna arkisin klo {hours}.",
-        "sv": "Vår besöksadress är {address}. Kundtjänsten är öppen vardagar kl. {hours}.",
-        "en": "Our visiting address is {address}. The service desk is open on working days {hours}.",
-    },
-    "about": {
-        "fi": "{service} on kaupungin yrityspalvelujen yksi ovi: autamme yrityksen perustamisessa, rahoituksessa,"
-              " rekrytoinnissa, kansainvälistymisessä sekä tonteissa ja toimitiloissa. Kerro asiasi, niin ohjaan"
-              " sinut nimetylle asiantuntijalle, joka ottaa asian hoitaakseen kahden arkipäivän kuluessa. Palvelu"
-              " on maksutonta.",
-        "sv": "{service} är stadens enda dörr till företagstjänsterna: vi hjälper med att grunda företag,"
-              " finansiering, rekrytering, internationalisering samt tomter och lokaler. Berätta ditt ärende så"
-              " leder jag dig till en namngiven expert som tar ärendet inom två arbetsdagar. Tjänsten är"
-              " avgiftsfri.",
-        "en": "{service} is the city's single front door to business services: we help with founding a company,"
-              " funding, recruitment, going international, and business plots and premises. Tell me your matter"
-              " and I will hand you to a named specialist who takes it up within two working days. The service is"
-              " free of charge.",
-    },
-    "contact": {
-        "fi": "Palveluneuvonnan tavoitat puhelimitse {phone} (arkisin klo {hours}) ja sähköpostitse {email}. Voin"
-              " myös välittää asiasi ihmiselle tästä.",
-        "sv": "Kundtjänsten når du per telefon {phone} (vardagar kl. {hours}) och e-post {email}. Jag kan också"
-              " skicka ditt ärende vidare till en människa härifrån.",
-        "en": "You can reach the service desk by phone {phone} (working days {hours}) and by email {email}. I can"
-              " also pass your matter to a person from here.",
-    },
-}
-
-# The button under every answer: the service desk's contact form (the rule for the `general` intent).
-PERSON = {"fi": "Haluan puhua ihmisen kanssa", "sv": "Jag vill tala med en människa",
-          "en": "I'd like to talk to a person"}
+# Until an admin words an answer at /staff/admin/faq, it is the catalogue's `faq.<key>` filled from the settings
+# (SERVICE_*); under every answer, `faq.person` is the button to the service desk's contact form (`general`).
+MESSAGES = (N_("faq.hours"), N_("faq.address"), N_("faq.about"), N_("faq.contact"))
 
 
 def _language(language: Optional[str]) -> str:
@@ -62,7 +24,7 @@ def _language(language: Optional[str]) -> str:
 
 def default(settings, key: str, language: str) -> str:
     """The answer filled from the settings, before any admin wording."""
-    return DEFAULTS[key][_language(language)].format(
+    return say(f"faq.{key}", _language(language),
         service=settings.service_name, phone=settings.service_phone, email=settings.service_email,
         address=settings.service_address, hours=settings.service_hours)
 
@@ -74,7 +36,7 @@ def answer(session: Session, settings, key: str, language: Optional[str]) -> dic
     lang = _language(language)
     stored = session.scalar(select(FaqAnswer.text).where(FaqAnswer.key == key, FaqAnswer.language == lang))
     return {"key": key, "language": lang, "text": stored or default(settings, key, lang),
-            "buttons": [{"title": PERSON[lang], "payload": "/general"}]}
+            "buttons": [{"title": say("faq.person", lang), "payload": "/general"}]}
 
 
 def answers(session: Session, settings, keys: tuple[str, ...] = KEYS, fill=None) -> list[dict]:

@@ -229,16 +229,16 @@ def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
     if stored is None:
         return Outcome("duplicate", conversation=conv.public_id, language=conv.language)
 
-    def say(replies: list[dict], status: str = "answered") -> Outcome:
+    def reply(replies: list[dict], status: str = "answered") -> Outcome:
         return Outcome(status, conversation.store_replies(session, conv, replies, now), conv.public_id,
                        conv.language)
 
     if profile.commands is not None:
         answer = profile.commands(session, ctx.settings, conv, body, now)
         if answer is not None:
-            return say([{"text": answer}])
+            return reply([{"text": answer}])
     if not body:
-        return say([{"text": texts.say(profile.no_text or "chat_empty", conv.language)}])
+        return reply([{"text": texts.say(profile.no_text or "chat_empty", conv.language)}])
     if fresh and conv.campaign and profile.by_sender:
         # The campaign's keyword is kept as the customer sent it, but the bot gets what followed it; a keyword
         # alone is a hello.
@@ -252,7 +252,7 @@ def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
             # A survey answer is a text that reads as a score; anything else is a new message for the case or
             # the bot, never a comment by accident.
             survey.record(session, ctx.settings, waiting, score, comment, now)
-            return say([{"text": texts.say("survey_thanks_sms", waiting.case.language, **_service(ctx.settings))}])
+            return reply([{"text": texts.say("survey_thanks_sms", waiting.case.language, **_service(ctx.settings))}])
     if profile.numbered:
         word = body.lower().strip(" .!")
         buttons = conversation.last_buttons(session, conv)
@@ -262,11 +262,11 @@ def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
     if case is not None:
         decision = receive.decide(session, ctx.settings, ctx.rasa, conv, stored, body, now, case=case)
         if decision.to_bot is None:
-            return say(decision.replies)
+            return reply(decision.replies)
         body = decision.to_bot
         behind = conversation.behind(session, conv, stored)
     if conversation.unserved_language(conv, body):
-        return say([{"text": texts.say("unserved_language", "en")}])
+        return reply([{"text": texts.say("unserved_language", "en")}])
     outcome: dict = {}
     replies = conversation.ask_bot(session, ctx.rasa, conv, body, timeout=ctx.deadline, now=now, message_id=stored,
                                    waiting_before=behind, outcome=outcome, settings=ctx.settings,

@@ -14,73 +14,23 @@ from babel.numbers import format_decimal, format_percent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from router import texts
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
 from router.impact import rollups
 from router.plan import leads, target
 from router.sanitize import quoted
 from router.storage.models import Case, CaseEvent, Survey
+from router.texts import LOCALES
 
 LOW_SCORE = 2
-LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
-_W = {
-    "title": ("Hallituksen raportti", "Rapport till styrelsen", "Report to the board"),
-    "contacts": ("Yhteydenotot", "Kontakter", "Contacts"), "channel": ("Kanava", "Kanal", "Channel"),
-    "total": ("Yhteensä", "Totalt", "Total"), "cases": ("Asiantuntijoille ohjatut asiat", "Ärenden till experter",
-                                                       "Matters handed to specialists"),
-    "promise": ("Palvelulupaus", "Servicelöftet", "The promise"),
-    "in_time": ("Työn alle kahdessa arkipäivässä", "Påbörjade inom två vardagar", "Taken up within two working days"),
-    "median": ("Mediaaniaika työn alle (h)", "Mediantid till påbörjan (h)", "Median time to take up (h)"),
-    "feedback": ("Asiakaspalaute", "Kundrespons", "Customer feedback"),
-    "satisfaction": ("Keskiarvo (1–5)", "Medelvärde (1–5)", "Average (1–5)"),
-    "answers": ("Vastauksia", "Svar", "Answers"),
-    "rate": ("Vastausprosentti", "Svarsprocent", "Response rate"),
-    "comments": ("Kaikki kommentit", "Alla kommentarer", "All comments"),
-    "no_comments": ("Ei kommentteja tältä kuulta.", "Inga kommentarer denna månad.", "No comments this month."),
-    "low": ("Heikot arviot (1–2) ja mitä tehtiin", "Låga betyg (1–2) och vad som gjordes",
-            "Low scores (1–2) and what was done"),
-    "no_low": ("Ei heikkoja arvioita.", "Inga låga betyg.", "No low scores."),
-    "nothing_done": ("ei kirjattuja toimia", "inga åtgärder antecknade", "nothing recorded"),
-    "activities": ("Ennakoivat kohtaamiset ja tapahtumat", "Proaktiva möten och evenemang",
-                   "Proactive encounters and events"),
-    "participants": ("osallistujia", "deltagare", "participants"),
-    "pipeline": ("Myyntiputki", "Säljpipeline", "Sales pipeline"),
-    "located": ("Sijoittuneet yritykset kuussa", "Etablerade företag under månaden", "Companies located this month"),
-    "jobs": ("Työpaikat", "Arbetsplatser", "Jobs"), "investment": ("Investoinnit (€)", "Investeringar (€)",
-                                                                   "Investment (€)"),
-    "campaigns": ("Kampanjat", "Kampanjer", "Campaigns"), "none_campaign": ("Ei kampanjaa", "Ingen kampanj",
-                                                                            "No campaign"),
-    "cost": ("Kustannus (€)", "Kostnad (€)", "Cost (€)"), "per_contact": ("€ / yhteydenotto", "€ / kontakt",
-                                                                        "€ / contact"),
-    "outcomes": ("Tulokset", "Resultat", "Outcomes"),
-    "targets": ("Tavoitteet ja toteuma", "Mål och utfall", "Targets and actuals"),
-    "measure": ("Mittari", "Mått", "Measure"), "target": ("Tavoite", "Mål", "Target"),
-    "actual": ("Toteuma", "Utfall", "Actual"), "pace": ("Tarvittava tahti", "Takt som behövs", "Pace needed"),
-    "previous": ("Edellisvuonna samaan aikaan", "Samma period i fjol", "Same period last year"),
-    "no_targets": ("Tavoitteita ei ole asetettu.", "Inga mål har satts.", "No targets have been set."),
-    "per_month": ("/ kk", "/ mån", "/ month"), "hidden": ("alle {n}", "under {n}", "under {n}"),
-    "period": ("Ajanjakso", "Period", "Period"), "through": ("tilanne", "läge", "as of"),
-    "web": ("Chat", "Chatt", "Chat"), "sms": ("Tekstiviesti", "Sms", "Text"), "voice": ("Puhelu", "Samtal", "Call"),
-    "whatsapp": ("WhatsApp", "WhatsApp", "WhatsApp"),
-    "email": ("Sähköposti", "E-post", "Email"),
-    "company_visit": ("Yrityskäynnit", "Företagsbesök", "Company visits"),
-    "entrepreneur_meeting": ("Uusien yrittäjien tapaamiset", "Möten med nya företagare", "New-entrepreneur meetings"),
-    "letter": ("Kirjeet", "Brev", "Letters"), "phone_call": ("Puhelut", "Samtal", "Phone calls"),
-    "event": ("Tapahtumat ja koulutukset", "Evenemang och utbildningar", "Events and training"),
-    "lead": ("Liidi", "Lead", "Lead"), "contacted": ("Yhteydessä", "Kontaktad", "Contacted"),
-    "negotiating": ("Neuvotteluissa", "Förhandlar", "Negotiating"), "decided": ("Päätetty", "Beslutat", "Decided"),
-    "located_stage": ("Sijoittunut", "Etablerad", "Located"), "lost": ("Menetetty", "Förlorad", "Lost"),
-    "encounters": ("Ennakoivat kohtaamiset", "Proaktiva möten", "Proactive encounters"),
-    "companies_located": ("Sijoittuneet yritykset", "Etablerade företag", "Companies located"),
-    "contacts_m": ("Yhteydenotot yhteen numeroon", "Kontakter till det enda numret", "Contacts to the one number"),
-    "promise_kept_share": ("Lupaus pidetty (osuus)", "Löftet hållet (andel)", "Promise kept (share)"),
-    "satisfaction_m": ("Asiakastyytyväisyys", "Kundnöjdhet", "Customer satisfaction"),
-}
+# The report's words are the catalogue's `report.<key>`.
 MEASURE_WORD = {"contacts": "contacts_m", "satisfaction": "satisfaction_m", "jobs": "jobs"}
 
 
 def word(key: str, lang: str) -> str:
-    return _W[key][("fi", "sv", "en").index(lang)] if key in _W else key
+    """The report's word for `key` (a heading, a channel, an activity kind, a stage) in `lang`."""
+    return texts.word(key, lang, "report.")
 
 
 def build(session: Session, settings, month: str, now: datetime) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from datetime import date
 
 import yaml
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,7 +19,6 @@ from router.staff import audit
 from router.storage.models import CannedReply, Case, Specialist
 from router.web import clock, db, field, settings
 from router.web.auth import role_required
-from router.web.i18n import t
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 
@@ -65,10 +65,10 @@ def edit_specialist(key: str):
         errors = []
         chosen = _split(field("topics", ""))
         if not chosen or set(chosen) - topics:
-            errors.append(f"{t('topics')}: {', '.join(sorted(topics))}")
+            errors.append(f"{_('staff.topics')}: {', '.join(sorted(topics))}")
         languages = _split(field("languages", ""))
         if not languages or set(languages) - {"fi", "sv", "en"}:
-            errors.append(f"{t('languages')}: fi, sv, en")
+            errors.append(f"{_('staff.languages')}: fi, sv, en")
         hours = {}
         for day in DAY_KEYS:
             value = field(f"hours_{day}", "").strip()
@@ -79,7 +79,7 @@ def edit_specialist(key: str):
                         raise ValueError
                     hours[day] = [start, end]
                 except ValueError:
-                    errors.append(f"{t('hours')} {day}: HH:MM-HH:MM")
+                    errors.append(f"{_('staff.hours')} {day}: HH:MM-HH:MM")
         absences = []
         for line in field("absences", "").splitlines():
             if line.strip():
@@ -89,10 +89,10 @@ def edit_specialist(key: str):
                         raise ValueError
                     absences.append([first.isoformat(), last.isoformat()])
                 except ValueError:
-                    errors.append(f"{t('absences')}: YYYY-MM-DD..YYYY-MM-DD")
+                    errors.append(f"{_('staff.absences')}: YYYY-MM-DD..YYYY-MM-DD")
         deputy = field("deputy") or None
         if deputy and (deputy not in keys or deputy == key):
-            errors.append(t("deputy"))
+            errors.append(_("staff.deputy"))
         if errors:
             for error in errors:
                 flash(error, "error")
@@ -109,7 +109,7 @@ def edit_specialist(key: str):
             session.rollback()
             flash("general: someone active must serve the service desk", "error")
             return redirect(url_for("admin.edit_specialist", key=key))
-        flash(t("done"))
+        flash(_("staff.done"))
         return redirect(url_for("admin.directory"))
     return render_template("staff/specialist.html", person=person, keys=sorted(keys), days=DAY_KEYS)
 
@@ -123,7 +123,7 @@ def import_yaml():
         text = sanitize.clean(upload.read(2_000_000).decode("utf-8") if upload else request.form.get("yaml", ""),
                               2_000_000)
         directory.load_text(session, text)
-        flash(t("done"))
+        flash(_("staff.done"))
     except (directory.DirectoryError, ValueError, yaml.YAMLError) as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -138,10 +138,10 @@ def canned():
     if request.method == "POST":
         title, text, language = field("title", limit=120).strip(), field("text", limit=4000).strip(), field("language")
         if not title or not text or language not in ("fi", "sv", "en"):
-            flash(f"{t('title')}, {t('text')}, {t('language')}: fi, sv, en", "error")
+            flash(f"{_('staff.title')}, {_('staff.text')}, {_('staff.language')}: fi, sv, en", "error")
         else:
             session.add(CannedReply(title=title, text=text, language=language))
-            flash(t("done"))
+            flash(_("staff.done"))
         return redirect(url_for("admin.canned"))
     rows = session.scalars(select(CannedReply).order_by(CannedReply.language, CannedReply.title)).all()
     return render_template("staff/canned.html", rows=rows)
@@ -154,7 +154,7 @@ def delete_canned(reply_id: int):
     row = session.get(CannedReply, reply_id)
     if row is not None:
         session.delete(row)
-        flash(t("done"))
+        flash(_("staff.done"))
     return redirect(url_for("admin.canned"))
 
 
@@ -168,7 +168,7 @@ def faq_page():
             faq.reword(session, field("key"), field("language"), field("text", limit=2000))
         except KeyError:
             abort(400)
-        flash(t("done"))
+        flash(_("staff.done"))
         return redirect(url_for("admin.faq_page"))
     return render_template("staff/faq.html", rows=faq.answers(session, settings()))
 
@@ -183,7 +183,7 @@ def notices_page():
             faq.reword(session, field("key"), field("language"), field("text", limit=8000), keys=notices.KEYS)
         except KeyError:
             abort(400)
-        flash(t("done"))
+        flash(_("staff.done"))
         return redirect(url_for("admin.notices_page"))
     return render_template("staff/faq.html", heading="notices", prefix="notice_", lines=14, limit=8000,
                            rows=faq.answers(session, settings(), notices.KEYS, notices.default))
@@ -204,5 +204,5 @@ def retry_delivery(row_id: int):
     session = db()
     if not alerts.retry(session, row_id, clock()):
         abort(404)
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("admin.deliveries"))

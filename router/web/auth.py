@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as http_session
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import delete
 
@@ -16,8 +17,8 @@ from router import sanitize
 from router.config import Settings
 from router.staff import audit, users
 from router.storage.models import StaffSession, User
+from router.texts import LANGUAGES
 from router.web import clock, db, settings
-from router.web.i18n import t
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 login_manager = LoginManager()
@@ -113,7 +114,7 @@ def login():
             return _ask_second_factor(user, request.args.get("next", ""))
         if user:
             return _complete(user, request.args.get("next", ""))
-        error = t("login_failed")
+        error = _("staff.login_failed")
     return render_template("staff/login.html", error=error, oidc=_oidc()), 401 if error else 200
 
 
@@ -136,7 +137,7 @@ def second_factor():
     if request.method == "POST":
         if users.totp_ok(user, request.form.get("code", ""), clock()):
             return _complete(user, str(pending.get("next", "")))
-        error = t("code_failed")
+        error = _("staff.code_failed")
     return render_template("staff/second_factor.html", error=error), 401 if error else 200
 
 
@@ -157,7 +158,7 @@ def oidc_callback():
     try:
         token = client.authorize_access_token()
     except Exception:  # noqa: BLE001 - a refused, replayed or forged answer is simply not a sign-in
-        return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
+        return render_template("staff/login.html", error=_("staff.login_failed"), oidc=client), 401
     claims = token.get("userinfo") or {}
     issuer, subject = str(claims.get("iss") or ""), str(claims.get("sub") or "")
     session = db()
@@ -169,11 +170,11 @@ def oidc_callback():
         if user is not None:
             audit.record(session, "user_oidc_bound", user=user, now=clock())
     if user is None:
-        return render_template("staff/login.html", error=t("login_failed"), oidc=client), 401
+        return render_template("staff/login.html", error=_("staff.login_failed"), oidc=client), 401
     if user.role == "admin" and not _mfa(claims):
         # An admin still gives the second factor unless the provider says it asked for one.
         if not user.totp_secret:
-            return render_template("staff/login.html", error=t("login_needs_mfa"), oidc=client), 401
+            return render_template("staff/login.html", error=_("staff.login_needs_mfa"), oidc=client), 401
         return _ask_second_factor(user, "")
     return _complete(user, "")
 
@@ -203,13 +204,16 @@ def logout():
         audit.record(session, "sign_out", user=current_user, now=clock())
     logout_user()
     http_session.clear()
-    flash(t("logged_out"))
+    flash(_("staff.logged_out"))
     return redirect(url_for("auth.login"))
 
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    if code in ("fi", "en"):
+    """Staff pages in fi, sv or en from now on: kept in the session and, once signed in, on the user."""
+    if code in LANGUAGES:
         http_session["lang"] = code
+        if current_user.is_authenticated:
+            db().get_one(User, current_user.id).language = code
     target = request.referrer or url_for("staff.my_cases")
     return redirect(target if urlparse(target).netloc in ("", request.host) else url_for("staff.my_cases"))

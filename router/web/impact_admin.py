@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from router.storage.models import ImpactFigure, Story, Survey
 from router.web import db, field
 from router.web.admin import audit_changes
 from router.web.auth import role_required
-from router.web.i18n import t
 
 bp = Blueprint("impact_admin", __name__, url_prefix="/staff/admin/impact")
 bp.after_request(audit_changes)
@@ -43,7 +43,7 @@ def save_figures():
     figure.note = field("note", "").strip()[:1000]
     figure.notes = {code: text for code in ("sv", "en") if (text := field(f"note_{code}", "").strip()[:1000])} or None
     session.add(figure)
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("impact_admin.page"))
 
 
@@ -62,7 +62,7 @@ def add_story():
                     and field(f"title_{code}").strip() and field(f"body_{code}").strip()}
     session.add(Story(title=title[:200], body=body[:4000], language=language, translations=translations or None,
                       published=field("published") == "1"))
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("impact_admin.page"))
 
 

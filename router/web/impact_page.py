@@ -8,6 +8,7 @@ import json
 
 from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from router import sanitize
@@ -16,96 +17,16 @@ from router.impact import charts
 from router.impact import rollups as impact
 from router.plan import leads, report, target
 from router.storage.models import Specialist
-from router.web import clock, db, settings
+from router.texts import word
+from router.web import clock, db, i18n, settings
 
 bp = Blueprint("impact", __name__)
-LANGS = ("fi", "sv", "en")
-WORDS = {
-    "title": ("Vaikuttavuus", "Genomslag", "Impact"),
-    "intro": ("Yrityspalvelujen luvut: yhteydenotot, asiantuntijoille ohjatut asiat, palvelulupauksen pitäminen, "
-              "asiakaspalaute ja tulokset. Luvut päivittyvät jatkuvasti; alle {n} kappaleen määrät näytetään muodossa "
-              "”< {n}” ja muut pyöristetään lähimpään {n}:n monikertaan, jottei piilotettua lukua voi laskea "
-              "summista.",
-              "Företagstjänsternas siffror: kontakter, ärenden till experter, hur servicelöftet hålls, kundrespons och "
-              "resultat. Siffrorna uppdateras löpande; antal under {n} visas som ”< {n}” och övriga avrundas till "
-              "närmaste multipel av {n}, så att ett dolt antal inte kan räknas ut ur summorna.",
-              "The business services' figures: contacts, matters handed to specialists, how the service promise is "
-              "kept, customer feedback and results. Figures update continuously; counts under {n} are shown as "
-              "“< {n}” and the others are rounded to the nearest multiple of {n}, so that a hidden count cannot be "
-              "worked out from the totals."),
-    "period": ("Ajanjakso", "Period", "Period"),
-    "kpi_contacts": ("Yhteydenottoa", "Kontakter", "Contacts"),
-    "kpi_cases": ("Asiaa ohjattu asiantuntijoille", "Ärenden till experter", "Matters handed to specialists"),
-    "contacts": ("Yhteydenotot kuukausittain kanavan mukaan", "Kontakter per månad och kanal",
-                 "Contacts per month by channel"),
-    "cases_topic": ("Asiantuntijoille ohjatut asiat aiheittain", "Ärenden till experter per ämne",
-                    "Matters handed to specialists by topic"),
-    "cases_month_topic": ("Ohjatut asiat kuukausittain aiheen mukaan", "Ärenden per månad och ämne",
-                          "Matters per month by topic"),
-    "promise": ("Palvelulupaus: työn alle kahdessa arkipäivässä", "Servicelöftet: påbörjat inom två vardagar",
-                "The promise: taken up within two working days"),
-    "in_time": ("Ajoissa työn alle", "Påbörjade i tid", "Taken up in time"),
-    "median": ("Mediaaniaika työn alle (tuntia)", "Mediantid till påbörjan (timmar)", "Median time to take up (hours)"),
-    "satisfaction": ("Asiakastyytyväisyys", "Kundnöjdhet", "Customer satisfaction"),
-    "average": ("Keskiarvo (1–5)", "Medelvärde (1–5)", "Average (1–5)"),
-    "answers": ("Vastauksia", "Svar", "Answers"), "rate": ("Vastausprosentti", "Svarsprocent", "Response rate"),
-    "distribution": ("Arvosanojen jakauma", "Fördelning av betyg", "Distribution of scores"),
-    "by_topic": ("Aiheittain", "Per ämne", "By topic"), "month": ("Kuukausi", "Månad", "Month"),
-    "topic": ("Aihe", "Ämne", "Topic"), "channel": ("Kanava", "Kanal", "Channel"),
-    "total": ("Yhteensä", "Totalt", "Total"),
-    "outcomes": ("Tulokset", "Resultat", "Outcomes"), "budget": ("Talous", "Ekonomi", "Budget"),
-    "budget_eur": ("Budjetti", "Budget", "Budget"), "spend_eur": ("Käytetty", "Använt", "Spent"),
-    "per_customer": ("Kustannus palveltua asiakasta kohden", "Kostnad per betjänad kund", "Cost per customer served"),
-    "customers": ("Palveltuja asiakkaita", "Betjänade kunder", "Customers served"),
-    "stories": ("Onnistumisia", "Framgångar", "Success stories"), "comments": ("Asiakkaiden sanoin", "Kundernas ord",
-                                                                             "In customers' words"),
-    "open_data": ("Avoin data", "Öppna data", "Open data"), "who": ("Kuka auttaa", "Vem hjälper", "Who helps"),
-    "none": ("Ei vielä tietoja tältä ajalta.", "Inga uppgifter för perioden ännu.", "No figures for this period yet."),
-    "show": ("Näytä", "Visa", "Show"), "from": ("Alkaen", "Från", "From"), "to": ("Päättyen", "Till", "To"),
-    "contacts_title": ("Yhteystiedot", "Kontaktuppgifter", "Contacts"),
-    "one_door": ("Yksi numero ja yksi osoite kaikkiin yritysasioihin",
-                 "Ett nummer och en adress för alla företagsärenden",
-                 "One number and one address for every business matter"),
-    "phone": ("Puhelin ja tekstiviesti", "Telefon och sms", "Phone and text"),
-    "email": ("Sähköposti", "E-post", "Email"),
-    "languages": ("Kielet", "Språk", "Languages"), "topics": ("Aiheet", "Ämnen", "Topics"),
-    "staff": ("Asiantuntijamme", "Våra experter", "Our specialists"),
-    "activities": ("Järjestetyt toiminnat ja ennakoivat kohtaamiset", "Anordnade aktiviteter och proaktiva möten",
-                   "Activities organised and proactive encounters"),
-    "kpi_activities": ("Kohtaamista ja tapahtumaa", "Möten och evenemang", "Encounters and events"),
-    "kpi_located": ("Yritystä sijoittui kaupunkiin", "Företag etablerade sig i staden", "Companies located here"),
-    "kpi_jobs": ("Uutta työpaikkaa sijoittuneissa yrityksissä", "Nya arbetsplatser i etablerade företag",
-                 "New jobs in the companies located here"),
-    "count": ("Määrä", "Antal", "Number"),
-    "targets": ("Tavoitteet ja toteuma", "Mål och utfall", "Targets and actuals"),
-    "targets_chart": ("Toteuma prosentteina tavoitteesta", "Utfall i procent av målet",
-                      "Actual as a share of the target"),
-    "campaigns": ("Markkinointikampanjat", "Marknadsföringskampanjer", "Marketing campaigns"),
-    "campaign": ("Kampanja", "Kampanj", "Campaign"), "cost": ("Kustannus", "Kostnad", "Cost"),
-    "per_contact": ("Kustannus yhteydenottoa kohden", "Kostnad per kontakt", "Cost per contact"),
-    "no_campaign": ("Ilman kampanjaa", "Utan kampanj", "Without a campaign"),
-}
-OUTCOME_LABELS = {
-    "company_founded": ("Yritys perustettu", "Företag grundat", "Company founded"),
-    "funding_granted": ("Rahoitus myönnetty", "Finansiering beviljad", "Funding granted"),
-    "person_hired": ("Henkilö palkattu", "Person anställd", "Person hired"),
-    "premises_found": ("Tontti tai toimitila löytyi", "Tomt eller lokal hittad", "Plot or premises found"),
-    "company_located": ("Yritys sijoittui kaupunkiin", "Företag etablerat i staden", "Company located to the city"),
-    "advice_given": ("Neuvonta annettu", "Rådgivning given", "Advice given"),
-    "referred_elsewhere": ("Ohjattu muualle", "Hänvisat vidare", "Referred elsewhere"),
-}
-CHANNEL_LABELS = {"web": ("Chat", "Chatt", "Chat"), "sms": ("Tekstiviesti", "Sms", "Text"),
-                  "whatsapp": ("WhatsApp", "WhatsApp", "WhatsApp"), "voice": ("Puhelu", "Samtal", "Call"),
-                  "email": ("Sähköposti", "E-post", "Email")}
+def channel_label(key: str) -> str:
+    return word(key, i18n.lang(), "impact.channel.")
 
 
-def language() -> str:
-    chosen = request.args.get("lang", "fi")
-    return chosen if chosen in LANGS else "fi"
-
-
-def word(table: dict, key: str, lang: str) -> str:
-    return table[key][LANGS.index(lang)] if key in table else key
+def outcome_label(key: str) -> str:
+    return word(key, i18n.lang(), "impact.outcome.")
 
 
 def _range() -> tuple[str, str] | None:
@@ -150,7 +71,7 @@ def measure_value(measure: str, value, lang: str) -> str:
 
 @bp.get("/impact")
 def impact_page():
-    lang = language()
+    lang = i18n.lang()
     span = _range()
     if span is None:
         return render_template("impact_error.html", lang=lang), 400
@@ -163,24 +84,24 @@ def impact_page():
     campaigns = by_campaign["groups"]
     labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
     months = sorted(data["contacts_by_month_and_channel"])
-    w = lambda key: word(WORDS, key, lang)  # noqa: E731
-    channel_series = [(word(CHANNEL_LABELS, c, lang), [data["contacts_by_month_and_channel"][m].get(c, "0")
+    channel_series = [(channel_label(c), [data["contacts_by_month_and_channel"][m].get(c, "0")
                                                        for m in months]) for c in impact.CHANNELS]
     total_cases = {g["key"]: g["cases"] for g in by_topic["groups"]}
     figures_chart = {
-        "contacts": charts.stacked_columns("chart-contacts", w("contacts"), w("contacts"), months, channel_series),
-        "topics": charts.bars("chart-topics", w("cases_topic"), w("cases_topic"),
+        "contacts": charts.stacked_columns("chart-contacts", _("impact.contacts"), _("impact.contacts"), months,
+                                           channel_series),
+        "topics": charts.bars("chart-topics", _("impact.cases_topic"), _("impact.cases_topic"),
                               [(labels.get(k, k), v) for k, v in total_cases.items()]),
-        "promise": charts.bars("chart-promise", w("promise"), w("in_time"),
+        "promise": charts.bars("chart-promise", _("impact.promise"), _("impact.in_time"),
                                [(m["key"], None if m["in_time_share"] is None else str(round(100 * m["in_time_share"])))
                                 for m in data["groups"]], unit=" %", max_value=100),
-        "scores": charts.bars("chart-scores", w("distribution"), w("distribution"),
+        "scores": charts.bars("chart-scores", _("impact.distribution"), _("impact.distribution"),
                               [(f"{s} / 5", (data["total"]["scores"] or {}).get(s)) for s in "54321"]),
-        "outcomes": charts.bars("chart-outcomes", w("outcomes"), w("outcomes"),
-                                [(word(OUTCOME_LABELS, k, lang), v) for k, v in data["outcomes"].items()]),
-        "activities": charts.bars("chart-activities", w("activities"), w("activities"),
+        "outcomes": charts.bars("chart-outcomes", _("impact.outcomes"), _("impact.outcomes"),
+                                [(outcome_label(k), v) for k, v in data["outcomes"].items()]),
+        "activities": charts.bars("chart-activities", _("impact.activities"), _("impact.activities"),
                                   [(report.word(k, lang), str(n)) for k, n in data["activities"].items()]),
-        "targets": charts.bars("chart-targets", w("targets"), w("targets_chart"),
+        "targets": charts.bars("chart-targets", _("impact.targets"), _("impact.targets_chart"),
                                [(measure_label(t, lang), None if not t["actual"] or not t["target"]
                                  else str(round(100 * t["actual"] / t["target"]))) for t in data["targets"]],
                                unit=" %", max_value=max([100] + [100 * (t["actual"] or 0) / t["target"]
@@ -188,9 +109,9 @@ def impact_page():
     }
     year = int(last[:4])
     body = render_template(
-        "impact.html", lang=lang, w=w, data=data, by_topic=by_topic, labels=labels, months=months,
-        charts=figures_chart, channels=impact.CHANNELS, channel_label=lambda c: word(CHANNEL_LABELS, c, lang),
-        outcome_label=lambda k: word(OUTCOME_LABELS, k, lang), first=first, last=last, threshold=threshold,
+        "impact.html", lang=lang, data=data, by_topic=by_topic, labels=labels, months=months,
+        charts=figures_chart, channels=impact.CHANNELS, channel_label=channel_label,
+        outcome_label=outcome_label, first=first, last=last, threshold=threshold,
         decimal=lambda v: decimal(v, lang), whole=lambda v: whole(v, lang), percent=lambda v: percent(v, lang),
         month_label=lambda m: month_label(m, lang), measure_label=lambda t: measure_label(t, lang),
         measure_value=lambda m, v: measure_value(m, v, lang), campaigns=campaigns,
@@ -200,6 +121,7 @@ def impact_page():
         topics_in_table=sorted({t for v in data["cases_by_month_and_topic"].values() for t in v}))
     resp = Response(body, mimetype="text/html")
     resp.headers["Cache-Control"] = "public, max-age=300"
+    resp.vary.add("Accept-Language")  # without ?lang= the page speaks the browser's language
     return resp
 
 
@@ -266,9 +188,9 @@ def impact_api():
 
 @bp.get("/contacts")
 def contacts():
-    lang = language()
+    lang = i18n.lang()
     session = db()
     people = session.scalars(select(Specialist).where(Specialist.active.is_(True)).order_by(Specialist.name)).all()
     labels = {t.key: t.labels.get(lang, t.key) for t in directory.topic_labels(session)}
-    return render_template("contacts.html", lang=lang, w=lambda key: word(WORDS, key, lang), people=people,
+    return render_template("contacts.html", lang=lang, people=people,
                            labels=labels, settings=settings())

@@ -150,10 +150,10 @@ def _limited(view, windows: Windows, methods: tuple[str, ...] | None):
 
 def too_many():
     """The 429 for the path asked: the sign-in page again, JSON on the API, else a line of text."""
-    from router.web.i18n import t
+    from flask_babel import gettext as _
 
     if request.path.startswith("/staff/login") or request.path.startswith("/staff/second-factor"):
-        return render_template("staff/login.html", error=t("login_throttled"), oidc=None), 429
+        return render_template("staff/login.html", error=_("staff.login_throttled"), oidc=None), 429
     if request.path.startswith("/api/"):
         return jsonify(error="too many requests; wait a moment and try again"), 429, {"Retry-After": "60"}
     # A customer's page (the survey answer): its language is not known here, so all three.
@@ -163,9 +163,10 @@ def too_many():
 
 def unavailable():
     """Sign-in while the shared store is away: a deliberate page in the user's language, not a 500 or a hang."""
-    from router.web.i18n import t
+    from flask_babel import gettext as _
 
-    return render_template("staff/login.html", error=t("login_unavailable"), oidc=None), 503, {"Retry-After": "30"}
+    page = render_template("staff/login.html", error=_("staff.login_unavailable"), oidc=None)
+    return page, 503, {"Retry-After": "30"}
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from router.staff import access, audit
 from router.storage.models import Activity, Case, Lead
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
-from router.web.i18n import lang, t
+from router.web.i18n import lang
 
 bp = Blueprint("plan", __name__, url_prefix="/staff")
 bp.after_request(audit_changes)
@@ -69,7 +70,7 @@ def add_activity():
         flash(str(exc), "error")
         return redirect(url_for("plan.activities"))
     rollups.refresh_if_old(session, [made.day.strftime("%Y-%m")], clock(), settings().timezone)
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("plan.activities"))
 
 
@@ -125,7 +126,7 @@ def add_lead():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("plan.pipeline_board"))
 
 
@@ -157,7 +158,7 @@ def case_to_lead(ref: str):
     if case is None or not access.permits(session, current_user, access.READ, case, _today()):
         abort(404)
     lead = leads.from_case(session, case, current_user, clock())
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
 
 
@@ -191,7 +192,7 @@ def add_campaign():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.campaigns"))
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("plan.campaigns"))
 
 
@@ -219,7 +220,7 @@ def set_target():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("plan.targets"))
-    flash(t("done"))
+    flash(_("staff.done"))
     return redirect(url_for("plan.targets", year=field("year")))
 
 

@@ -7,6 +7,7 @@ import io
 import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,7 +18,6 @@ from router.storage.models import Case
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
 from router.web.auth import role_required
-from router.web.i18n import t
 
 bp = Blueprint("privacy_admin", __name__, url_prefix="/staff/admin")
 bp.after_request(audit_changes)
@@ -41,7 +41,7 @@ def person():
         return render_template("staff/privacy.html", subject=None, held=None)
     subject = _subject()
     if subject is None:
-        flash(t("privacy_give_contact"), "error")
+        flash(_("staff.privacy_give_contact"), "error")
         return redirect(url_for("privacy_admin.person"))
     return render_template("staff/privacy.html", subject=subject, held=privacy.find(db(), subject))
 
@@ -68,10 +68,10 @@ def erase():
     if subject is None:
         abort(400)
     if field("confirm") != "yes":
-        flash(t("privacy_confirm_first"), "error")
+        flash(_("staff.privacy_confirm_first"), "error")
         return render_template("staff/privacy.html", subject=subject, held=privacy.find(db(), subject)), 400
     done = privacy.erase(db(), settings(), subject, clock(), user=current_user)
-    flash(t("privacy_erased").format(cases=done["cases"], messages=done["messages"]))
+    flash(_("staff.privacy_erased").format(cases=done["cases"], messages=done["messages"]))
     return redirect(url_for("privacy_admin.person"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
@@ -15,7 +16,6 @@ from router.inbound.receive import threaded_with
 from router.staff import access, audit
 from router.storage.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
 from router.web import clock, db, settings
-from router.web.i18n import t
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -144,7 +144,7 @@ def _act(ref: str, action):
     session = db()
     try:
         action(session, case)
-        flash(t("done"))
+        flash(_("staff.done"))
     except casework.CaseworkError as exc:
         session.rollback()
         flash(str(exc), "error")

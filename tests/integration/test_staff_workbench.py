@@ -125,3 +125,44 @@ def test_an_admin_words_the_assistant_s_answers_about_the_agency_and_an_empty_te
     assert admin.post_form("/staff/admin/faq", "/staff/admin/faq",
                            {"key": "weather", "language": "en", "text": "x"}).status_code == 400
     assert signed_in("maija").get("/staff/admin/faq").status_code == 403
+
+
+def test_a_specialist_works_in_swedish_and_the_choice_is_kept_on_the_user(signed_in, make_case, sessions, staff):
+    from router.storage.models import User
+
+    ref = make_case(phone="+358401234567", email="anna@example.org", channel="web")
+    maija = signed_in("maija")
+    maija.post_form(f"/staff/cases/{ref}", f"/staff/cases/{ref}/take-up", {})
+    maija.get("/staff/lang/sv")
+    html = maija.get(f"/staff/cases/{ref}").get_data(as_text=True)
+    assert '<html lang="sv">' in html
+    assert "mån 30.11.2026 kl. 10.00" in html  # Helsinki time, written the way Finland's Swedish writes it
+    assert "Webbchatt" in html and "Påbörjat" in html and "Meddelande till kunden" in html
+    assert "Verkkochat" not in html and "staff." not in html
+    with sessions() as s:
+        assert s.scalar(select(User.language).where(User.email == staff["maija"])) == "sv"
+    # A new sign-in (no session choice yet) opens in the stored language; ?lang= shows one page in another.
+    again = signed_in("maija")
+    assert '<html lang="sv">' in again.get("/staff/").get_data(as_text=True)
+    assert '<html lang="en">' in again.get("/staff/?lang=en").get_data(as_text=True)
+    assert '<html lang="sv">' in again.get("/staff/").get_data(as_text=True)
+
+
+def test_every_staff_page_is_whole_in_each_language(signed_in, make_case):
+    """No page shows a message id or falls back to another language's words for its navigation."""
+    ref = make_case(email="anna@example.org")
+    admin = signed_in("admin")
+    pages = ["/staff/", "/staff/?list=resolved", f"/staff/cases/{ref}", "/staff/activities", "/staff/pipeline",
+             "/staff/campaigns", "/staff/targets", "/staff/report/board", "/staff/admin/directory",
+             "/staff/admin/canned", "/staff/admin/faq", "/staff/admin/notices", "/staff/admin/privacy",
+             "/staff/admin/deliveries", "/staff/admin/audit", "/staff/admin/impact", "/staff/search?q=anna"]
+    words = {"fi": "Kirjaudu ulos", "sv": "Logga ut", "en": "Sign out"}
+    for language, signout in words.items():
+        admin.get(f"/staff/lang/{language}")
+        for path in pages:
+            resp = admin.get(path)
+            html = resp.get_data(as_text=True)
+            assert resp.status_code == 200, (language, path)
+            assert f'<html lang="{language}">' in html and signout in html, (language, path)
+            assert not re.search(r"\b(staff|report|impact|page)\.[a-z_]+\b", re.sub(r"<[^>]+>", " ", html)), \
+                (language, path)
