@@ -151,9 +151,8 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
     _event(session, case, "reassigned", user, now, f"{old_person.name} → {person.name}", old_topic=old_topic,
            topic=case.topic, old=old_person.key, new=person.key)
     notify.to_staff(session, settings, person, case, key=f"case:{case.ref}:reassigned:{now.isoformat()}",
-                    what=f"Siirretty sinulle ({old_person.name})",
-                    body=f"{old_person.name} siirsi asian sinulle. / {old_person.name} passed this case to you.\n\n"
-                         f"{case.summary}", now=now)
+                    what=("mail.passed_to_you", {"name": old_person.name}),
+                    body=("mail.passed_body", {"name": old_person.name}), more=case.summary or "", now=now)
     if person.id != old_person.id:
         notify.to_customer(session, settings, case, key=f"case:{case.ref}:reassigned:{person.key}",
                            template=_confirmation(settings, case, person),

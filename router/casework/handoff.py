@@ -78,15 +78,13 @@ def split_contact(contact: Optional[str]) -> tuple[Optional[str], Optional[str]]
     return None, phone
 
 
-def transcript(conv: Optional[Conversation], tz: str = "Europe/Helsinki") -> str:
-    """The conversation as the specialist reads it, in the agency's local time."""
+def transcript(conv: Optional[Conversation], tz: str = "Europe/Helsinki", language: str = "fi") -> str:
+    """The conversation as the specialist reads it, in the agency's local time and the specialist's words."""
     if conv is None:
         return ""
-    who = {"customer": "Asiakas / Customer", "bot": "Luukku", "staff": "Henkilöstö / Staff",
-           "system": "Luukku", "unverified": "Varmentamaton / Unverified"}
     zone = ZoneInfo(tz)
     return "\n".join(f"[{m.created_at.replace(tzinfo=timezone.utc).astimezone(zone):%d.%m. %H.%M}] "
-                     f"{who.get(m.author, m.author)}: {m.text}" for m in conv.messages)
+                     f"{texts.word(m.author, language, 'staff.au_')}: {m.text}" for m in conv.messages)
 
 
 def _result(case: Case, settings: Settings) -> HandoffResult:
@@ -141,23 +139,25 @@ def _queue_notifications(session: Session, settings: Settings, case: Case, resul
     person = case.specialist
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
+    language = notify.staff_language(session, person=person)
     body = "\n".join([
-        f"Uusi asiakas sinulle ({case.kind}). / A new customer for you.",
+        texts.say("mail.new_case_body", language, kind=case.kind),
         "",
-        notify.case_facts(session, settings, case),
-        f"Kanava / Channel: {case.channel}    Kieli / Language: {case.language}",
+        notify.case_facts(session, settings, case, language),
+        texts.say("mail.channel_language", language, channel=texts.word(case.channel, language, "report."),
+                  case_language=case.language),
         "",
-        "Pyyntö / Request:",
+        texts.say("mail.request", language),
         case.summary or "-",
         "",
-        "Keskustelu / Transcript:",
-        transcript(conv, settings.timezone) or "-",
+        texts.say("mail.transcript", language),
+        transcript(conv, settings.timezone, language) or "-",
         "",
-        f"Avaa asia / Open the case: {link}",
-        "Vastaa tähän viestiin, niin vastauksesi välitetään asiakkaalle. / Reply to this email to answer the customer.",
+        texts.say("mail.open", language, link=link),
+        texts.say("mail.reply_hint", language),
     ])
     enqueue(session, key=f"case:{case.ref}:specialist", kind="email", recipient=person.email,
-            subject=notify.staff_subject(session, settings, case, "Uusi asia"),
+            subject=notify.staff_subject(session, settings, case, texts.say("mail.new_case", language), language),
             body=body, case_id=case.id, headers=notify.staff_headers(settings, case), now=case.created_at)
     if not notify_customer:
         return

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from router import texts
 from router.config import Settings
 from router.delivery import notify
 from router.delivery.outbox import enqueue
@@ -74,8 +75,8 @@ def _responsible(session: Session, case: Case) -> list[Specialist]:
 def _remind(session: Session, settings: Settings, case: Case, now: datetime) -> None:
     for person in _responsible(session, case):
         notify.to_staff(session, settings, person, case, key=f"remind:{case.ref}:{person.key}",
-                        what="Muistutus: ota työn alle tänään",
-                        body=f"Ota asia työn alle tänään. / Reminder: take it up today.\n\n{case.summary}", now=now)
+                        what=("mail.reminder", {}), body=("mail.reminder_body", {}), more=case.summary or "",
+                        now=now)
     session.add(CaseEvent(case_id=case.id, kind="reminder", created_at=now))
 
 
@@ -96,10 +97,12 @@ def _escalate(session: Session, settings: Settings, case: Case, now: datetime) -
         recipients.setdefault(person.email, person.name)
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     for email in recipients:
+        language = notify.staff_language(session, email=email)
+        what = texts.say("mail.breached", language, name=case.specialist.name)
         enqueue(session, key=f"escalate:{case.ref}:{email}", kind="email", recipient=email, case_id=case.id,
-                subject=notify.staff_subject(session, settings, case, f"Lupaus ylittyi ({case.specialist.name})"),
-                body=f"Asiaa ei ole otettu työn alle määräajassa. / Not taken up in time.\n\n"
-                     f"{notify.case_facts(session, settings, case)}\n\n{case.summary}\n\n{link}",
+                subject=notify.staff_subject(session, settings, case, what, language),
+                body=f"{texts.say('mail.breached_body', language)}\n\n"
+                     f"{notify.case_facts(session, settings, case, language)}\n\n{case.summary}\n\n{link}",
                 headers=notify.staff_headers(settings, case), now=now)
     session.add(CaseEvent(case_id=case.id, kind="escalated", text=", ".join(sorted(recipients.values())),
                           created_at=now))

@@ -134,8 +134,9 @@ def record(session: Session, settings: Settings, survey: Survey, score: Optional
                           created_at=now))
     if score is not None and score <= 2:
         for lead in session.scalars(select(User).where(User.role == "lead", User.active.is_(True))):
+            language = lead.language if lead.language in texts.LANGUAGES else "fi"
             enqueue(session, key=f"low-score:{survey.id}:{lead.id}", kind="email", recipient=lead.email,
-                    case_id=case.id, subject=f"[{case.ref}] Heikko palaute / Low score: {score}",
-                    body=f"Asiakas antoi arvosanan {score}/5. / The customer gave {score}/5.\n\n{comment or ''}\n\n"
+                    case_id=case.id, subject=texts.say("mail.low_score_subject", language, ref=case.ref, score=score),
+                    body=f"{texts.say('mail.low_score_body', language, score=score)}\n\n{comment or ''}\n\n"
                          f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}", now=now)
     return True

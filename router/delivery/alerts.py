@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from router import texts
 from router.config import Settings
 from router.delivery.outbox import enqueue
 from router.storage.models import Case, OutboxMessage, User
@@ -40,11 +41,13 @@ def alert(session: Session, settings: Settings, now: datetime) -> int:
     lines = [f"- #{r.id} {r.kind} {refs.get(r.case_id or 0, '-')}: {r.delivery_status or r.last_error or r.status}"
              for r in rows]
     link = f"{settings.public_base_url.rstrip('/')}/staff/admin/deliveries"
-    for email in session.scalars(select(User.email).where(User.role == "admin", User.active.is_(True))):
+    for email, language in session.execute(select(User.email, User.language)
+                                           .where(User.role == "admin", User.active.is_(True))):
         enqueue(session, key=f"{ALERT_KEY}{rows[0].id}-{rows[-1].id}:{email}", kind="email", recipient=email,
-                subject=f"{settings.service_name}: {len(rows)} viestiä ei mennyt perille / messages not delivered",
-                body="Nämä viestit eivät menneet perille / These messages were not delivered:\n\n"
-                     + "\n".join(lines) + f"\n\n{link}", now=now)
+                subject=texts.say("mail.undelivered_subject", language, service=settings.service_name,
+                                  count=len(rows)),
+                body=texts.say("mail.undelivered_body", language) + "\n\n" + "\n".join(lines) + f"\n\n{link}",
+                now=now)
     for r in rows:
         r.alerted_at = now
     return len(rows)

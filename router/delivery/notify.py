@@ -7,6 +7,7 @@ import json
 import re
 from typing import Iterable, Optional
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router import texts
@@ -86,23 +87,32 @@ def topic_label(session: Session, case: Case, language: str = "fi") -> str:
     return (topic.labels or {}).get(language, case.topic) if topic else case.topic
 
 
-def staff_subject(session: Session, settings: Settings, case: Case, what: str) -> str:
+def staff_language(session: Session, *, person: Optional[Specialist] = None, email: Optional[str] = None) -> str:
+    """The language a member of staff reads (their account's), for a specialist or an address; else Finnish."""
+    from router.storage.models import User
+
+    found = None
+    if person is not None:
+        found = session.scalar(select(User.language).where(User.specialist_id == person.id, User.active.is_(True))
+                               .order_by(User.id).limit(1))
+    if found is None and email:
+        found = session.scalar(select(User.language).where(func.lower(User.email) == email.lower()).limit(1))
+    return found if found in texts.LANGUAGES else "fi"
+
+
+def staff_subject(session: Session, settings: Settings, case: Case, what: str, language: str = "fi") -> str:
     """What happened, about whom, by when: "[LK-…] Uusi asia: Rahoitus — Testi Asiakas, viimeistään ti 1.12.2026"."""
-    who = case.customer_name or case.customer_email or case.customer_phone or "asiakas"
-    return f"[{case.ref}] {what}: {topic_label(session, case)} — {who}, viimeistään {due_text(settings, case)}"
+    who = case.customer_name or case.customer_email or case.customer_phone or texts.say("mail.someone", language)
+    return texts.say("mail.subject", language, ref=case.ref, what=what, topic=topic_label(session, case, language),
+                     who=who, date=due_text(settings, case, language))
 
 
-def case_facts(session: Session, settings: Settings, case: Case) -> str:
+def case_facts(session: Session, settings: Settings, case: Case, language: str = "fi") -> str:
     """The lines every staff email about a case carries: the customer's contact details and the due date."""
-    return "\n".join([
-        f"Viite / Reference: {case.ref}",
-        f"Aihe / Topic: {topic_label(session, case)}",
-        f"Asiakas / Customer: {case.customer_name or '-'}{f' ({case.company})' if case.company else ''}",
-        f"Sähköposti / Email: {case.customer_email or '-'}",
-        f"Puhelin / Phone: {case.customer_phone or '-'}",
-        f"Määräaika / Due: {due_text(settings, case)}",
-        f"Asiantuntija / Specialist: {case.specialist.name}",
-    ])
+    return texts.say("mail.facts", language, ref=case.ref, topic=topic_label(session, case, language),
+                     customer=f"{case.customer_name or '-'}{f' ({case.company})' if case.company else ''}",
+                     email=case.customer_email or "-", phone=case.customer_phone or "-",
+                     date=due_text(settings, case, language), specialist=case.specialist.name)
 
 
 def _relay_token(settings: Settings, ref: str) -> str:
@@ -157,11 +167,14 @@ def staff_headers(settings: Settings, case: Case) -> dict[str, str]:
     return {"Reply-To": reply_address(settings, case.ref)}
 
 
-def to_staff(session: Session, settings: Settings, person: Specialist, case: Case, *, key: str, what: str,
-             body: str, now=None) -> None:
-    """Email a specialist about a case: what happened in the subject, the contact details, the due date, the link."""
+def to_staff(session: Session, settings: Settings, person: Specialist, case: Case, *, key: str,
+             what: tuple[str, dict], body: tuple[str, dict], more: str = "", now=None) -> None:
+    """Email a specialist about a case in their language: what happened (a message id and its values) in the subject,
+    the contact details, the due date, the link."""
+    language = staff_language(session, person=person)
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
+    text = texts.say(body[0], language, **body[1]) + (f"\n\n{more}" if more else "")
     enqueue(session, key=key, kind="email", recipient=person.email,
-            subject=staff_subject(session, settings, case, what),
-            body=f"{body}\n\n{case_facts(session, settings, case)}\n\n{link}", case_id=case.id,
+            subject=staff_subject(session, settings, case, texts.say(what[0], language, **what[1]), language),
+            body=f"{text}\n\n{case_facts(session, settings, case, language)}\n\n{link}", case_id=case.id,
             headers=staff_headers(settings, case), now=now)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping, Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from router import texts
 from router.delivery.sms_policy import SmsPolicy
 from router.storage.models import Message, OptOut, OutboxMessage, User
 from router.storage.store import changed, insert_ignore
@@ -116,12 +117,11 @@ def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> No
     row.status, row.attempts = "pending", max(0, row.attempts - 1)
     row.next_attempt_at = now + timedelta(minutes=10)
     hour = now.strftime("%Y-%m-%dT%H")
-    for email in session.scalars(select(User.email).where(User.role == "admin", User.active.is_(True))):
+    for email, language in session.execute(select(User.email, User.language)
+                                           .where(User.role == "admin", User.active.is_(True))):
         enqueue(session, key=f"sms-budget:{hour}:{email}", kind="email", recipient=email,
-                subject="Luukku: automaattiset tekstiviestit pysäytetty / automated SMS paused",
-                body="Tunnin tekstiviestibudjetti (SMS_HOURLY_BUDGET) ylittyi: automaattiset viestit odottavat.\n"
-                     "The hourly SMS budget (SMS_HOURLY_BUDGET) was reached: automated texts wait. Check for SMS "
-                     "pumping (many confirmations to unknown numbers) before raising it.", now=now)
+                subject=texts.say("mail.sms_paused_subject", language, service="Luukku"),
+                body=texts.say("mail.sms_paused_body", language), now=now)
     log.warning("outbox %s: hourly SMS budget reached; automated SMS paused", row.id)
 
 

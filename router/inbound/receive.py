@@ -172,8 +172,9 @@ def _notify_specialist(session: Session, settings: Settings, case: Case, text: s
                 body=f"{settings.service_name} {case.ref}, {case.customer_name or case.customer_phone or '-'}: "
                      f"{text}"[:640], not_before=now + NOTIFY_WINDOW)
         return
+    language = notify.staff_language(session, person=person)
+    wrote = texts.say("mail.customer_wrote", language)
     enqueue(session, key=key, kind="email", recipient=person.email, case_id=case.id,
-            subject=notify.staff_subject(session, settings, case, "Asiakas kirjoitti"),
-            body=f"Asiakas kirjoitti / The customer wrote:\n\n{stamp}\n\n--\n"
-                 f"{notify.case_facts(session, settings, case)}\n\n{link}",
+            subject=notify.staff_subject(session, settings, case, wrote, language),
+            body=f"{wrote}:\n\n{stamp}\n\n--\n{notify.case_facts(session, settings, case, language)}\n\n{link}",
             headers=notify.staff_headers(settings, case), not_before=now + NOTIFY_WINDOW)

@@ -166,3 +166,29 @@ def test_every_staff_page_is_whole_in_each_language(signed_in, make_case):
             assert f'<html lang="{language}">' in html and signout in html, (language, path)
             assert not re.search(r"\b(staff|report|impact|page)\.[a-z_]+\b", re.sub(r"<[^>]+>", " ", html)), \
                 (language, path)
+
+
+def test_staff_emails_come_in_the_reader_s_language(signed_in, make_case, sessions, staff):
+    """Maija works in Swedish: her new case, a reassignment to her and the customer's follow-up come in Swedish;
+    Matti, who did not choose, still reads Finnish."""
+    from router.storage.models import OutboxMessage, User
+
+    signed_in("maija").get("/staff/lang/sv")
+    ref = make_case(email="anna@example.org", phone="+358401234567", name="Anna Asiakas")
+    other = make_case(email="olli@example.org", name="Olli Asiakas", specialist="matti")
+    signed_in("matti").post_form(f"/staff/cases/{other}", f"/staff/cases/{other}/reassign", {"specialist": "maija"})
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email").order_by(OutboxMessage.id)).all()
+        assert s.scalar(select(User.language).where(User.email == staff["matti"])) == "fi"
+    to_maija = [o for o in rows if o.recipient == "maija.esimerkki@example.org"]
+    [new] = [o for o in to_maija if o.idempotency_key == f"case:{ref}:specialist"]
+    [moved] = [o for o in to_maija if ":reassigned:" in o.idempotency_key]
+    assert new.subject.startswith(f"[{ref}] Nytt ärende: ") and ", senast ons 2.12.2026" in new.subject
+    assert "En ny kund till dig" in new.body and "Referens: " in new.body and "Svara på det här meddelandet" in \
+        new.body and "Kund: " in new.body
+    assert moved.subject.startswith(f"[{other}] Flyttat till dig (Matti Esimerkki): ")
+    assert "Matti Esimerkki flyttade ärendet till dig." in moved.body
+    for mail in (new, moved):
+        assert not any(word in mail.body for word in ("Viite", "Asiakas:", "Määräaika", "Reference")), mail.body
+    [matti_new] = [o for o in rows if o.idempotency_key == f"case:{other}:specialist"]
+    assert matti_new.subject.startswith(f"[{other}] Uusi asia: ") and "Viite: " in matti_new.body
