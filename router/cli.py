@@ -426,9 +426,11 @@ def report_group() -> None:
 @report_group.command("board")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--language", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
-def report_board(month: str, language: str) -> None:
-    """Print the board's report for a month as Markdown (contacts, promise, feedback, activities, pipeline,
-    campaigns, targets)."""
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "text"]), default="md", show_default=True,
+              help="Markdown for an agenda, HTML to print (A4) or send, plain text")
+def report_board(month: str, language: str, fmt: str) -> None:
+    """Print the board's report for a month, exact (contacts, promise, feedback, the year before, twelve months,
+    budget, activities, pipeline, campaigns, targets)."""
     from router.impact import rollups
     from router.plan import report
     from router.storage.models import utcnow
@@ -443,4 +445,4 @@ def report_board(month: str, language: str) -> None:
         rollups.refresh(session, [month], settings.timezone, now)
         data = report.build(session, settings, month, now)
         audit.record(session, "board_report", detail={"month": month})
-    click.echo(report.markdown(data, language))
+    click.echo({"md": report.markdown, "html": report.html, "text": report.text}[fmt](data, language))

@@ -44,18 +44,20 @@ class Outgoing:
     subject: str
     body: str
     headers: Mapping[str, str]
+    html: Optional[str] = None  # an email's HTML alternative
 
 
 def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str, subject: str = "",
             case_id: Optional[int] = None, headers: Optional[dict[str, str]] = None,
-            not_before: Optional[datetime] = None, now: Optional[datetime] = None) -> Optional[int]:
+            not_before: Optional[datetime] = None, now: Optional[datetime] = None,
+            html: Optional[str] = None) -> Optional[int]:
     """Add a message in the caller's transaction; the same key twice queues it once.
 
     `now`: the caller's clock (the request's or the job's), so that the message is due at the moment that caused
     it, not at the wall clock's; without it the wall clock.
     """
     values: dict[str, Any] = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
-                  case_id=case_id, headers=headers or {}, status="pending", attempts=0,
+                  html=html, case_id=case_id, headers=headers or {}, status="pending", attempts=0,
                   automated=kind == "sms" and bool((headers or {}).get("automated")))
     if now is not None:
         values["created_at"] = values["next_attempt_at"] = now
@@ -154,7 +156,7 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
             row = session.get(OutboxMessage, row_id)
             assert row is not None
             outgoing = Outgoing(row.id, row.idempotency_key, row.kind, row.recipient, row.subject, row.body,
-                                dict(row.headers or {}))
+                                dict(row.headers or {}), row.html)
             sender = senders.get(row.kind)
             try:
                 # STOP is respected at delivery time, so a survey queued before the STOP is not sent either.

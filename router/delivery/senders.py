@@ -35,6 +35,8 @@ def build_email(out: Outgoing, sender: str) -> EmailMessage:
         if name.lower() not in {"from", "to", "subject", "date", "message-id", "automated", "unless_seen"}:
             msg[one_line(name, 60)] = one_line(value, 900)
     msg.set_content(clean(out.body, 200_000))
+    if out.html:
+        msg.add_alternative(clean(out.html, 400_000), subtype="html")  # a reader without HTML gets the text
     return msg
 
 

@@ -221,6 +221,16 @@ def recent_months(now: datetime, tz: str) -> list[str]:
 
 
 # --- reading ------------------------------------------------------------------------------------
+def month_totals(session: Session, first: str, last: str) -> dict[str, dict[str, Any]]:
+    """Each month's exact totals (contacts, cases, take-ups, answers…) in [first, last]: for internal reports only;
+    what the public sees goes through `figures` and its small-count rule."""
+    out: dict[str, dict[str, Any]] = {m: {} for m in months_between(first, last)}
+    for month, metrics in session.execute(select(ImpactRollup.month, ImpactRollup.metrics).where(
+            ImpactRollup.dimension == "total", ImpactRollup.month >= first, ImpactRollup.month <= last)):
+        add_metrics(out[month], {k: v for k, v in metrics.items() if not isinstance(v, dict)})
+    return out
+
+
 def _derived(metrics: dict[str, Any], threshold: int) -> dict[str, Any]:
     cases, taken, answers = metrics.get("cases", 0), metrics.get("taken_up", 0), metrics.get("answers", 0)
     surveys = metrics.get("surveys", 0)

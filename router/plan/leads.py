@@ -10,6 +10,7 @@ from typing import Any, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from router import formats
 from router.plan.activity import business_id as checked_business_id
 from router.storage.models import Case, Lead
 
@@ -22,12 +23,13 @@ class PipelineError(ValueError):
 
 
 def _number(value: Any, name: str, high: int) -> Optional[int]:
+    """A whole number as typed ("3 000 000", "3 000 000 €") or sent (3000000); None when empty."""
     if value in (None, ""):
         return None
-    text = str(value).replace(" ", "").replace("\u00a0", "").replace("€", "")
-    if not (text.isascii() and text.isdigit()) or int(text) > high:
+    number = formats.parse_number(str(value))
+    if number is None or number != int(number) or not 0 <= number <= high:
         raise PipelineError(f"{name} is a whole number from 0 to {high}")
-    return int(text)
+    return int(number)
 
 
 def add(session: Session, *, company: str, sector: str = "", jobs: Any = None, investment_eur: Any = None,

@@ -142,9 +142,12 @@ def _from_rollup(measure: str, total: dict[str, Any], threshold: int) -> Optiona
     return round(total.get("score_sum", 0) / answers, 2) if answers >= threshold and answers else None
 
 
-def progress(session: Session, first: str, last: str, now: datetime, settings) -> list[dict[str, Any]]:
+def progress(session: Session, first: str, last: str, now: datetime, settings,
+             threshold: Optional[int] = None) -> list[dict[str, Any]]:
     """Each target of the years (or months) in [first, last] with its actual through the end of `last` (or
-    today, if sooner), the pace needed from there and the same stretch of the previous year."""
+    today, if sooner), the pace needed from there and the same stretch of the previous year.
+
+    `threshold`: the public small-count rule (IMPACT_MIN_COUNT) unless given; staff pages pass 1 (exact)."""
     # `through` is exclusive: the day after the last one counted.
     y1, m1 = (int(x) for x in last.split("-"))
     through = min(period_of(y1, m1)[1], local_date(now, settings.timezone) + timedelta(days=1))
@@ -158,12 +161,14 @@ def progress(session: Session, first: str, last: str, now: datetime, settings) -
         until = min(end, max(start, through))
         spans.append((start, until, elapsed(start, end, until)))
         windows += [(t.measure, start, until), (t.measure, a_year_earlier(start), a_year_earlier(until))]
-    values = actuals(session, windows, settings.impact_min_count)
+    values = actuals(session, windows, settings.impact_min_count if threshold is None else threshold)
     out = []
     for n, (t, (start, until, gone)) in enumerate(zip(rows, spans)):
+        end = period_of(t.year, t.month)[1]
         value, before = values[2 * n], values[2 * n + 1]
         out.append({"measure": t.measure, "year": t.year, "month": t.month or None, "target": t.value,
                     "actual": value, "pace": pace(t.measure, t.value, value, gone, 1 if t.month else 12),
                     "expected": expected(t.measure, t.value, gone), "previous": before,
-                    "through": (until - timedelta(days=1)).isoformat() if until > start else None})
+                    "through": (until - timedelta(days=1)).isoformat() if until > start else None,
+                    "ends": (end - timedelta(days=1)).isoformat()})
     return out

@@ -256,7 +256,7 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
                                                 OutboxMessage.status.in_(("pending", "sending"))).values(
         status="cancelled"))
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
-        recipient=ERASED, subject="", body="", headers={}, last_error=None))
+        recipient=ERASED, subject="", body="", html=None, headers={}, last_error=None))
     session.execute(delete(NluCorrection).where(NluCorrection.case_id.in_(case_ids)),
                     execution_options={"synchronize_session": False})
     session.execute(update(MailReceipt).where(MailReceipt.case_id.in_(case_ids)).values(message_id=None))

@@ -99,7 +99,7 @@ def purge_once(session: Session, settings: Any, ids: dict[str, list[int]]) -> No
     session.execute(delete(Attachment).where(Attachment.id.in_(ids["attachments"])),
                     execution_options={"synchronize_session": False})
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids["outbox_bodies"])).values(
-        recipient=privacy.ERASED, subject="", body="", headers={}, last_error=None))
+        recipient=privacy.ERASED, subject="", body="", html=None, headers={}, last_error=None))
     session.execute(update(Survey).where(Survey.id.in_(ids["survey_comments"])).values(comment=None))
     session.execute(delete(AuditEvent).where(AuditEvent.id.in_(ids["audit_events"])),
                     execution_options={"synchronize_session": False})

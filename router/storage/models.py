@@ -146,6 +146,7 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text)
+    html: Mapped[Optional[str]] = mapped_column(Text)  # an email's HTML alternative to `body`, when it has one
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
     # pending, sending, sent, dead, cancelled (not needed after all: the chat message was seen in the widget)

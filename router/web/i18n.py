@@ -1,13 +1,15 @@
 """Each request's language and formats: Flask-Babel over the one catalogue (router/texts.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from babel import Locale
 from flask import Flask, g, request, session
 from flask_babel import Babel, format_datetime, get_locale, gettext
 from flask_login import current_user
 
+from router import formats
+from router.plan import report
 from router.texts import LANGUAGES, LOCALE_DIR, LOCALES
 
 
@@ -29,7 +31,17 @@ def init_app(app: Flask, timezone_name: str) -> None:
                       BABEL_DEFAULT_TIMEZONE=timezone_name, BABEL_DOMAIN="messages")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(lang=lang, label=label)
-    app.jinja_env.filters["local"] = local
+    app.jinja_env.filters.update(
+        local=local,
+        number=lambda value, digits=0: formats.number(value, lang(), digits),
+        money=lambda value, digits=0: formats.money(value, lang(), digits),
+        share=lambda value: formats.share(value, lang()),
+        month=lambda key: formats.month(key, lang()),
+        day=lambda value: formats.day(value, lang()),
+        date_text=lambda value: formats.date_text(date.fromisoformat(value) if isinstance(value, str) else value,
+                                                  lang()),
+        measure=lambda value, measure: report.measure_value(measure, value, lang()),
+        pace=lambda progress: report.pace_words(progress, lang()))
 
 
 def lang() -> str:

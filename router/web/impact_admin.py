@@ -5,18 +5,21 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from router import formats
 from router.storage.models import ImpactFigure, Story, Survey
 from router.web import db, field
 from router.web.admin import audit_changes
 from router.web.auth import role_required
+from router.web.i18n import lang
 
 bp = Blueprint("impact_admin", __name__, url_prefix="/staff/admin/impact")
 bp.after_request(audit_changes)
 
 
 def _int(value: str):
-    value = (value or "").replace(" ", "").replace("€", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+    """A whole number of euros or a year as people type it ("1 200 000", "1 200 000 €"); None otherwise."""
+    number = formats.parse_number(value, lang())
+    return int(number) if number is not None and number == int(number) and 0 <= number < 10**11 else None
 
 
 @bp.get("")
@@ -35,7 +38,7 @@ def page():
 def save_figures():
     year = _int(field("year", ""))
     if not year or not 2000 <= year <= 2100:
-        flash("year", "error")
+        flash(_("staff.year_invalid"), "error")
         return redirect(url_for("impact_admin.page"))
     session = db()
     figure = session.get(ImpactFigure, year) or ImpactFigure(year=year)
@@ -52,7 +55,7 @@ def save_figures():
 def add_story():
     title, body = field("title", "").strip(), field("body", "").strip()
     if not title or not body:
-        flash("title, text", "error")
+        flash(_("staff.title_and_text"), "error")
         return redirect(url_for("impact_admin.page"))
     session = db()
     language = field("language", "fi")[:5]

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from router import formats
 from router.casework import directory
 from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
 from router.impact import rollups
@@ -28,6 +29,14 @@ def _words():
     def plan_word(key: str) -> str:
         return report.word("located_stage" if key == "located" else report.MEASURE_WORD.get(key, key), lang())
     return {"plan_word": plan_word}
+
+
+def _number(typed: str) -> float:
+    """A number as the user typed it ("4 500", "4,5", "0,9"); a ValueError the form shows otherwise."""
+    number = formats.parse_number(typed, lang())
+    if number is None:
+        raise ValueError(typed)
+    return float(number)
 
 
 def _today() -> date:
@@ -59,11 +68,12 @@ def activities():
 def add_activity():
     session = db()
     try:
-        participants = field("participants").strip()
+        typed = field("participants").strip()
+        participants = int(_number(typed)) if typed else None
         day = date.fromisoformat(field("date") or _today().isoformat())
         made = activity.record(session, kind=field("kind"), day=day,
                                company=field("company", limit=200), business_id_text=field("business_id", limit=20),
-                               topic=field("topic") or None, participants=int(participants) if participants else None,
+                               topic=field("topic") or None, participants=participants,
                                note=field("note"), user=current_user, source="ui", now=clock())
     except (activity.ActivityError, ValueError) as exc:
         session.rollback()
@@ -182,11 +192,11 @@ def add_campaign():
     if not access.manages_campaigns(current_user):
         abort(403)
     session = db()
-    cost = field("cost", limit=20).replace(",", ".").replace(" ", "")
+    cost = field("cost", limit=30)
     try:
         body = {k: field(k, limit=200) for k in ("code", "name", "starts", "ends", "sms_keyword", "email_tag",
                                                   "number")}
-        body["cost"] = float(cost) if cost else None
+        body["cost"] = _number(cost) if cost.strip() else None
         campaign.create(session, body, clock())
     except (campaign.CampaignError, ValueError) as exc:
         session.rollback()
@@ -202,7 +212,7 @@ def targets():
     _board_only()
     year = request.args.get("year", str(_today().year))
     year = int(year) if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100 else _today().year
-    rows = target.progress(db(), f"{year}-01", f"{year}-12", clock(), settings())
+    rows = target.progress(db(), f"{year}-01", f"{year}-12", clock(), settings(), threshold=report.EXACT)
     return render_template("staff/targets.html", rows=rows, year=year, measures=target.MEASURES,
                            can_set=access.manages_campaigns(current_user))
 
@@ -214,8 +224,8 @@ def set_target():
         abort(403)
     session = db()
     try:
-        target.set_target(session, field("measure"), int(field("year") or 0),
-                          float(field("value").replace(",", ".") or "x"), int(field("month") or 0), clock())
+        target.set_target(session, field("measure"), int(_number(field("year", limit=10))),
+                          _number(field("value", limit=30)), int(_number(field("month", limit=10)) or 0), clock())
     except (target.TargetError, ValueError) as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -233,13 +243,11 @@ def board_report():
     month = request.args.get("month") or rollups.shift_month(rollups.month_key(clock(), settings().timezone), -1)
     if not rollups.valid_month(month):
         abort(400)
-    language = request.args.get("lang", "fi")
-    language = language if language in ("fi", "sv", "en") else "fi"
+    language = lang()
     session = db()
     data = report.build(session, settings(), month, clock())
     audit.record(session, "board_report", user=current_user, now=clock(), detail={"month": month})
     if request.args.get("format") == "md":
         return Response(report.markdown(data, language), mimetype="text/markdown; charset=utf-8")
-    return render_template("staff/board_report.html", data=data, tables=report.rows(data, language), month=month,
-                           language=language, w=lambda k: report.word(k, language),
-                           title=report.month_title(month, language))
+    return render_template("staff/board_report.html", month=month, **report.page(data, language),
+                           case_link=lambda ref: url_for("staff.case_page", ref=ref))

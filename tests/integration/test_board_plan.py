@@ -89,7 +89,10 @@ def test_the_impact_api_shows_each_target_with_its_actual_pace_and_last_year(cli
         assert "None" not in text and "nan" not in text.split() and "{{" not in text, lang
 
 
-def test_the_board_report_has_every_figure_and_matches_the_impact_api(client, database_url, october, sessions):
+def test_the_board_report_is_exact_where_the_public_figures_are_rounded(client, database_url, october, sessions):
+    """The board reads its own figures: exact counts (the impact API hides and rounds them for the public), promise
+    kept from the take-ups, the same month a year earlier, twelve months, the budget and what a contact cost, and
+    each target's pace in words."""
     assert cli(database_url, "targets", "set", "encounters", "2026", "120").returncode == 0
     with sessions() as s:
         low = s.scalar(select(Case).where(Case.ref == "LK-IMP006"))  # its answer was a 2
@@ -98,32 +101,78 @@ def test_the_board_report_has_every_figure_and_matches_the_impact_api(client, da
         s.add(CaseEvent(case_id=low.id, kind="note", text="Soitettu asiakkaalle ja sovittu uusi tapaaminen",
                         created_at=datetime(2026, 10, 10)))
         s.commit()
+        contacts_this_year = sum(m.get("contacts", 0) for m in rollups.month_totals(s, "2026-01", "2026-10").values())
     run = cli(database_url, "report", "board", "--month", "2026-10", "--language", "en")
     assert run.returncode == 0, run.stderr
     md = run.stdout
     api = client.get("/api/impact?from=2026-10&to=2026-10&group=channel").get_json()
-    camp = client.get("/api/impact?from=2026-10&to=2026-10&group=campaign").get_json()
 
-    def cell(label):
-        found = re.search(rf"^\| {re.escape(label)} \| ([^|]+) \|", md, re.M)
+    def cell(label, column=1):
+        found = re.search(rf"^\| {re.escape(label)} \|" + r" ([^|]+) \|" * column, md, re.M)
         assert found, f"no row {label!r} in\n{md}"
-        return found.group(1).strip()
+        return found.group(column).strip()
 
     assert md.startswith("# Report to the board: October 2026")
-    assert cell("Total") == api["total"]["contacts"] == "30"
-    assert cell("Chat") == api["groups"][-1]["contacts"] == "10"  # web: 12, rounded
-    assert cell("Email") == "under 5" and [g["contacts"] for g in api["groups"] if g["key"] == "email"] == ["< 5"]
-    assert cell("Taken up within two working days") == f"{round(100 * api['total']['in_time_share'])}%"
+    # 28 contacts, 12 by chat and 3 by email: exact here, while the public see 30, 10 and "< 5".
+    assert (cell("Total"), cell("Chat"), cell("Email")) == ("28", "12", "3")
+    email = [g["contacts"] for g in api["groups"] if g["key"] == "email"]
+    assert (api["total"]["contacts"], api["groups"][-1]["contacts"], email) == ("30", "10", ["< 5"])
+    campaigns = re.findall(r"^\| (?:No campaign|[^|]+) \| (\d+) \| \d+ \| \d+ \|", md.split("## Campaigns")[1], re.M)
+    assert sum(int(n) for n in campaigns) == 28  # every contact once, under its campaign or none
+    assert cell("Taken up within two working days") == \
+        f"{round(100 * api['total']['in_time_share'])}% (10 of 14 in time)"
     assert cell("Average (1–5)") == f"{api['total']['satisfaction']:.2f}"
     assert cell("Company visits") == "3" and cell("Events and training") == "1 (40 participants)"
     assert cell("Companies located this month") == "1" and cell("Jobs") == "12" and cell("Negotiating") == "1"
-    assert cell("No campaign") == camp["groups"][0]["contacts"]
-    assert re.search(r"^\| Proactive encounters 2026 \| 120 \| 4 \| [\d.]+ / month \| 2 \|$", md, re.M)
+    assert cell("Investment") == "€2,000,000"
+    # The same month a year earlier beside this one, and twelve months from November 2025.
+    assert re.search(r"^\| Measure \| October 2026 \| October 2025 \|$", md, re.M)
+    assert cell("Contacts", 1) == "28"
+    trend = md.split("## The last twelve months")[1].split("## ")[0]
+    months = re.findall(r"^\| ([A-Z][a-z]{2,3} \d{4}) \|", trend, re.M)  # en_GB writes "Sept"
+    assert months[0] == "Nov 2025" and months[-1] == "Oct 2026" and len(months) == 12
+    # The budget, the spend so far and what one contact has cost this year.
+    assert cell("Budget 2026") == "€1,200,000" and cell("Spent so far") == "€960,000 (80%)"  # the seed's
+    assert cell("Contacts this year") == str(contacts_this_year)
+    assert cell("Cost per contact") == f"€{960_000 / contacts_this_year:,.2f}"
+    # The pace as a sentence: what the target needs from now on.
+    pace = (120 - 4) / (12 * (1 - 304 / 365))
+    assert re.search(rf"^\| Proactive encounters 2026 \| 120 \| 4 \| 120 by 31 Dec 2026 needs {round(pace)} a month "
+                     rf"from now on \| 2 \|$", md, re.M), md
     assert "Erinomaista palvelua" in md  # every comment of the month
     assert "LK-IMP006 2/5" in md and "Soitettu asiakkaalle" in md  # a low score and what was done
     finnish = cli(database_url, "report", "board", "--month", "2026-10").stdout
-    assert finnish.startswith("# Hallituksen raportti: lokakuu 2026") and "| Yhteensä | 30 |" in finnish
+    assert finnish.startswith("# Hallituksen raportti: lokakuu 2026") and "| Yhteensä | 28 |" in finnish
+    assert "| Budjetti 2026 | 1\u00a0200\u00a0000\u00a0€ |" in finnish
     assert cli(database_url, "report", "board", "--month", "2026-13").returncode != 0
+
+
+def test_the_board_report_as_html_and_text_has_the_same_tables(database_url, october):
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.cells, self.svg = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.ids.append(dict(attrs)["id"])
+            self.svg += tag == "svg"
+
+        def handle_data(self, data):
+            self.cells.append(data.strip())
+
+    html = cli(database_url, "report", "board", "--month", "2026-10", "--language", "sv", "--format", "html").stdout
+    parsed = Tables()
+    parsed.feed(html)
+    assert html.startswith("<!doctype html>") and '<html lang="sv">' in html and "size: A4" in html
+    assert parsed.ids == ["r-contacts", "r-promise", "r-feedback", "r-year", "r-trend", "r-budget", "r-activities",
+                          "r-pipeline", "r-campaigns", "r-targets"]
+    assert parsed.svg == 1 and "Totalt" in parsed.cells and "28" in parsed.cells
+    text = cli(database_url, "report", "board", "--month", "2026-10", "--format", "text").stdout
+    assert text.startswith("Hallituksen raportti: lokakuu 2026\n=====") and "|" not in text and "#" not in text
+    assert re.search(r"^Yhteensä +28$", text, re.M)
 
 
 def test_the_sales_board_moves_a_lead_to_located_and_a_plots_case_becomes_a_lead(signed_in, sessions, make_case):
@@ -176,7 +225,9 @@ def test_the_worker_mails_last_month_s_report_to_leads_and_admins_once(october, 
                          .order_by(OutboxMessage.recipient)).all()
     assert [r.recipient for r in rows] == [staff["admin"], staff["lead"]]
     assert rows[0].subject.endswith("Hallituksen raportti lokakuu 2026")
-    assert "| Yhteensä | 30 |" in rows[0].body and "/staff/report/board?month=2026-10&lang=fi" in rows[0].body
+    assert re.search(r"^Yhteensä +28$", rows[0].body, re.M) and "|" not in rows[0].body
+    assert "/staff/report/board?month=2026-10&lang=fi" in rows[0].body
+    assert rows[0].html.startswith("<!doctype html>") and '<table class="table figures" id="r-contacts">' in rows[0].html
     clock.now = datetime(2026, 11, 20, 7, 0)  # past the first week: nothing
     assert Worker(settings, sessions, senders={}, clock=clock).mail_board_report() == 0
 
