@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from router.casework import directory
 from router.impact.rollups import ACTIVITY_KINDS as KINDS  # one list for the rollups and here
+from router.plan import FieldError
 from router.storage.models import Activity, Specialist
 from router.storage.store import insert_ignore
 
@@ -21,7 +22,7 @@ _BUSINESS_ID = re.compile(r"^(\d{6,7})-(\d)$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
 
-class ActivityError(ValueError):
+class ActivityError(FieldError):
     """What is wrong with an activity, said so that the person entering it can fix it."""
 
 
@@ -42,32 +43,40 @@ def business_id(value: Optional[str]) -> Optional[str]:
     return f"{digits}-{expected}" if int(match.group(2)) == expected else None
 
 
+def given_business_id(value: str, error: type[FieldError]) -> Optional[str]:
+    """The business ID a form or the API gave, checked; None when none was given; `error` when it is not one."""
+    if not value.strip():
+        return None
+    checked = business_id(value)
+    if checked is None:
+        raise error("business_id is not a valid Finnish business ID (1234567-8, check digit)", "business_id",
+                    "business_id")
+    return checked
+
+
 def record(session: Session, *, kind: str, day: date, company: str = "", business_id_text: str = "",
            topic: Optional[str] = None, participants: Optional[int] = None, note: str = "", user: Any = None,
            specialist_key: Optional[str] = None, source: str = "ui", external_id: Optional[str] = None,
            now: datetime) -> Optional[Activity]:
     """Check and store one activity in the caller's transaction; None when `external_id` was already imported."""
     if kind not in KINDS:
-        raise ActivityError(f"kind must be one of {', '.join(KINDS)}")
+        raise ActivityError(f"kind must be one of {', '.join(KINDS)}", "kind", "choose")
     if not date(2000, 1, 1) <= day <= now.date() + timedelta(days=366):  # planned events may be recorded ahead
-        raise ActivityError("date is not a plausible day")
-    checked = None
-    if business_id_text.strip():
-        checked = business_id(business_id_text)
-        if checked is None:
-            raise ActivityError("business_id is not a valid Finnish business ID (1234567-8, check digit)")
+        raise ActivityError("date is not a plausible day", "date", "date")
+    checked = given_business_id(business_id_text, ActivityError)
     if not company.strip() and checked is None and kind != "event":
-        raise ActivityError("give the company's name or business ID")
+        raise ActivityError("give the company's name or business ID", "company", "company")
     topics = {t.key for t in directory.topic_labels(session)}
     if topic and topic not in topics:
-        raise ActivityError(f"topic must be one of {', '.join(sorted(topics))}")
+        raise ActivityError(f"topic must be one of {', '.join(sorted(topics))}", "topic", "choose")
     if participants is not None and not 1 <= participants <= 100_000:
-        raise ActivityError("participants is a number from 1 to 100000")
+        raise ActivityError("participants is a number from 1 to 100000", "participants", "whole", low=1,
+                            high=100_000)
     specialist_id = getattr(user, "specialist_id", None)
     if specialist_key:
         person = session.scalar(select(Specialist).where(Specialist.key == specialist_key))
         if person is None:
-            raise ActivityError(f"unknown specialist {specialist_key}")
+            raise ActivityError(f"unknown specialist {specialist_key}", "specialist", "choose")
         specialist_id = person.id
     values = dict(kind=kind, day=day, company=company.strip()[:200], business_id=checked, topic=topic or None,
                   participants=participants, note=note.strip()[:2000], specialist_id=specialist_id,
@@ -96,7 +105,8 @@ def import_csv(session: Session, text: str, now: datetime, user: Any = None,
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in ("kind", "date") if c not in (reader.fieldnames or [])]
     if missing:
-        raise ActivityError(f"the CSV needs the columns {', '.join(CSV_COLUMNS)} (missing: {', '.join(missing)})")
+        raise ActivityError(f"the CSV needs the columns {', '.join(CSV_COLUMNS)} (missing: {', '.join(missing)})",
+                            "file", "required")
     added = skipped = 0
     errors: list[str] = []
     for line, row in enumerate(reader, start=2):

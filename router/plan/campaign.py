@@ -16,6 +16,7 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from router.plan import FieldError
 from router.storage.models import Campaign
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{2,40}$")
@@ -25,7 +26,7 @@ RESERVED_KEYWORDS = {"stop", "lopeta", "sluta", "stopp", "unsubscribe", "start",
                      "help", "apua", "hjälp", "hjalp", "info"}
 
 
-class CampaignError(ValueError):
+class CampaignError(FieldError):
     """What is wrong with a campaign as given."""
 
 
@@ -103,40 +104,45 @@ def create(session: Session, body: dict[str, Any], now: datetime) -> Campaign:
     """Check and add a campaign in the caller's transaction (CampaignError says what to fix)."""
     code = str(body.get("code") or "").strip()
     if not CODE.match(code) or code.lower() == "none":
-        raise CampaignError("code is 2–40 letters, digits, - or _, not \"none\" (it goes in the link: /?c=CODE)")
+        raise CampaignError("code is 2–40 letters, digits, - or _, not \"none\" (it goes in the link: /?c=CODE)",
+                            "campaign_code", "code")
     name = str(body.get("name") or "").strip()
     if not name:
-        raise CampaignError("name is required")
+        raise CampaignError("name is required", "name", "required")
     try:
         starts, ends = date.fromisoformat(str(body.get("starts"))), date.fromisoformat(str(body.get("ends")))
     except ValueError as exc:
-        raise CampaignError("starts and ends are dates (YYYY-MM-DD)") from exc
+        raise CampaignError("starts and ends are dates (YYYY-MM-DD)", "starts", "date") from exc
     if ends < starts:
-        raise CampaignError("ends is before starts")
+        raise CampaignError("ends is before starts", "ends", "ends_before")
     cost = body.get("cost")
     # Stored in cents in a 32-bit column: ten million euros is the ceiling.
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost <= 1e7):
-        raise CampaignError("cost is a number of euros from 0 to 10000000")
+        raise CampaignError("cost is a number of euros from 0 to 10000000", "cost", "whole", low=0, high="10 000 000")
     keyword = (body.get("sms_keyword") or "").strip() or None
     if keyword and (not KEYWORD.match(keyword) or keyword.lower() in RESERVED_KEYWORDS):
-        raise CampaignError("sms_keyword is one word of 2–30 letters or digits, not STOP, START or HELP")
+        raise CampaignError("sms_keyword is one word of 2–30 letters or digits, not STOP, START or HELP", "sms_keyword",
+                            "sms_keyword")
     tag = (body.get("email_tag") or "").strip() or None
     if tag and not CODE.match(tag):
-        raise CampaignError("email_tag is 2–40 letters, digits, - or _ (luukku+TAG@…)")
+        raise CampaignError("email_tag is 2–40 letters, digits, - or _ (luukku+TAG@…)", "email_tag", "code")
     number = (body.get("number") or "").strip() or None
     if number and not re.match(r"^\+\d{6,15}$", number):
-        raise CampaignError("number is the campaign's own number in E.164 (+358…)")
+        raise CampaignError("number is the campaign's own number in E.164 (+358…)", "number", "phone")
     existing = list(session.scalars(select(Campaign)))
     for other in existing:
         if other.code.lower() == code.lower():
-            raise CampaignError(f"a campaign with code {other.code} exists")
+            raise CampaignError(f"a campaign with code {other.code} exists", "campaign_code", "taken", other=other.code)
         overlaps = other.starts <= ends and starts <= other.ends
         if overlaps and keyword and (other.sms_keyword or "").lower() == keyword.lower():
-            raise CampaignError(f"campaign {other.code} uses the SMS keyword {keyword} at the same time")
+            raise CampaignError(f"campaign {other.code} uses the SMS keyword {keyword} at the same time",
+                                "sms_keyword", "taken", other=other.code)
         if overlaps and tag and (other.email_tag or "").lower() == tag.lower():
-            raise CampaignError(f"campaign {other.code} uses the email tag {tag} at the same time")
+            raise CampaignError(f"campaign {other.code} uses the email tag {tag} at the same time", "email_tag",
+                                "taken", other=other.code)
         if overlaps and number and _digits(other.number) == _digits(number):
-            raise CampaignError(f"campaign {other.code} uses the number {number} at the same time")
+            raise CampaignError(f"campaign {other.code} uses the number {number} at the same time", "number",
+                                "taken", other=other.code)
     row = Campaign(code=code, name=name[:200], starts=starts, ends=ends,
                    cost_cents=None if cost is None else round(cost * 100), sms_keyword=keyword, email_tag=tag,
                    number=number, created_at=now)

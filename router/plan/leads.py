@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router import formats
-from router.plan.activity import business_id as checked_business_id
+from router.plan import FieldError
+from router.plan.activity import given_business_id
 from router.storage.models import Case, Lead
 
 STAGES = ("lead", "contacted", "negotiating", "decided", "located", "lost")
 OPEN_STAGES = STAGES[:4]
 
 
-class PipelineError(ValueError):
+class PipelineError(FieldError):
     """A lead or a move that cannot be made as given."""
 
 
@@ -28,7 +29,7 @@ def _number(value: Any, name: str, high: int) -> Optional[int]:
         return None
     number = formats.parse_number(str(value))
     if number is None or number != int(number) or not 0 <= number <= high:
-        raise PipelineError(f"{name} is a whole number from 0 to {high}")
+        raise PipelineError(f"{name} is a whole number from 0 to {high}", name, "whole", low=0, high=high)
     return int(number)
 
 
@@ -42,12 +43,8 @@ def add(session: Session, *, company: str, sector: str = "", jobs: Any = None, i
             return existing
     company = company.strip()
     if not company:
-        raise PipelineError("give the company's name")
-    checked = None
-    if business_id.strip():
-        checked = checked_business_id(business_id)
-        if checked is None:
-            raise PipelineError("business_id is not a valid Finnish business ID (1234567-8, check digit)")
+        raise PipelineError("give the company's name", "company", "required")
+    checked = given_business_id(business_id, PipelineError)
     lead = Lead(company=company[:200], business_id=checked, sector=sector.strip()[:100],
                 jobs=_number(jobs, "jobs", 100_000),
                 investment_eur=_number(investment_eur, "investment", 2_000_000_000),
@@ -69,7 +66,7 @@ def from_case(session: Session, case: Case, owner: Any, now: datetime) -> Lead:
 def move(lead: Lead, stage: str, today: date, now: datetime, jobs: Any = None) -> None:
     """Move a lead to a stage; "located" dates it today (the day the board counts) and may correct the jobs."""
     if stage not in STAGES:
-        raise PipelineError(f"stage is one of {', '.join(STAGES)}")
+        raise PipelineError(f"stage is one of {', '.join(STAGES)}", "move_to", "choose")
     if jobs not in (None, ""):
         lead.jobs = _number(jobs, "jobs", 100_000)
     if stage == lead.stage:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from router.casework.promise import local_date
 from router.impact import rollups
+from router.plan import FieldError
 from router.storage.models import ImpactRollup, Lead, Target, utcnow
 
 # Counted measures add up over time; level measures (a share, an average) are held over the period.
@@ -20,7 +21,7 @@ MEASURES = COUNTS + tuple(LEVELS)
 ROLLED = ("encounters", "contacts", "promise_kept_share", "satisfaction")
 
 
-class TargetError(ValueError):
+class TargetError(FieldError):
     """A target that cannot be set as given."""
 
 
@@ -28,13 +29,14 @@ def set_target(session: Session, measure: str, year: int, value: float, month: i
                now: Optional[datetime] = None) -> Target:
     """Add or change one target in the caller's transaction."""
     if measure not in MEASURES:
-        raise TargetError(f"measure is one of {', '.join(MEASURES)}")
+        raise TargetError(f"measure is one of {', '.join(MEASURES)}", "measure", "choose")
     if not 2000 <= year <= 2100 or not 0 <= month <= 12:
-        raise TargetError("year is 2000–2100 and month 1–12 (or 0 for the whole year)")
+        raise TargetError("year is 2000–2100 and month 1–12 (or 0 for the whole year)", "year", "period")
     low, high = LEVELS.get(measure, (0.0, 1e9))
     if not low <= value <= high:
         raise TargetError(f"{measure} is from {low:g} to {high:g}"
-                          + (" (a share: 0.9 is 90 %)" if measure == "promise_kept_share" else ""))
+                          + (" (a share: 0.9 is 90 %)" if measure == "promise_kept_share" else ""), "value",
+                          "share" if measure == "promise_kept_share" else "level", low=low, high=high)
     row = session.scalar(select(Target).where(Target.measure == measure, Target.year == year, Target.month == month))
     if row is None:
         row = Target(measure=measure, year=year, month=month, value=value)

@@ -6,12 +6,11 @@ import hashlib
 import io
 import json
 
-from babel.numbers import format_decimal
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from router import sanitize
+from router import formats, sanitize
 from router.casework import directory
 from router.impact import charts
 from router.impact import rollups as impact
@@ -40,20 +39,19 @@ def _range() -> tuple[str, str] | None:
     return first, last
 
 
-# The report's locales and its month and share formats: the page and the board's report write them alike.
-LOCALES = report.LOCALES
-month_label = report.month_title
-percent = report.share
+# The page writes figures as the board's report does: router/formats.py.
+month_label = formats.month
+percent = formats.share
 
 
 def whole(value, lang: str) -> str:
     """A whole number with the language's grouping ("12 500" in Finnish and Swedish, "12,500" in English)."""
-    return "–" if value is None else format_decimal(value, format="#,##0", locale=LOCALES.get(lang, "fi_FI"))
+    return formats.number(value, lang)
 
 
 def decimal(value, lang: str) -> str:
     """An average or a median as the page's language writes it: "4,2" in Finnish and Swedish, "4.2" in English."""
-    return "–" if value is None else format_decimal(value, format="0.0", locale=LOCALES.get(lang, "fi_FI"))
+    return formats.number(value, lang, 1)
 
 
 def measure_label(t: dict, lang: str) -> str:

@@ -12,12 +12,12 @@ from router import formats
 from router.casework import directory
 from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
 from router.impact import rollups
-from router.plan import activity, campaign, leads, report, target
+from router.plan import FieldError, activity, campaign, leads, report, target
 from router.staff import access, audit
 from router.storage.models import Activity, Case, Lead
 from router.web import clock, db, field, settings
 from router.web.admin import audit_changes
-from router.web.i18n import lang
+from router.web.i18n import label, lang
 
 bp = Blueprint("plan", __name__, url_prefix="/staff")
 bp.after_request(audit_changes)
@@ -31,12 +31,20 @@ def _words():
     return {"plan_word": plan_word}
 
 
-def _number(typed: str) -> float:
-    """A number as the user typed it ("4 500", "4,5", "0,9"); a ValueError the form shows otherwise."""
+def _number(typed: str, name: str) -> float:
+    """A number as the user typed it ("4 500", "4,5", "0,9"); a FieldError the form shows otherwise."""
     number = formats.parse_number(typed, lang())
     if number is None:
-        raise ValueError(typed)
+        raise FieldError(f"{name} is not a number", name, "number")
     return float(number)
+
+
+def _said(exc: ValueError) -> str:
+    """What a refused form says, in the reader's language, naming the field by its label."""
+    if not isinstance(exc, FieldError):
+        return str(exc)
+    values = {k: formats.number(v, lang()) if isinstance(v, (int, float)) else v for k, v in exc.values.items()}
+    return _(f"form.{exc.key}").format(field=label(exc.field), **values)
 
 
 def _today() -> date:
@@ -69,15 +77,18 @@ def add_activity():
     session = db()
     try:
         typed = field("participants").strip()
-        participants = int(_number(typed)) if typed else None
-        day = date.fromisoformat(field("date") or _today().isoformat())
+        participants = int(_number(typed, "participants")) if typed else None
+        try:
+            day = date.fromisoformat(field("date") or _today().isoformat())
+        except ValueError as exc:
+            raise activity.ActivityError("date is YYYY-MM-DD", "date", "date") from exc
         made = activity.record(session, kind=field("kind"), day=day,
                                company=field("company", limit=200), business_id_text=field("business_id", limit=20),
                                topic=field("topic") or None, participants=participants,
                                note=field("note"), user=current_user, source="ui", now=clock())
-    except (activity.ActivityError, ValueError) as exc:
+    except ValueError as exc:  # an ActivityError or a typed number that is not one
         session.rollback()
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
         return redirect(url_for("plan.activities"))
     rollups.refresh_if_old(session, [made.day.strftime("%Y-%m")], clock(), settings().timezone)
     flash(_("staff.done"))
@@ -134,7 +145,7 @@ def add_lead():
                   note=field("note", limit=4000), owner=current_user, now=clock())
     except leads.PipelineError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
     flash(_("staff.done"))
     return redirect(url_for("plan.pipeline_board"))
@@ -153,7 +164,7 @@ def move_lead(lead_id: int):
         leads.move(lead, field("stage"), _today(), clock(), jobs=field("jobs", limit=12) or None)
     except leads.PipelineError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
     lead.owner_id = lead.owner_id or current_user.id
     return redirect(url_for("plan.pipeline_board") + f"#lead-{lead.id}")
@@ -196,11 +207,11 @@ def add_campaign():
     try:
         body = {k: field(k, limit=200) for k in ("code", "name", "starts", "ends", "sms_keyword", "email_tag",
                                                   "number")}
-        body["cost"] = _number(cost) if cost.strip() else None
+        body["cost"] = _number(cost, "cost") if cost.strip() else None
         campaign.create(session, body, clock())
     except (campaign.CampaignError, ValueError) as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
         return redirect(url_for("plan.campaigns"))
     flash(_("staff.done"))
     return redirect(url_for("plan.campaigns"))
@@ -224,11 +235,13 @@ def set_target():
         abort(403)
     session = db()
     try:
-        target.set_target(session, field("measure"), int(_number(field("year", limit=10))),
-                          _number(field("value", limit=30)), int(_number(field("month", limit=10)) or 0), clock())
+        month = field("month", limit=10).strip()
+        target.set_target(session, field("measure"), int(_number(field("year", limit=10), "year")),
+                          _number(field("value", limit=30), "value"), int(_number(month, "month")) if month else 0,
+                          clock())
     except (target.TargetError, ValueError) as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
         return redirect(url_for("plan.targets"))
     flash(_("staff.done"))
     return redirect(url_for("plan.targets", year=field("year")))

@@ -192,3 +192,34 @@ def test_staff_emails_come_in_the_reader_s_language(signed_in, make_case, sessio
         assert not any(word in mail.body for word in ("Viite", "Asiakas:", "Määräaika", "Reference")), mail.body
     [matti_new] = [o for o in rows if o.idempotency_key == f"case:{other}:specialist"]
     assert matti_new.subject.startswith(f"[{other}] Uusi asia: ") and "Viite: " in matti_new.body
+
+
+def test_forms_take_numbers_as_people_type_them_and_refuse_in_the_reader_s_words(signed_in, sessions):
+    from router.storage.models import Lead, Target
+
+    admin = signed_in("admin")
+    admin.get("/staff/lang/sv")
+    refused = admin.post_form("/staff/activities", "/staff/activities",
+                              {"kind": "company_visit", "date": "2026-11-30", "business_id": "1234567-2"})
+    assert refused.status_code == 302
+    page = admin.get("/staff/activities").get_data(as_text=True)
+    assert "FO-nummer: formen är 1234567-8, och kontrollsiffran måste stämma." in page
+    assert "business_id" not in re.sub(r'(value|name|id|for)="[^"]*"', "", page)
+    admin.post_form("/staff/pipeline", "/staff/pipeline", {"company": "Tehdas Oy", "jobs": "1 200",
+                                                           "investment_eur": "3 000 000 €"})
+    admin.post_form("/staff/targets", "/staff/targets", {"measure": "promise_kept_share", "year": "2026",
+                                                         "value": "0,9"})
+    admin.post_form("/staff/targets", "/staff/targets", {"measure": "contacts", "year": "2026", "value": "4 500"})
+    with sessions() as s:
+        assert (s.scalar(select(Lead.jobs)), s.scalar(select(Lead.investment_eur))) == (1200, 3_000_000)
+        assert sorted((t.measure, t.value) for t in s.scalars(select(Target))) == [
+            ("contacts", 4500.0), ("promise_kept_share", 0.9)]
+    pipeline = admin.get("/staff/pipeline").get_data(as_text=True)
+    assert "3\u00a0000\u00a0000\u00a0€" in pipeline and "1\u00a0200" in pipeline  # written as Swedish in Finland
+    targets = admin.get("/staff/targets?year=2026").get_data(as_text=True)
+    assert "4\u00a0500" in targets and "90\u00a0%" in targets and "4500.0" not in targets and "0.9<" not in targets
+    assert "4\u00a0500 till 31.12.2026 kräver" in targets  # the pace in words
+    wrong = admin.post_form("/staff/targets", "/staff/targets", {"measure": "contacts", "year": "2026",
+                                                                 "value": "neljä"})
+    assert wrong.status_code == 302
+    assert "Mål: ange ett tal, till exempel 4 500 eller 4,5." in admin.get("/staff/targets").get_data(as_text=True)

@@ -102,3 +102,21 @@ def test_the_guards_catch_what_they_guard():
     assert non_gsm("Hyvää päivää, Åsa!") == set()
     assert segments("a" * 160) == 1 and segments("a" * 161) == 2 and segments("€" * 80) == 1
     assert placeholders("{name}, {title}: {ref}") == {"name", "title", "ref"}
+
+
+def test_every_refusal_a_form_can_show_has_its_words():
+    """Each FieldError raised in the plan's modules names a field with a label and a `form.<key>` sentence."""
+    import ast
+
+    found = set()
+    for path in (ROOT / "router" / "plan").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")).endswith(
+                    "Error") and len(node.args) >= 3:
+                field, key = node.args[1], node.args[2]
+                if isinstance(field, ast.Constant) and isinstance(key, ast.Constant):
+                    found.add((field.value, key.value))
+    assert len(found) > 15
+    missing = [(f, k) for f, k in found if f"staff.{f}" not in CATALOGUES["fi"] or f"form.{k}" not in
+               CATALOGUES["fi"]]
+    assert missing == []
