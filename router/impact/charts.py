@@ -16,16 +16,27 @@ def number(value: Optional[str]) -> Optional[float]:
     return float(value)
 
 
+# A 13 px label's width per character, roughly: the label column is as wide as the longest label needs.
+CHAR_PX = 7.6
+
+
+def _region(chart_id: str, svg: str) -> Markup:
+    """The chart drawn at its own size (labels stay 13 px on a phone) in a region that scrolls when it is wider."""
+    return Markup(f'<div class="chart-scroll" role="region" tabindex="0" aria-labelledby="{chart_id}-t">{svg}</div>')
+
+
 def bars(chart_id: str, title: str, description: str, items: Sequence[tuple[str, Optional[str]]],
-         unit: str = "", width: int = 640, max_value: Optional[float] = None) -> Markup:
+         unit: str = "", max_value: Optional[float] = None) -> Markup:
     """Horizontal bars, one per item; a suppressed value is drawn as a marker with its "< n" label."""
-    row, label_w, pad = 28, 190, 8
+    row, pad = 28, 8
+    label_w = int(min(240, max(60, CHAR_PX * max([len(label) for label, _ in items] or [0]) + 14)))
+    width = label_w + 230
     height = row * len(items) + 2 * pad
     values = [number(v) for _, v in items]
     top = max_value or max([v for v in values if v is not None] or [1]) or 1
     plot = width - label_w - 70
     parts = [f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
              f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>']
     for i, ((label, shown_value), value) in enumerate(zip(items, values)):
         y = pad + i * row
@@ -37,7 +48,7 @@ def bars(chart_id: str, title: str, description: str, items: Sequence[tuple[str,
         text = "–" if shown_value is None else f"{shown_value}{unit}"
         parts.append(f'<text x="{label_w + length + 6:.1f}" y="{y + 18}" class="chart-value">{escape(text)}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return _region(chart_id, "".join(parts))
 
 
 def stacked_columns(chart_id: str, title: str, description: str, categories: Sequence[str],
@@ -51,7 +62,7 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: Seq
     step = plot_w / max(1, len(categories))
     col = max(4.0, step * 0.7)
     parts = [f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
              f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
              f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" y2="{pad_t + plot_h}" '
              'stroke="#4a5260"></line>',
@@ -75,4 +86,4 @@ def stacked_columns(chart_id: str, title: str, description: str, categories: Seq
         parts.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{PALETTE[s % len(PALETTE)]}"></rect>'
                      f'<text x="{lx + 16}" y="17" class="chart-label">{escape(name)}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return _region(chart_id, "".join(parts))

@@ -14,14 +14,14 @@ from router.texts import LANGUAGES, LOCALE_DIR, LOCALES
 
 
 def select_locale() -> str:
-    """A page about one case speaks its customer's language; else `?lang=`; staff their choice, others the browser's."""
+    """A page about one case speaks its customer's language; else `?lang=`; staff their choice; else the browser's."""
     chosen = g.get("language") or request.args.get("lang")
     if chosen not in LANGUAGES and request.path.startswith("/staff"):
         chosen = session.get("lang")
         if chosen not in LANGUAGES and getattr(current_user, "is_authenticated", False):
             chosen = current_user.language
     if chosen not in LANGUAGES:
-        chosen = request.accept_languages.best_match(LANGUAGES) if not request.path.startswith("/staff") else "fi"
+        chosen = request.accept_languages.best_match(LANGUAGES)
     return LOCALES[chosen or "fi"]
 
 
@@ -41,7 +41,8 @@ def init_app(app: Flask, timezone_name: str) -> None:
         date_text=lambda value: formats.date_text(date.fromisoformat(value) if isinstance(value, str) else value,
                                                   lang()),
         measure=lambda value, measure: report.measure_value(measure, value, lang()),
-        pace=lambda progress: report.pace_words(progress, lang()))
+        pace=lambda progress: report.pace_words(progress, lang()),
+        language_name=lambda code: Locale.parse(code).get_language_name(lang()) if code in LANGUAGES else code)
 
 
 def lang() -> str:
