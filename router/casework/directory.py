@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router.casework.routing import DAY_KEYS, Candidate, choose
+from router import schemas
+from router.casework.routing import Candidate, choose
 from router.storage.models import Case, Specialist, Topic
 
 LANGUAGES = ("fi", "sv", "en")
@@ -19,54 +21,24 @@ class DirectoryError(ValueError):
     """The directory file is not usable; the message says where."""
 
 
-def _notify_by(raw: dict[str, Any], where: str) -> str:
-    value = str(raw.get("notify") or "email")
-    if value not in ("email", "sms"):
-        raise DirectoryError(f"{where}: notify is email or sms")
-    if value == "sms" and not raw.get("phone"):
-        raise DirectoryError(f"{where}: notify: sms needs a phone")
-    return value
-
-
-def _check_specialist(raw: dict[str, Any], topics: set[str]) -> dict[str, Any]:
-    where = f"specialist {raw.get('key', '?')!r}"
-    for required in ("key", "name", "title", "email", "topics", "languages"):
-        if not raw.get(required):
-            raise DirectoryError(f"{where}: '{required}' is required")
-    unknown = set(raw["topics"]) - topics
-    if unknown:
-        raise DirectoryError(f"{where}: unknown topics {sorted(unknown)}")
-    title = raw["title"] if isinstance(raw["title"], dict) else {lang: raw["title"] for lang in LANGUAGES}
-    hours = raw.get("working_hours") or {}
-    if set(hours) - set(DAY_KEYS):
-        raise DirectoryError(f"{where}: working_hours days are {DAY_KEYS}")
-    absences = []
-    for pair in raw.get("absences") or []:
-        start, end = (date.fromisoformat(str(d)) for d in pair)
-        if end < start:
-            raise DirectoryError(f"{where}: absence ends before it starts")
-        absences.append([start.isoformat(), end.isoformat()])
-    return {
-        "key": str(raw["key"]), "name": str(raw["name"]), "titles": title, "email": str(raw["email"]),
-        "phone": str(raw["phone"]) if raw.get("phone") else None, "topics": list(raw["topics"]),
-        "languages": list(raw["languages"]), "working_hours": {d: list(v) for d, v in hours.items()},
-        "absences": absences, "deputy_key": raw.get("deputy"), "active": bool(raw.get("active", True)),
-        "team": str(raw.get("team") or ""),
-        "notify_by": _notify_by(raw, where),
-    }
-
-
 def parse(text: str) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
     """Topics and specialists from the YAML text, checked."""
     data = yaml.safe_load(text) or {}
     topics = data.get("topics") or {}
     if "general" not in topics:
         raise DirectoryError("the topic 'general' (the service desk) is required")
-    specialists = [_check_specialist(s, set(topics)) for s in data.get("specialists") or []]
-    keys = {s["key"] for s in specialists}
-    for s in specialists:
-        if s["deputy_key"] and s["deputy_key"] not in keys:
-            raise DirectoryError(f"specialist {s['key']!r}: deputy {s['deputy_key']!r} is not in the directory")
+    entries = []
+    for raw in data.get("specialists") or []:
+        where = f"specialist {raw.get('key', '?')!r}" if isinstance(raw, dict) else "a specialist"
+        try:
+            entries.append(schemas.Specialist.model_validate(raw))
+        except ValidationError as exc:
+            raise DirectoryError(f"{where}: {schemas.specialist_errors(exc)[0][1]}") from exc
+    keys = {e.key for e in entries}
+    for entry in entries:
+        for _field, what in entry.in_directory(set(topics), keys):
+            raise DirectoryError(f"specialist {entry.key!r}: {what}")
+    specialists = [e.row() for e in entries]
     if not any("general" in s["topics"] for s in specialists):
         raise DirectoryError("at least one specialist must serve 'general', so no case is ever dropped")
     return topics, specialists

@@ -1,15 +1,14 @@
 """Admin: the directory in the browser (the same rules as loading YAML)."""
 from __future__ import annotations
 
-from datetime import date
-
 import yaml
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy import select
 
-from router import sanitize
+from router import sanitize, schemas
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
 from router.delivery import alerts
@@ -52,6 +51,42 @@ def directory_page():
 
 
 
+# Each field of the specialist's form: its label and what a refusal says (schemas.Specialist checks the values).
+FORM_WORDS = {"name": ("staff.name", "form.required"), "title": ("staff.titles", "form.required"),
+              "email": ("staff.email", "form.email"), "phone": ("staff.phone", "form.sms_needs_phone"),
+              "notify": ("staff.phone", "form.sms_needs_phone"), "topics": ("staff.topics", "form.topics"),
+              "languages": ("staff.languages", "form.topics"), "working_hours": ("staff.hours", "form.hours"),
+              "hours": ("staff.hours", "form.hours"), "absences": ("staff.absences", "form.absences"),
+              "deputy": ("staff.deputy", "form.choose")}
+
+
+def _checked(person: Specialist, topics: set[str], keys: set[str]):
+    """The form's specialist checked by the directory's own schema; the refusals in the page's words otherwise."""
+    hours = {day: [part.strip() for part in value.split("-", 1)] if "-" in value else [value]
+             for day in DAY_KEYS if (value := field(f"hours_{day}", "").strip())}
+    absences = [[part.strip() for part in line.split("..", 1)] if ".." in line else [line.strip()]
+                for line in field("absences", "").splitlines() if line.strip()]
+    raw = {"key": person.key, "name": field("name", person.name).strip() or person.name,
+           "title": {lang: field(f"title_{lang}", "").strip() or person.title(lang) for lang in ("fi", "sv", "en")},
+           "email": field("email", person.email).strip() or person.email, "phone": field("phone", "").strip() or None,
+           "topics": _split(field("topics", "")), "languages": _split(field("languages", "")),
+           "working_hours": hours, "absences": absences, "deputy": field("deputy") or None,
+           "active": field("active") == "1", "team": person.team, "notify": person.notify_by}
+    try:
+        entry = schemas.Specialist.model_validate(raw)
+        wrong = [name for name, _what in entry.in_directory(topics, keys)]
+    except ValidationError as exc:
+        entry, wrong = None, [name for name, _what in schemas.specialist_errors(exc)]
+    if entry is not None and not wrong:
+        return entry
+    said = []
+    for name in dict.fromkeys(wrong):  # each field once, in the form's order of errors
+        label_id, sentence = FORM_WORDS.get(name, ("staff.name", "form.required"))
+        options = ", ".join(sorted(topics)) if name == "topics" else "fi, sv, en"
+        said.append(_(sentence).format(field=_(label_id), options=options))
+    return said
+
+
 @bp.route("/specialists/<key>", methods=["GET", "POST"])
 @role_required("admin")
 def edit_specialist(key: str):
@@ -62,52 +97,18 @@ def edit_specialist(key: str):
     topics = {tp.key for tp in directory.topic_labels(session)}
     keys = set(session.scalars(select(Specialist.key)))
     if request.method == "POST":
-        errors = []
-        chosen = _split(field("topics", ""))
-        if not chosen or set(chosen) - topics:
-            errors.append(f"{_('staff.topics')}: {', '.join(sorted(topics))}")
-        languages = _split(field("languages", ""))
-        if not languages or set(languages) - {"fi", "sv", "en"}:
-            errors.append(f"{_('staff.languages')}: fi, sv, en")
-        hours = {}
-        for day in DAY_KEYS:
-            value = field(f"hours_{day}", "").strip()
-            if value:
-                try:
-                    start, end = (v.strip() for v in value.split("-"))
-                    if start >= end or len(start) != 5 or len(end) != 5:
-                        raise ValueError
-                    hours[day] = [start, end]
-                except ValueError:
-                    errors.append(f"{_('staff.hours')} {day}: HH:MM-HH:MM")
-        absences = []
-        for line in field("absences", "").splitlines():
-            if line.strip():
-                try:
-                    first, last = (date.fromisoformat(v.strip()) for v in line.split(".."))
-                    if last < first:
-                        raise ValueError
-                    absences.append([first.isoformat(), last.isoformat()])
-                except ValueError:
-                    errors.append(f"{_('staff.absences')}: YYYY-MM-DD..YYYY-MM-DD")
-        deputy = field("deputy") or None
-        if deputy and (deputy not in keys or deputy == key):
-            errors.append(_("staff.deputy"))
-        if errors:
-            for error in errors:
+        problems = _checked(person, topics, keys)
+        if isinstance(problems, list):
+            for error in problems:
                 flash(error, "error")
             return render_template("staff/specialist.html", person=person, keys=sorted(keys), days=DAY_KEYS), 400
-        person.name = field("name", person.name).strip() or person.name
-        person.titles = {lang: field(f"title_{lang}", "").strip() or person.title(lang) for lang in ("fi", "sv", "en")}
-        person.email = field("email", person.email).strip() or person.email
-        person.phone = field("phone", "").strip() or None
-        person.topics, person.languages, person.working_hours = chosen, languages, hours
-        person.absences, person.deputy_key = absences, deputy
-        person.active = field("active") == "1"
+        for name, value in problems.row().items():
+            if name not in ("key", "team", "notify_by"):
+                setattr(person, name, value)
         active = session.scalars(select(Specialist).where(Specialist.active.is_(True)))
         if not any("general" in s.topics for s in active):
             session.rollback()
-            flash("general: someone active must serve the service desk", "error")
+            flash(_("form.general"), "error")
             return redirect(url_for("admin.edit_specialist", key=key))
         flash(_("staff.done"))
         return redirect(url_for("admin.directory"))

@@ -113,7 +113,7 @@ def impact_page():
         decimal=lambda v: decimal(v, lang), whole=lambda v: whole(v, lang), percent=lambda v: percent(v, lang),
         month_label=lambda m: month_label(m, lang), measure_label=lambda t: measure_label(t, lang),
         measure_value=lambda m, v: measure_value(m, v, lang), campaigns=campaigns,
-        report_word=lambda k: report.word(k, lang),
+        report_word=lambda k: report.word(k, lang), pace_words=lambda t: report.pace_words(t, lang),
         budget=impact.budget(session, year, data["customers"]), stories=impact.published_stories(session, lang),
         comments=impact.published_comments(session), settings=settings(),
         topics_in_table=sorted({t for v in data["cases_by_month_and_topic"].values() for t in v}))

@@ -3,80 +3,20 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from jsonschema import Draft7Validator
-
-from router.casework.actions import OUTCOMES
+from router import schemas
 
 NULLABLE_STR = {"type": "string", "nullable": True}
 MONTH = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # a range whose start is after its end is simply empty
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-# Request bodies: the document publishes them and the handlers validate against the very same schemas.
-# At least one visible character: controls are removed before storing, so they do not count.
-NONBLANK = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
-BODIES: dict[str, dict[str, Any]] = {
-    "note": {"type": "object", "required": ["text"], "additionalProperties": False,
-             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NONBLANK}}},
-    "message": {"type": "object", "required": ["text"], "additionalProperties": False,
-                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NONBLANK}}},
-    "reassign": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                 "properties": {"specialist": {"type": "string", "minLength": 1, "maxLength": 60},
-                                "topic": {"type": "string", "minLength": 1, "maxLength": 40}}},
-    "resolve": {"type": "object", "additionalProperties": False,
-                "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}, "spam": {"type": "boolean"}}},
-    "activity": {"type": "object", "required": ["kind", "date"], "additionalProperties": False,
-                 "properties": {
-                     "kind": {"type": "string", "enum": ["company_visit", "entrepreneur_meeting", "letter",
-                                                         "phone_call", "event"]},
-                     "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                     "company": {"type": "string", "maxLength": 200},
-                     "business_id": {"type": "string", "nullable": True, "maxLength": 12},
-                     "topic": {"type": "string", "nullable": True, "maxLength": 40},
-                     "participants": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 100000},
-                     "note": {"type": "string", "maxLength": 2000}}},
-    "chat": {"type": "object", "required": ["text"], "additionalProperties": False,
-             "properties": {"session": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64},
-                            "text": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": NONBLANK},
-                            # The widget's language switch: the customer's explicit choice.
-                            "language": {"type": "string", "enum": ["fi", "sv", "en"], "nullable": True},
-                            # The page's ?c=CODE: the campaign that brought the customer (first message only).
-                            "campaign": {"type": "string", "nullable": True, "maxLength": 40}}},
-    "campaign": {"type": "object", "required": ["code", "name", "starts", "ends"], "additionalProperties": False,
-                 "properties": {
-                     "code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,40}$"},
-                     "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NONBLANK},
-                     "starts": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                     "ends": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                     "cost": {"type": "number", "nullable": True, "minimum": 0, "maximum": 10000000},
-                     "sms_keyword": {"type": "string", "nullable": True, "maxLength": 30},
-                     "email_tag": {"type": "string", "nullable": True, "maxLength": 40},
-                     "number": {"type": "string", "nullable": True, "maxLength": 40}}},
-}
-
-
-def _plain(schema: Any) -> Any:
-    """OpenAPI 3.0's `nullable` as JSON Schema's type list, for the validator."""
-    if isinstance(schema, dict):
-        out = {k: _plain(v) for k, v in schema.items() if k != "nullable"}
-        if schema.get("nullable") and "type" in schema:
-            out["type"] = [schema["type"], "null"]
-        return out
-    if isinstance(schema, list):
-        return [_plain(v) for v in schema]
-    return schema
-
-
-_VALIDATORS = {name: Draft7Validator(_plain(schema)) for name, schema in BODIES.items()}
+# Request bodies: the document publishes the schemas the handlers validate with (router/schemas.py).
+BODIES: dict[str, dict[str, Any]] = {name: schemas.openapi(model) for name, model in schemas.BODIES.items()}
 
 
 def body_error(name: str, body: Any) -> Optional[str]:
     """Why `body` does not fit the published schema `name`, or None when it does."""
-    error = next(iter(_VALIDATORS[name].iter_errors(body)), None)
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"{where + ': ' if where else ''}{error.message}"[:300]
+    return schemas.problem(name, body)
 
 
 def _case_response(detail: bool) -> dict:

@@ -46,7 +46,7 @@ def test_finnish_chat_ends_with_maija_and_her_email_arrives(live):
     body = to_specialist.get_content()
     assert case.ref in to_specialist["Subject"]
     assert "Hei, haluaisin perustaa kahvilan Ouluun" in body           # the request
-    assert "Luukku: Ohjaan sinut oikealle asiantuntijalle" in body      # the transcript
+    assert "Avustaja: Ohjaan sinut oikealle asiantuntijalle" in body    # the transcript, authors as the case page names them
     assert f"{live.router_url}/staff/cases/{case.ref}" in body          # the link
     [to_customer] = live.smtp.to("maija.meikalainen@example.org")
     assert "Maija Esimerkki" in to_customer.get_content()

@@ -2,9 +2,12 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from router.storage.models import Case, NluCorrection, OutboxMessage, Specialist, Survey
+
+from ..conftest import ROOT
 
 
 def case_row(sessions, ref):
@@ -183,3 +186,39 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(phone_app, staff)
     assert locked.status_code == 429 and "Liian monta" in locked.get_data(as_text=True)
     other = client.post("/staff/login", data={"email": staff["maija"], "password": PASSWORD, "csrf_token": token})
     assert other.status_code == 302  # one account's lock does not stop the others
+
+
+def test_the_directory_file_and_the_admin_form_refuse_a_specialist_by_the_same_rules(signed_in, sessions):
+    """One schema (router/schemas.Specialist): hours that end before they start, a deputy who is not in the
+    directory, a language the service does not have — refused by the file's loader and by the form alike, the form
+    naming the field by its label in the admin's language."""
+    import yaml
+
+    from router.casework import directory
+
+    base = yaml.safe_load((ROOT / "directory.example.yml").read_text(encoding="utf-8"))
+    matti = next(p for p in base["specialists"] if p["key"] == "matti")
+    for change, field, words in ((("working_hours", {"mon": ["16:00", "08:00"]}), "hours_mon", "Arbetstider"),
+                                 (("deputy", "nobody"), None, "Ersättare"),
+                                 (("languages", ["fi", "de"]), "languages", "Språk")):
+        broken = {**base, "specialists": [{**p, change[0]: change[1]} if p is matti else p
+                                          for p in base["specialists"]]}
+        with pytest.raises(directory.DirectoryError):
+            directory.parse(yaml.safe_dump(broken, allow_unicode=True))
+        admin = signed_in("admin")
+        admin.get("/staff/lang/sv")
+        page = "/staff/admin/specialists/matti"
+        form = {"name": "Matti Esimerkki", "email": "matti.esimerkki@example.org", "topics": "funding",
+                "languages": "fi, sv", "active": "1"}
+        if field == "hours_mon":
+            form["hours_mon"] = "16:00-08:00"
+        elif field == "languages":
+            form["languages"] = "fi, de"
+        else:
+            with sessions() as s:  # the form offers only keys in the directory; a stale one is refused too
+                s.query(Specialist).filter(Specialist.key == "sanna").update({"key": "sanna-old"})
+                s.commit()
+            form["deputy"] = "sanna"
+        refused = admin.post_form(page, page, form)
+        assert refused.status_code == 400
+        assert f"{words}: " in refused.get_data(as_text=True)

@@ -1,0 +1,200 @@
+"""One schema per thing a client sends (pydantic): the API validates each body with it and the OpenAPI document
+publishes the same schema (`openapi(model)`), so the two cannot drift apart; the directory file and the admin form
+check a specialist with the same `Specialist`."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from router.casework.actions import OUTCOMES
+from router.plan.activity import KINDS
+
+# At least one visible character: controls are removed before storing, so they do not count.
+NONBLANK = r"[^\s\u0000-\u001f\u007f-\u009f]"
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+Words = Annotated[str, StringConstraints(min_length=1, max_length=5000, pattern=NONBLANK)]
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+
+
+class Body(BaseModel):
+    """A JSON object with exactly these fields, each of exactly its type ("5" is not a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Note(Body):
+    text: Words
+
+
+class Message(Body):
+    text: Words
+
+
+class Reassign(Body):
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    specialist: str = Field(None, min_length=1, max_length=60)  # type: ignore[assignment]
+    topic: str = Field(None, min_length=1, max_length=40)  # type: ignore[assignment]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _something(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data:
+            raise ValueError("give a specialist or a topic")
+        return data
+
+
+class Resolve(Body):
+    outcome: Outcome = None
+    spam: bool = None  # type: ignore[assignment]
+
+
+class Activity(Body):
+    kind: Kind
+    date: str = Field(pattern=DAY)
+    company: str = Field("", max_length=200)
+    business_id: Optional[str] = Field(None, max_length=12)
+    topic: Optional[str] = Field(None, max_length=40)
+    participants: Optional[int] = Field(None, ge=1, le=100_000)
+    note: str = Field("", max_length=2000)
+
+
+class Chat(Body):
+    session: Optional[str] = Field(None, min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=4000, pattern=NONBLANK)
+    # The widget's language switch: the customer's explicit choice.
+    language: Optional[Literal["fi", "sv", "en"]] = None
+    # The page's ?c=CODE: the campaign that brought the customer (first message only).
+    campaign: Optional[str] = Field(None, max_length=40)
+
+
+class Campaign(Body):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")
+    name: str = Field(min_length=1, max_length=200, pattern=NONBLANK)
+    starts: str = Field(pattern=DAY, json_schema_extra={"format": "date"})
+    ends: str = Field(pattern=DAY, json_schema_extra={"format": "date"})
+    cost: Optional[float] = Field(None, ge=0, le=10_000_000)
+    sms_keyword: Optional[str] = Field(None, max_length=30)
+    email_tag: Optional[str] = Field(None, max_length=40)
+    number: Optional[str] = Field(None, max_length=40)
+
+
+BODIES: dict[str, type[Body]] = {"note": Note, "message": Message, "reassign": Reassign, "resolve": Resolve,
+                                 "activity": Activity, "chat": Chat, "campaign": Campaign}
+
+
+def problem(name: str, body: Any) -> Optional[str]:
+    """Why `body` does not fit the schema `name` ("text: String should have at least 1 character"), or None."""
+    try:
+        BODIES[name].model_validate(_checkable(body))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = "/".join(str(p) for p in first["loc"])
+        return f"{where + ': ' if where else ''}{first['msg']}"[:300]
+    return None
+
+
+def _checkable(value: Any) -> Any:
+    """A lone surrogate (valid in JSON, not in UTF-8) as U+FFFD for the check: the handlers remove it before storing
+    (`sanitize.clean`), as before, and what is left decides (an empty chat message is said in the customer's words)."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if _LONE.search(value) else value
+    if isinstance(value, dict):
+        return {k: _checkable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_checkable(v) for v in value]
+    return value
+
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema as OpenAPI 3.0 writes it: `nullable` instead of a null type, no titles or defaults."""
+    return _thirty(model.model_json_schema())
+
+
+def _thirty(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_thirty(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    options = schema.get("anyOf")
+    if options and any(o == {"type": "null"} for o in options):
+        rest = [o for o in options if o != {"type": "null"}]
+        merged = {**_thirty(rest[0]), "nullable": True} if len(rest) == 1 else {"anyOf": _thirty(rest),
+                                                                               "nullable": True}
+        return {**{k: _thirty(v) for k, v in schema.items() if k not in ("anyOf", "title", "default")}, **merged}
+    return {k: _thirty(v) for k, v in schema.items() if k not in ("title", "default")
+            or (k == "title" and isinstance(v, dict))}
+
+
+# --- a specialist: the directory file and the admin form check one by the same rules ------------------------------
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+Language = Literal["fi", "sv", "en"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Clock = Annotated[str, StringConstraints(pattern=HHMM)]
+
+
+class Specialist(BaseModel):
+    """One person of the directory, as the file writes them (the admin form fills the same fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=120)
+    title: str | dict[Language, str]
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: Optional[str] = Field(None, max_length=40)
+    topics: list[str] = Field(min_length=1)
+    languages: list[Language] = Field(min_length=1)
+    working_hours: dict[Day, tuple[Clock, Clock]] = Field(default_factory=dict)
+    absences: list[tuple[date, date]] = Field(default_factory=list)
+    deputy: Optional[str] = None
+    active: bool = True
+    team: str = ""
+    notify: Literal["email", "sms"] = "email"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Specialist":
+        for day, (start, end) in self.working_hours.items():
+            if start >= end:
+                raise PydanticCustomError("hours", "working_hours {day}: the end is before the start", {"day": day})
+        if any(end < start for start, end in self.absences):
+            raise PydanticCustomError("absences", "absences: one ends before it starts")
+        if self.notify == "sms" and not self.phone:
+            raise PydanticCustomError("notify", "notify: sms needs a phone")
+        if self.deputy == self.key:
+            raise PydanticCustomError("deputy", "deputy: not oneself")
+        return self
+
+    def in_directory(self, topics: set[str], keys: set[str]) -> list[tuple[str, str]]:
+        """What does not fit the rest of the directory: (field, what), e.g. an unknown topic or deputy."""
+        wrong = []
+        if set(self.topics) - topics:
+            wrong.append(("topics", f"unknown topics {sorted(set(self.topics) - topics)}"))
+        if self.deputy and self.deputy not in keys:
+            wrong.append(("deputy", f"deputy {self.deputy!r} is not in the directory"))
+        return wrong
+
+    def row(self) -> dict[str, Any]:
+        """The values of a `storage.models.Specialist` row."""
+        titles = self.title if isinstance(self.title, dict) else {lang: self.title for lang in ("fi", "sv", "en")}
+        return {"key": self.key, "name": self.name, "titles": dict(titles), "email": self.email, "phone": self.phone,
+                "topics": list(self.topics), "languages": list(self.languages),
+                "working_hours": {d: list(v) for d, v in self.working_hours.items()},
+                "absences": [[a.isoformat(), b.isoformat()] for a, b in self.absences], "deputy_key": self.deputy,
+                "active": self.active, "team": self.team, "notify_by": self.notify}
+
+
+def specialist_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """A refused specialist's problems as (field, English detail), the field being the entry's own name."""
+    out = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else error["type"]
+        out.append((field, f"{'/'.join(str(p) for p in error['loc']) + ': ' if error['loc'] else ''}{error['msg']}"))
+    return out
