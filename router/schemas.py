@@ -4,13 +4,14 @@ check a specialist with the same `Specialist`."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from router.casework.actions import OUTCOMES
+from router.plan import campaign
 from router.plan.activity import KINDS
 
 # At least one visible character: controls are removed before storing, so they do not count.
@@ -73,7 +74,7 @@ class Chat(Body):
 
 
 class Campaign(Body):
-    code: str = Field(pattern=r"^[A-Za-z0-9_-]{2,40}$")
+    code: str = Field(pattern=campaign.CODE.pattern)  # the rule campaign.create applies to every caller
     name: str = Field(min_length=1, max_length=200, pattern=NONBLANK)
     starts: str = Field(pattern=DAY, json_schema_extra={"format": "date"})
     ends: str = Field(pattern=DAY, json_schema_extra={"format": "date"})
@@ -113,9 +114,11 @@ def _checkable(value: Any) -> Any:
 _LONE = re.compile("[\ud800-\udfff]")
 
 
-def openapi(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON Schema as OpenAPI 3.0 writes it: `nullable` instead of a null type, no titles or defaults."""
-    return _thirty(model.model_json_schema())
+def openapi(model: type[BaseModel], mode: Literal["validation", "serialization"] = "validation") -> dict[str, Any]:
+    """The model's JSON Schema as OpenAPI 3.0 writes it: nested models inline, `nullable` instead of a null type, no
+    titles or defaults."""
+    schema = model.model_json_schema(mode=mode, by_alias=True)
+    return _thirty(_inline(schema, schema.pop("$defs", {})))
 
 
 def _thirty(schema: Any) -> Any:
@@ -129,8 +132,8 @@ def _thirty(schema: Any) -> Any:
         merged = {**_thirty(rest[0]), "nullable": True} if len(rest) == 1 else {"anyOf": _thirty(rest),
                                                                                "nullable": True}
         return {**{k: _thirty(v) for k, v in schema.items() if k not in ("anyOf", "title", "default")}, **merged}
-    return {k: _thirty(v) for k, v in schema.items() if k not in ("title", "default")
-            or (k == "title" and isinstance(v, dict))}
+    return {k: _thirty(v) for k, v in schema.items() if (k not in ("title", "default")
+            or (k == "title" and isinstance(v, dict))) and not (k == "additionalProperties" and v is True)}
 
 
 # --- a specialist: the directory file and the admin form check one by the same rules ------------------------------
@@ -198,3 +201,173 @@ def specialist_errors(exc: ValidationError) -> list[tuple[str, str]]:
         field = str(error["loc"][0]) if error["loc"] else error["type"]
         out.append((field, f"{'/'.join(str(p) for p in error['loc']) + ': ' if error['loc'] else ''}{error['msg']}"))
     return out
+
+
+# --- what the API answers: the OpenAPI document's components are these models ------------------------------------
+class Answer(BaseModel):
+    """A response object as the handlers write it (`case_json`, `activity.as_dict`, …)."""
+
+
+class Error(Answer):
+    error: str
+
+
+class Person(Answer):
+    key: str
+    name: str
+
+
+class Customer(Answer):
+    # What the customer told us; any of it may be missing.
+    name: Optional[str] = None
+    email: Optional[str] = None
+    phone: Optional[str] = None
+    company: Optional[str] = None
+
+
+class Case(Answer):
+    ref: str
+    status: Literal["open", "taken_up", "resolved"]
+    topic: str
+    channel: str
+    language: str
+    kind: str
+    specialist: Person
+    customer: Customer
+    created_at: datetime
+    due_at: datetime
+    taken_up_at: Optional[datetime]
+    taken_up_in_time: Optional[bool]
+    resolved_at: Optional[datetime]
+    outcome: Optional[str]
+
+
+class Event(Answer):
+    kind: str
+    text: str
+    at: datetime
+
+
+class CaseMore(Answer):
+    summary: str
+    events: list[Event]
+
+
+class ActivityRecord(Answer):
+    id: int
+    kind: str
+    date: str
+    company: str
+    business_id: Optional[str]
+    topic: Optional[str]
+    participants: Optional[int]
+    note: str
+    source: str
+
+
+class CampaignResults(Answer):
+    code: str
+    name: str
+    starts: date = Field(json_schema_extra={"format": "date"})
+    ends: date
+    cost: Optional[float]
+    sms_keyword: Optional[str] = None
+    email_tag: Optional[str] = None
+    number: Optional[str] = None
+    contacts: int = 0
+    cases: int = 0
+    outcomes: dict[str, Any] = Field(default_factory=dict)
+    cost_per_contact: Optional[float] = None
+
+
+Count = Annotated[Optional[str], Field(description="a number, or \"< N\" when small")]
+Share = Optional[float]
+Measure = Literal["encounters", "companies_located", "jobs", "contacts", "promise_kept_share", "satisfaction"]
+
+
+class Figures(Answer):
+    key: str = ""
+    contacts: Count = None
+    cases: Count = None
+    in_time_share: Share = None
+    median_hours_to_take_up: Share = None
+    answers: Count = None
+    response_rate: Share = None
+    satisfaction: Share = None
+    scores: Optional[dict[str, Count]] = None
+
+
+class Target(Answer):
+    measure: Measure
+    year: int
+    month: Optional[int] = Field(None, description="null for the year's target")
+    target: float
+    actual: Optional[float] = Field(description="to date (through `through`); null when too few to show")
+    pace: Optional[float] = Field(description="a count: needed per month from now on; a share or an average: the "
+                                              "level the rest of the period must hold; null once the period is over")
+    expected: float = Field(0.0, description="where the actual should be by now")
+    previous: Optional[float] = Field(None, description="the same stretch of the previous year")
+    through: Optional[date] = None
+    ends: date = Field(None, description="the period's last day")  # type: ignore[assignment]
+
+
+class Impact(Answer):
+    model_config = ConfigDict(populate_by_name=True)
+    first: str = Field(alias="from")
+    to: str
+    group: str
+    threshold: int
+    total: Figures
+    groups: list[Figures]
+    contacts_by_month_and_channel: dict[str, Any] = Field(default_factory=dict)
+    cases_by_month_and_topic: dict[str, Any] = Field(default_factory=dict)
+    outcomes: dict[str, Any] = Field(default_factory=dict)
+    customers: int = 0
+    customers_shown: Count = None
+    activities: dict[str, Any] = Field(default_factory=dict, description="activities organised, by kind")
+    event_participants: int = 0
+    located: dict[str, Any] = Field(default_factory=dict, description="companies located here and their jobs")
+    targets: list[Target] = Field(default_factory=list)
+
+
+class Button(Answer):
+    title: str
+    payload: str
+
+
+class ThreadMessage(Answer):
+    id: int
+    author: Literal["customer", "bot", "staff"]
+    name: Optional[str]
+    text: str
+    buttons: list[Button]
+    at: datetime
+
+
+class Thread(Answer):
+    session: str
+    messages: list[ThreadMessage]
+
+
+ANSWERS: dict[str, type[BaseModel]] = {"Error": Error, "Case": Case, "Activity": ActivityRecord,
+                                       "Campaign": CampaignResults, "Figures": Figures, "Impact": Impact,
+                                       "Target": Target, "Thread": Thread}
+
+
+def components() -> dict[str, Any]:
+    """The answers' schemas for the OpenAPI document, nested objects inline as the handlers write them."""
+    out = {name: openapi(model, "serialization") for name, model in ANSWERS.items()}
+    # A case in detail is a case and more.
+    out["CaseDetail"] = {"allOf": [{"$ref": "#/components/schemas/Case"}, openapi(CaseMore)]}
+    return out
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, list):
+        return [_inline(s, defs) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs) | {k: v for k, v in schema.items()
+                                                                         if k != "$ref"}
+    return {k: _inline(v, defs) for k, v in schema.items()}

@@ -5,7 +5,6 @@ from typing import Any, Optional
 
 from router import schemas
 
-NULLABLE_STR = {"type": "string", "nullable": True}
 MONTH = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # a range whose start is after its end is simply empty
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -47,20 +46,6 @@ def _message_operation() -> dict:
 
 
 def document(base_url: str) -> dict:
-    case_props = {
-        "ref": {"type": "string"}, "status": {"type": "string", "enum": ["open", "taken_up", "resolved"]},
-        "topic": {"type": "string"}, "channel": {"type": "string"}, "language": {"type": "string"},
-        "kind": {"type": "string"},
-        "specialist": {"type": "object", "required": ["key", "name"],
-                       "properties": {"key": {"type": "string"}, "name": {"type": "string"}}},
-        "customer": {"type": "object", "properties": {"name": NULLABLE_STR, "email": NULLABLE_STR,
-                                                      "phone": NULLABLE_STR, "company": NULLABLE_STR}},
-        "created_at": {"type": "string", "format": "date-time"}, "due_at": {"type": "string", "format": "date-time"},
-        "taken_up_at": {"type": "string", "format": "date-time", "nullable": True},
-        "taken_up_in_time": {"type": "boolean", "nullable": True},
-        "resolved_at": {"type": "string", "format": "date-time", "nullable": True},
-        "outcome": NULLABLE_STR,
-    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "Luukku API", "version": "1.0.0",
@@ -74,89 +59,8 @@ def document(base_url: str) -> dict:
                                    "schema": {"type": "string", "pattern": "^LK-[A-Z0-9]{6}$"}},
                            "Token": {"name": "token", "in": "path", "required": True,
                                      "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,200}$"}}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-                "Count": {"type": "string", "nullable": True, "description": "a number, or \"< N\" when small"},
-                "Figures": {"type": "object", "properties": {
-                    "key": {"type": "string"}, "contacts": {"$ref": "#/components/schemas/Count"},
-                    "cases": {"$ref": "#/components/schemas/Count"},
-                    "in_time_share": {"type": "number", "nullable": True},
-                    "median_hours_to_take_up": {"type": "number", "nullable": True},
-                    "answers": {"$ref": "#/components/schemas/Count"},
-                    "response_rate": {"type": "number", "nullable": True},
-                    "satisfaction": {"type": "number", "nullable": True},
-                    "scores": {"type": "object", "nullable": True,
-                               "additionalProperties": {"$ref": "#/components/schemas/Count"}}}},
-                "Impact": {"type": "object", "required": ["from", "to", "group", "threshold", "total", "groups"],
-                           "properties": {
-                               "from": {"type": "string"}, "to": {"type": "string"}, "group": {"type": "string"},
-                               "threshold": {"type": "integer"}, "total": {"$ref": "#/components/schemas/Figures"},
-                               "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Figures"}},
-                               "contacts_by_month_and_channel": {"type": "object"},
-                               "cases_by_month_and_topic": {"type": "object"},
-                               "outcomes": {"type": "object"}, "customers": {"type": "integer"},
-                               "customers_shown": {"$ref": "#/components/schemas/Count"},
-                               "activities": {"type": "object", "description": "activities organised, by kind"},
-                               "event_participants": {"type": "integer"},
-                               "located": {"type": "object", "description": "companies located here and their jobs"},
-                               "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}}}},
-                "Target": {"type": "object", "required": ["measure", "year", "target", "actual", "pace"],
-                           "properties": {
-                               "measure": {"type": "string", "enum": ["encounters", "companies_located", "jobs",
-                                                                      "contacts", "promise_kept_share",
-                                                                      "satisfaction"]},
-                               "year": {"type": "integer"},
-                               "month": {"type": "integer", "nullable": True,
-                                         "description": "null for the year's target"},
-                               "target": {"type": "number"},
-                               "actual": {"type": "number", "nullable": True,
-                                          "description": "to date (through `through`); null when too few to show"},
-                               "pace": {"type": "number", "nullable": True,
-                                        "description": "a count: needed per month from now on; a share or an "
-                                                       "average: the level the rest of the period must hold; "
-                                                       "null once the period is over"},
-                               "expected": {"type": "number", "description": "where the actual should be by now"},
-                               "previous": {"type": "number", "nullable": True,
-                                            "description": "the same stretch of the previous year"},
-                               "through": {"type": "string", "nullable": True, "format": "date"},
-                               "ends": {"type": "string", "format": "date", "description": "the period's last day"}}},
-                "Campaign": {"type": "object", "required": ["code", "name", "starts", "ends", "cost"],
-                             "properties": {"code": {"type": "string"}, "name": {"type": "string"},
-                                            "starts": {"type": "string", "format": "date"},
-                                            "ends": {"type": "string", "format": "date"},
-                                            "cost": {"type": "number", "nullable": True},
-                                            "sms_keyword": NULLABLE_STR, "email_tag": NULLABLE_STR,
-                                            "number": NULLABLE_STR,
-                                            "contacts": {"type": "integer"}, "cases": {"type": "integer"},
-                                            "outcomes": {"type": "object"},
-                                            "cost_per_contact": {"type": "number", "nullable": True}}},
-                "Case": {"type": "object", "required": list(case_props), "properties": case_props},
-                "Activity": {"type": "object", "required": ["id", "kind", "date", "company", "business_id",
-                                                             "topic", "participants", "note", "source"],
-                             "properties": {"id": {"type": "integer"}, "kind": {"type": "string"},
-                                            "date": {"type": "string"}, "company": {"type": "string"},
-                                            "business_id": NULLABLE_STR, "topic": NULLABLE_STR,
-                                            "participants": {"type": "integer", "nullable": True},
-                                            "note": {"type": "string"}, "source": {"type": "string"}}},
-                "Thread": {"type": "object", "required": ["session", "messages"], "properties": {
-                    "session": {"type": "string"},
-                    "messages": {"type": "array", "items": {
-                        "type": "object", "required": ["id", "author", "name", "text", "buttons", "at"],
-                        "properties": {
-                            "id": {"type": "integer"},
-                            "author": {"type": "string", "enum": ["customer", "bot", "staff"]},
-                            "name": {"type": "string", "nullable": True}, "text": {"type": "string"},
-                            "buttons": {"type": "array", "items": {
-                                "type": "object", "required": ["title", "payload"],
-                                "properties": {"title": {"type": "string"}, "payload": {"type": "string"}}}},
-                            "at": {"type": "string", "format": "date-time"}}}}}},
-                "CaseDetail": {"allOf": [{"$ref": "#/components/schemas/Case"}, {
-                    "type": "object", "required": ["summary", "events"],
-                    "properties": {"summary": {"type": "string"}, "events": {"type": "array", "items": {
-                        "type": "object", "required": ["kind", "text", "at"],
-                        "properties": {"kind": {"type": "string"}, "text": {"type": "string"},
-                                       "at": {"type": "string", "format": "date-time"}}}}}}]},
-            },
+            # What the API answers and what it takes: router/schemas.py's models, the handlers' own.
+            "schemas": schemas.components(),
         },
         "paths": {
             "/api/v1/cases": {"get": {

@@ -245,3 +245,26 @@ def test_a_back_dated_activity_counts_at_once_in_its_month(phone_app, staff, ses
     # May 2025 is not a month the worker keeps fresh: the API recomputed it when the visit was recorded.
     data = api.get("/api/impact?from=2025-05&to=2025-05").get_json()
     assert data["activities"]["company_visit"] == 1
+
+
+def test_a_campaign_with_three_contacts_shows_three_and_its_cost_per_contact(client, database_url, october, sessions):
+    """The public see "< 5" for a campaign that brought three contacts; the board sees 3 and what each cost."""
+    from router.storage.models import Campaign, Conversation
+
+    with sessions() as s:
+        s.add(Campaign(code="kevat", name="Kevään kampanja", starts=date(2026, 9, 1), ends=date(2026, 10, 31),
+                       cost_cents=150_000))
+        for conv in s.scalars(select(Conversation).where(Conversation.channel == "sms").limit(3)):
+            conv.campaign = "kevat"
+        s.commit()
+        rollups.rebuild(s, "Europe/Helsinki")
+        s.commit()
+    public = client.get("/api/impact?from=2026-10&to=2026-10&group=campaign").get_json()
+    assert [g["contacts"] for g in public["groups"] if g["key"] == "kevat"] == ["< 5"]
+    md = cli(database_url, "report", "board", "--month", "2026-10", "--language", "en").stdout
+    assert re.search(r"^\| Kevään kampanja \| 3 \| 0 \| 0 \| 1,500 \| 500\.00 \|$", md, re.M), md
+    finnish = cli(database_url, "report", "board", "--month", "2026-10").stdout
+    assert re.search(r"^\| Kevään kampanja \| 3 \| 0 \| 0 \| 1\u00a0500 \| 500,00 \|$", finnish, re.M)
+    # The promise kept is the take-ups in time, the budget and the twelve months are there too.
+    assert re.search(r"^\| Työn alle kahdessa arkipäivässä \| 71\u00a0% \(10 / 14 ajoissa\) \|$", finnish, re.M)
+    assert "## Talous" in finnish and "## Kaksitoista kuukautta" in finnish
