@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from router import config as config_mod
 from router import logs
+from router.inbound import tracker_store
 from router.staff import audit
 from router.storage.db import make_engine, make_sessionmaker, unit_of_work
 
@@ -310,13 +311,19 @@ def privacy_erase(phone: str | None, email: str | None, yes: bool) -> None:
 
     subject = _subject(phone, email)
     settings, sessions = _sessions()
-    with unit_of_work(sessions) as session:
-        held = privacy_mod.find(session, subject)
-        click.echo(f"found: cases {len(held.cases)}, conversations {len(held.conversations)}, calls "
-                   f"{len(held.calls)}, surveys {len(held.surveys)}, messages sent {len(held.outbox)}")
-        if not yes and not click.confirm("Erase this person's data? This cannot be undone", default=False):
-            raise click.Abort()
-        done = privacy_mod.erase(session, settings, subject, utcnow())
+    try:
+        with unit_of_work(sessions) as session:
+            held = privacy_mod.find(session, subject)
+            click.echo(f"found: cases {len(held.cases)}, conversations {len(held.conversations)}, calls "
+                       f"{len(held.calls)}, surveys {len(held.surveys)}, messages sent {len(held.outbox)}")
+            if held.conversations:  # asked before the question: a store that cannot be reached stops it all
+                tracker_store.reach(settings.rasa_tracker_url)
+            if not yes and not click.confirm("Erase this person's data? This cannot be undone", default=False):
+                raise click.Abort()
+            done = privacy_mod.erase(session, settings, subject, utcnow())
+    except tracker_store.Unreachable as exc:
+        raise click.ClickException(f"{exc}: nothing was erased. Point RASA_TRACKER_URL at the store Rasa uses "
+                                   "(make run: var/rasa.db)") from exc
     click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in done.items()))
 
 
@@ -335,8 +342,12 @@ def retention_run(as_of, dry_run: bool) -> None:
     from router.storage.models import utcnow
 
     settings, sessions = _sessions()
-    with unit_of_work(sessions) as session:
-        counts = retention.run(session, settings, as_of or utcnow(), dry_run=dry_run)
+    try:
+        with unit_of_work(sessions) as session:
+            counts = retention.run(session, settings, as_of or utcnow(), dry_run=dry_run)
+    except tracker_store.Unreachable as exc:
+        raise click.ClickException(f"{exc}: nothing more was purged. Point RASA_TRACKER_URL at the store Rasa uses "
+                                   "(make run: var/rasa.db)") from exc
     for kind, n in counts.items():
         click.echo(f"{kind:<20} {n:>7}{'  (due; --dry-run changed nothing)' if dry_run and n else ''}")
 

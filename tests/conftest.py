@@ -128,9 +128,17 @@ def rasa() -> ScriptedRasa:
 
 
 @pytest.fixture
-def app(database_url, sessions, rasa):
+def tracker_url(tmp_path):
+    """An empty Rasa tracker store for the test's app: erasures need one they can reach."""
+    from .helpers import rasa_tracker_store
+
+    return rasa_tracker_store(tmp_path / "rasa-tracker.db")
+
+
+@pytest.fixture
+def app(database_url, sessions, rasa, tracker_url):
     app = create_app({"database_url": database_url, "internal_api_token": "test-token", "smtp_host": "",
-                      "twilio_account_sid": "", "dev_pages": True}, rasa=rasa)
+                      "twilio_account_sid": "", "dev_pages": True, "rasa_tracker_url": tracker_url}, rasa=rasa)
     app.config["TESTING"] = True
     yield app
     app.extensions["luukku"]["engine"].dispose()
@@ -196,9 +204,10 @@ def phone_settings() -> dict:
 
 
 @pytest.fixture
-def phone_app(database_url, sessions, rasa, clock, phone_settings):
+def phone_app(database_url, sessions, rasa, clock, phone_settings, tracker_url):
     app = create_app({"database_url": database_url, "internal_api_token": "test-token", "smtp_host": "",
                       "twilio_account_sid": "ACtest", "twilio_auth_token": TWILIO_TOKEN,
+                      "rasa_tracker_url": tracker_url,
                       "twilio_number": "+358400000000", "public_base_url": PUBLIC, "sms_reply_budget": 2.0,
                       **phone_settings}, rasa=rasa, clock=clock)
     yield app

@@ -253,3 +253,19 @@ def semantic_only(operation) -> list:
 
     semantic = ("POST /api/v1/activities", "POST /api/v1/campaigns")
     return [positive_data_acceptance] if operation.label in semantic else []
+
+
+def rasa_tracker_store(path, senders=()) -> str:
+    """Rasa's SQL tracker store as Rasa 3.6 lays it out (its `events` table), with a user event per (sender, words);
+    its SQLAlchemy URL."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                   "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                   "action_name VARCHAR(255), data TEXT)")
+        for sender, words in senders:
+            db.execute("INSERT INTO events (sender_id, type_name, data) VALUES (?, 'user', ?)",
+                       (sender, json.dumps({"event": "user", "text": words})))
+    return f"sqlite:///{path}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from router.storage.store import changed
 
@@ -52,6 +53,29 @@ def redact(url: str, sender: str, values: list[str], replacement: str) -> int:
                              {"d": json.dumps(event, ensure_ascii=False), "i": row_id})
                 changed += 1
     return changed
+
+
+class Unreachable(RuntimeError):
+    """Rasa's tracker store cannot be read: an erasure or a purge would leave the person's words in it."""
+
+
+def reach(url: str) -> None:
+    """Make sure Rasa's tracker store is there (its `events` table), before anything is erased or purged.
+
+    Once the router's rows lose a person's address nothing could find their events again, so a store that cannot be
+    reached (a wrong RASA_TRACKER_URL, a database that is down) stops the erasure before it changes anything.
+    """
+    if not url:
+        raise Unreachable("RASA_TRACKER_URL is not set")
+    where = make_url(url).render_as_string(hide_password=True)
+    if not _exists(url):
+        raise Unreachable(f"no Rasa tracker store at {where} (RASA_TRACKER_URL)")
+    try:
+        with _engine(url).connect() as conn:
+            if not inspect(conn).has_table("events"):
+                raise Unreachable(f"{where} has no Rasa events table (RASA_TRACKER_URL)")
+    except SQLAlchemyError as exc:
+        raise Unreachable(f"Rasa's tracker store at {where} cannot be read: {type(exc).__name__}") from exc
 
 
 def _exists(url: str) -> bool:

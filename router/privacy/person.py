@@ -231,7 +231,10 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
     their words and identifiers, because the impact page and the promise figures count them.
     """
     case_ids, conv_ids = held.case_ids, held.conversation_ids
-    # The bot's copy first: once the router's rows lose the person's address, nothing would find these again.
+    # The bot's copy first: once the router's rows lose the person's address, nothing would find these again; a store
+    # that cannot be reached stops it all here, before anything is changed (tracker_store.Unreachable).
+    if held.conversations:
+        tracker_store.reach(settings.rasa_tracker_url)
     bot_events = tracker_store.forget(settings.rasa_tracker_url, [c.public_id for c in held.conversations])
     message_ids = select(Message.id).where(Message.conversation_id.in_(conv_ids))
     done = {"cases": len(case_ids), "conversations": len(conv_ids)}

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from router import sanitize
+from router.inbound import tracker_store
 from router.privacy import person as privacy
 from router.staff import access, audit
 from router.storage.models import Case
@@ -70,7 +71,12 @@ def erase():
     if field("confirm") != "yes":
         flash(_("staff.privacy_confirm_first"), "error")
         return render_template("staff/privacy.html", subject=subject, held=privacy.find(db(), subject)), 400
-    done = privacy.erase(db(), settings(), subject, clock(), user=current_user)
+    try:
+        done = privacy.erase(db(), settings(), subject, clock(), user=current_user)
+    except tracker_store.Unreachable:
+        db().rollback()  # nothing erased: the bot's copy would be left behind
+        flash(_("staff.tracker_unreachable"), "error")
+        return render_template("staff/privacy.html", subject=subject, held=privacy.find(db(), subject)), 503
     flash(_("staff.privacy_erased").format(cases=done["cases"], messages=done["messages"]))
     return redirect(url_for("privacy_admin.person"))
 

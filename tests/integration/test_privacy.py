@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from router.storage.models import AuditEvent, Call, Case, CaseEvent, Conversation, Message, OutboxMessage, Survey
 
 from ..conftest import ROOT
+from ..helpers import rasa_tracker_store
 
 # About the database's own behaviour: runs on SQLite and PostgreSQL.
 pytestmark = pytest.mark.both_databases
@@ -26,19 +27,6 @@ def router(database_url, tracker_url, *args, stdin=None):
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_TRACKER_URL": tracker_url}
     return subprocess.run([str(ROOT / "bin" / "router"), *args], env=env, input=stdin, capture_output=True,
                           text=True, timeout=120, cwd=ROOT)
-
-
-def tracker(tmp_path, senders):
-    """Rasa's SQL tracker store as Rasa 3.6 lays it out, with a user event per conversation."""
-    path = tmp_path / "rasa.db"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name "
-                   "VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), "
-                   "data TEXT)")
-        for sender, words in senders:
-            db.execute("INSERT INTO events (sender_id, type_name, data) VALUES (?, 'user', ?)",
-                       (sender, json.dumps({"event": "user", "text": words})))
-    return path
 
 
 def test_export_then_erase_one_person(database_url, sessions, make_case, clock, tmp_path):
@@ -57,8 +45,8 @@ def test_export_then_erase_one_person(database_url, sessions, make_case, clock, 
         s.commit()
         convs = {c.ref: c.conversation.public_id for c in s.scalars(select(Case))}
         cases_before = s.scalar(select(func.count()).select_from(Case))
-    bot = tracker(tmp_path, [(convs[ref], WORDS), (convs[other], OTHER_WORDS)])
-    bot_url = f"sqlite:///{bot}"
+    bot = tmp_path / "rasa.db"
+    bot_url = rasa_tracker_store(bot, [(convs[ref], WORDS), (convs[other], OTHER_WORDS)])
 
     # The person asks what is held: by their number, typed the domestic way.
     out = router(database_url, bot_url, "privacy", "export", "--phone", SPOKEN, "--out", str(tmp_path / "export"))
@@ -81,6 +69,12 @@ def test_export_then_erase_one_person(database_url, sessions, make_case, clock, 
 
     refused = router(database_url, bot_url, "privacy", "erase", "--phone", SPOKEN, stdin="n\n")
     assert refused.returncode != 0  # "no" at the confirmation erases nothing
+    # A shell without the tracker store's setting (or with a wrong one) erases nothing either, and says why: once
+    # the router's rows lost the number, nothing could find the bot's copy of the words again.
+    for wrong in (f"sqlite:///{tmp_path / 'elsewhere.db'}", f"sqlite:///{tmp_path / 'export' / 'x.db'}"):
+        unreachable = router(database_url, wrong, "privacy", "erase", "--phone", SPOKEN, "--yes")
+        assert unreachable.returncode != 0 and "RASA_TRACKER_URL" in unreachable.stderr, unreachable.stderr
+        assert "nothing was erased" in unreachable.stderr and not (tmp_path / "elsewhere.db").exists()
     with sessions() as s:
         assert s.scalar(select(Case.customer_phone).where(Case.ref == ref)) == PHONE
 
@@ -141,3 +135,25 @@ def database_files(database_url):
             blobs.append(Path(full).read_bytes())
     assert blobs or not os.access(home, os.R_OK), "the tables' files could not be read"
     return blobs
+
+
+def test_the_admin_page_erases_nothing_while_rasa_s_store_cannot_be_reached(database_url, sessions, staff, make_case,
+                                                                              rasa, tmp_path):
+    from router.app import create_app
+
+    from ..conftest import StaffClient
+
+    ref = make_case(channel="sms", phone=PHONE, text=WORDS, name="Anna Asiakas")
+    app = create_app({"database_url": database_url, "smtp_host": "", "twilio_account_sid": "",
+                      "rasa_tracker_url": f"sqlite:///{tmp_path / 'missing.db'}"}, rasa=rasa)
+    admin = StaffClient(app, staff["admin"])
+    admin.get("/staff/lang/en")
+    refused = admin.post_form("/staff/admin/privacy", "/staff/admin/privacy/erase",
+                              {"phone": PHONE, "confirm": "yes"})
+    assert refused.status_code == 503
+    assert "cannot be reached, so nothing was erased" in refused.get_data(as_text=True)
+    with sessions() as s:
+        assert s.scalar(select(Case.customer_phone).where(Case.ref == ref)) == PHONE
+        assert WORDS in set(s.scalars(select(Message.text)))
+        assert "privacy_erase" not in set(s.scalars(select(AuditEvent.action)))
+    app.extensions["luukku"]["engine"].dispose()

@@ -14,6 +14,7 @@ from router.storage.models import AuditEvent, Call, Case, Conversation, JobLease
 from router.worker import Worker
 
 from ..conftest import ROOT
+from ..helpers import rasa_tracker_store
 from .test_privacy import database_files
 
 # About the database's own behaviour: runs on SQLite and PostgreSQL.
@@ -46,7 +47,7 @@ def aged(sessions, make_case, tmp_path):
 
 
 def settings(database_url, tmp_path):
-    return config_mod.load({"database_url": database_url, "rasa_tracker_url": f"sqlite:///{tmp_path / 'rasa.db'}"})
+    return config_mod.load({"database_url": database_url, "rasa_tracker_url": rasa_tracker_store(tmp_path / "rasa.db")})
 
 
 def test_dry_run_counts_and_the_purge_removes_only_what_is_due(database_url, sessions, make_case, tmp_path):
@@ -57,6 +58,15 @@ def test_dry_run_counts_and_the_purge_removes_only_what_is_due(database_url, ses
                            "outbox_bodies": s.scalar(select(func.count()).select_from(OutboxMessage)),
                            "survey_comments": 0, "audit_events": 1}
         assert s.scalar(select(Case.customer_email).where(Case.ref == old)) == "vanha@example.org"  # unchanged
+
+    # Without Rasa's tracker store (a shell that lacks the setting): refused, and nothing purged.
+    elsewhere = {**os.environ, "DATABASE_URL": database_url, "RASA_TRACKER_URL": f"sqlite:///{tmp_path / 'no.db'}"}
+    refused = subprocess.run([str(ROOT / "bin" / "router"), "retention", "run", "--as-of", "2026-11-30"],
+                             env=elsewhere, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert refused.returncode != 0 and "RASA_TRACKER_URL" in refused.stderr, refused.stdout
+    with sessions() as s:
+        assert s.scalar(select(Case.customer_email).where(Case.ref == old)) == "vanha@example.org"
+        assert "Vanha asia: kahvila satamaan" in set(s.scalars(select(Message.text)))
 
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_TRACKER_URL": f"sqlite:///{tmp_path / 'rasa.db'}"}
     out = subprocess.run([str(ROOT / "bin" / "router"), "retention", "run", "--as-of", "2026-11-30"], env=env,
