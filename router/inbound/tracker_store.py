@@ -7,9 +7,10 @@ conversation that is erased or past its retention time (`forget`).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.engine import Engine
@@ -28,27 +29,37 @@ def _engine(url: str) -> Engine:
         return _ENGINES[url]
 
 
-def _scrub(event: dict[str, Any], values: set[str], replacement: str) -> bool:
+def _scrub(event: dict[str, Any], typed: re.Pattern[str], replacement: str,
+           customer: Optional[re.Pattern[str]] = None) -> bool:
+    """Take the typed details out of one event: what the customer and the bot said, and the slots that held them;
+    `customer` is taken out of the customer's own words as well."""
     changed = False
-    if event.get("event") == "user" and isinstance(event.get("text"), str) and event["text"] in values:
-        event["text"], changed = replacement, True
-        if isinstance(event.get("parse_data"), dict):
-            event["parse_data"]["text"] = replacement
-    if event.get("event") == "slot" and isinstance(event.get("value"), str) and event["value"] in values:
+    if event.get("event") in ("user", "bot") and isinstance(event.get("text"), str):
+        cleaned = typed.sub(replacement, event["text"])
+        if customer is not None and event["event"] == "user":
+            cleaned = customer.sub(replacement, cleaned)
+        if cleaned != event["text"]:
+            event["text"], changed = cleaned, True
+        if isinstance(event.get("parse_data"), dict) and isinstance(event["parse_data"].get("text"), str):
+            event["parse_data"]["text"] = cleaned
+            for entity in event["parse_data"].get("entities") or []:
+                if isinstance(entity, dict) and isinstance(entity.get("value"), str) and typed.search(entity["value"]):
+                    entity["value"], changed = replacement, True
+    if event.get("event") == "slot" and isinstance(event.get("value"), str) and typed.search(event["value"]):
         event["value"], changed = None, True
     return changed
 
 
-def redact(url: str, sender: str, values: list[str], replacement: str) -> int:
-    """Replace these typed values in one conversation's events; how many events changed."""
-    wanted = set(values)
+def redact(url: str, sender: str, typed: re.Pattern[str], replacement: str,
+           customer: Optional[re.Pattern[str]] = None) -> int:
+    """Take the typed details (`consent.details`) out of one conversation's events; how many events changed."""
     changed = 0
     with _engine(url).begin() as conn:
-        rows = conn.execute(text("SELECT id, data FROM events WHERE sender_id = :s AND type_name IN ('user', 'slot')"),
-                            {"s": sender}).all()
+        rows = conn.execute(text("SELECT id, data FROM events WHERE sender_id = :s AND type_name IN "
+                                 "('user', 'bot', 'slot')"), {"s": sender}).all()
         for row_id, data in rows:
             event = json.loads(data)
-            if _scrub(event, wanted, replacement):
+            if _scrub(event, typed, replacement, customer):
                 conn.execute(text("UPDATE events SET data = :d WHERE id = :i"),
                              {"d": json.dumps(event, ensure_ascii=False), "i": row_id})
                 changed += 1

@@ -1,5 +1,7 @@
 """The internal handoff API the bot's action calls."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from router.storage.models import Case, OutboxMessage
@@ -107,3 +109,43 @@ def test_answers_about_the_agency_come_from_the_settings_until_an_admin_words_th
     assert internal.get("/internal/faq/hours?language=de", headers=AUTH).get_json()["language"] == "fi"
     assert internal.get("/internal/faq/parking?language=fi", headers=AUTH).status_code == 404
     assert internal.get("/internal/faq/hours?language=fi").status_code == 401
+
+
+def test_a_refused_consent_takes_each_typed_detail_out_of_every_message_and_rasa_s_store(sessions, tmp_path):
+    """A detail typed inside a longer message (the email and a number together, a name in a sentence, the bot's
+    echo of it) leaves the transcript and Rasa's tracker store, not only a message that was the detail alone."""
+    import json
+    import sqlite3
+
+    from router import config as config_mod
+    from router.inbound import consent, conversation
+    from router.storage.models import Message
+
+    from ..helpers import rasa_tracker_store
+
+    class Tracker:  # Rasa's GET /conversations/{id}/tracker, as the router reads it (rasa_client.typed_into)
+        def typed_into(self, sender, slots):
+            return {"refuse@example.org", "+358401234567", "Rea Refuser", "-"}
+
+    with sessions() as s:
+        conv = conversation.start(s, channel="web", language="fi", address=None, now=datetime(2026, 11, 30, 8))
+        for author, text in (("customer", "tarvitsen rahoitusta"), ("customer", "Nimeni on Rea Refuser"),
+                             ("bot", "Kiitos, Rea Refuser. Miten tavoitamme sinut?"),
+                             ("customer", "refuse@example.org 040 123 4567"), ("customer", "ei")):
+            conversation.record(s, conv, text, direction="in" if author == "customer" else "out", author=author,
+                                now=datetime(2026, 11, 30, 8))
+        s.commit()
+        url = rasa_tracker_store(tmp_path / "rasa.db", [(conv.public_id, "refuse@example.org 040 123 4567"),
+                                                        (conv.public_id, "Nimeni on Rea Refuser")])
+        settings = config_mod.load({"rasa_tracker_url": url})
+        replies = consent.forget_refused(s, settings, Tracker(), conv,
+                                         [{"text": "Selvä."}, {"custom": {"forget": ["email", "phone", "name"]}}])
+        s.commit()
+        stored = s.scalars(select(Message.text).where(Message.conversation_id == conv.id).order_by(Message.id)).all()
+    assert stored == ["tarvitsen rahoitusta", f"Nimeni on {consent.REMOVED}",
+                      f"Kiitos, {consent.REMOVED}. Miten tavoitamme sinut?", f"{consent.REMOVED} {consent.REMOVED}",
+                      "ei"]
+    assert replies[0] == {"text": "Selvä."} and "Palveluneuvonta" in replies[1]["text"]
+    with sqlite3.connect(tmp_path / "rasa.db") as db:
+        events = [json.loads(d) for (d,) in db.execute("SELECT data FROM events")]
+    assert [e["text"] for e in events] == [f"{consent.REMOVED} {consent.REMOVED}", f"Nimeni on {consent.REMOVED}"]
