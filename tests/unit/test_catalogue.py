@@ -120,3 +120,22 @@ def test_every_refusal_a_form_can_show_has_its_words():
     missing = [(f, k) for f, k in found if f"staff.{f}" not in CATALOGUES["fi"] or f"form.{k}" not in
                CATALOGUES["fi"]]
     assert missing == []
+
+
+def test_the_sms_consent_question_fits_two_segments_in_every_language():
+    """The consent question as an SMS shows it (numbered answers), with the directory's longest topic name."""
+    from types import SimpleNamespace
+
+    from router.inbound.menu import numbered
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    labels = yaml.safe_load((ROOT / "directory.example.yml").read_text(encoding="utf-8"))["topics"]
+    sms = {next(c["value"] for c in v["condition"] if c["name"] == "language"): v
+           for v in domain["responses"]["utter_ask_consent"]
+           if any(c["name"] == "channel" and c["value"] == "sms" for c in v.get("condition", []))}
+    assert set(sms) == set(LANGUAGES)
+    for language, variant in sms.items():
+        longest = max((names[language] for names in labels.values()), key=len)
+        text = numbered(SimpleNamespace(text=variant["text"].replace("{topic_label}", longest),
+                                        buttons=variant["buttons"]), language)
+        assert non_gsm(text) == set() and segments(text) <= 2, (language, len(text), text)
