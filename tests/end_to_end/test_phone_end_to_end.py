@@ -24,6 +24,7 @@ def test_a_finnish_sms_conversation_ends_with_a_case_and_one_confirming_sms(live
     assert ask_company.startswith("Mikä on yrityksesi nimi?")
     [consent] = sms_texts(t.sms(CUSTOMER, "Kuljetus Testaaja Oy"))
     assert consent.endswith("Vastaa numerolla: 1 Kyllä, 2 Ei, 3 Väärä aihe")
+    assert consent.startswith("Asiasi: Rahoitus") and len(consent) <= 2 * 153  # the SMS wording: two segments
     [done] = sms_texts(t.sms(CUSTOMER, "1", sid="SMfinal"))
     assert done.startswith("Matti Esimerkki, rahoitusasiantuntija, on yhteydessä sinuun viimeistään")
     assert sms_texts(t.sms(CUSTOMER, "1", sid="SMfinal")) == []  # Twilio retried: no second reply
