@@ -5,10 +5,10 @@ from datetime import date, datetime, timezone
 
 from babel import Locale
 from flask import Flask, g, request, session
-from flask_babel import Babel, format_datetime, get_locale, gettext
+from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
 
-from router import formats
+from router import formats, texts
 from router.plan import report
 from router.texts import LANGUAGES, LOCALE_DIR, LOCALES
 
@@ -55,9 +55,8 @@ def label(key: str | None, prefix: str = "") -> str:
     """A word for a stored key (channel, outcome, event, author); the key itself only if the catalogue has none."""
     if not key:
         return "-"
-    message = f"staff.{prefix}{'email_channel' if key == 'email' and not prefix else key}"
-    word = gettext(message)
-    return key if word == message else word
+    found = texts.word("email_channel" if key == "email" and not prefix else key, lang(), f"staff.{prefix}")
+    return key if found == "email_channel" else found
 
 
 # How each language writes a day and a time (Finland's Swedish as in Finland: day before month, "kl.").
