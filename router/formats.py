@@ -50,13 +50,6 @@ def short_month(key: str, language: str) -> str:
     return format_date(date(year, mon, 1), "LLL yyyy" if language == "en" else "M/yyyy", locale=_locale(language))
 
 
-def day(value: Optional[date], language: str) -> str:
-    """A date: "ma 30.11.2026" (fi), "mån 30.11.2026" (sv), "Mon 30 Nov 2026" (en); "–" for nothing."""
-    if value is None:
-        return "–"
-    return format_date(value, "EEE d MMM yyyy" if language == "en" else "EEE d.M.yyyy", locale=_locale(language))
-
-
 def date_text(value: Optional[date], language: str) -> str:
     """A date without its weekday: "31.12.2026" (fi, sv), "31 Dec 2026" (en)."""
     if value is None:

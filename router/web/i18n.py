@@ -36,8 +36,6 @@ def init_app(app: Flask, timezone_name: str) -> None:
         number=lambda value, digits=0: formats.number(value, lang(), digits),
         money=lambda value, digits=0: formats.money(value, lang(), digits),
         share=lambda value: formats.share(value, lang()),
-        month=lambda key: formats.month(key, lang()),
-        day=lambda value: formats.day(value, lang()),
         date_text=lambda value: formats.date_text(date.fromisoformat(value) if isinstance(value, str) else value,
                                                   lang()),
         measure=lambda value, measure: report.measure_value(measure, value, lang()),
