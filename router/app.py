@@ -163,6 +163,9 @@ def _base(settings: config_mod.Settings, rasa, clock) -> Flask:
     return app
 
 
+UPLOADS = frozenset({"staff.message", "api_v1.api_message"})
+
+
 def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=None) -> Flask:
     """The public router web app; `config` overrides settings (tests), `rasa` and `clock` replace the real ones."""
     settings = config_mod.load(config)
@@ -188,6 +191,12 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         survey_page,
         twilio,
     )
+
+    @app.before_request
+    def _room_for_files():
+        # Before the CSRF check reads the form: a message with files may be larger than any other request.
+        if request.endpoint in UPLOADS:
+            request.max_content_length = settings.attachment_max_total_bytes + 1_000_000
 
     csrf = CSRFProtect(app)
     # Machine-to-machine routes authenticate otherwise (signatures, tokens) and carry no browser session.

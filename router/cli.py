@@ -225,6 +225,19 @@ def users_oidc_link(email: str, hours: float) -> None:
     click.echo(f"{settings.public_base_url.rstrip('/')}/staff/login/oidc/link/{token}")
 
 
+@main.group("push")
+def push_group() -> None:
+    """Web Push to staff browsers."""
+
+
+@push_group.command("keys")
+def push_keys() -> None:
+    """Print a new VAPID key for VAPID_PRIVATE_KEY (keep it secret; browsers subscribe with its public half)."""
+    from router.delivery import push
+
+    click.echo(f"VAPID_PRIVATE_KEY={push.new_private_key()}")
+
+
 @main.group()
 def nlu() -> None:
     """Training data from staff corrections."""

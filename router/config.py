@@ -44,6 +44,9 @@ class Settings:
     timezone: str = "Europe/Helsinki"
     closed_days: tuple[date, ...] = ()
     promise_working_days: int = 2
+    # The office's day (local time): a person answers between these on working days; out of them the widget, the
+    # first SMS and a call say when people are back. The promise's due time is the day's end.
+    working_day_starts: str = "09:00"
     working_day_ends: str = "16:00"
     service_name: str = "Luukku"
     service_email: str = "luukku@example.org"
@@ -80,6 +83,8 @@ class Settings:
     attachment_max_bytes: int = 5_000_000
     attachment_max_count: int = 20
     attachment_max_total_bytes: int = 20_000_000
+    # A file a specialist sends: its link in the web chat, SMS or WhatsApp works this many days.
+    file_link_days: float = 7.0
     survey_delay_hours: float = 2.0
     impact_min_count: int = 5
     # The board's report of the month before goes by email to every lead and admin in a month's first week.
@@ -100,6 +105,7 @@ class Settings:
     rate_limit_login_account: str = "20 per hour;50 per day"
     rate_limit_login_address: str = "20 per 15 minutes;100 per day"
     rate_limit_survey: str = "20 per hour"
+    rate_limit_file: str = "60 per minute;500 per day"
     rate_limit_api: str = "300 per minute"
     sms_allowed_countries: str = ("FI,SE,NO,DK,IS,EE,LV,LT,DE,AT,BE,BG,HR,CY,CZ,FR,GR,HU,IE,IT,LU,MT,NL,PL,PT,RO,"
                                   "SK,SI,ES")
@@ -108,6 +114,10 @@ class Settings:
     email_per_address_per_day: int = 10
     chat_session_days: float = 30.0
     chat_seen_minutes: float = 5.0
+    # Web Push to staff browsers (router/delivery/push.py): the VAPID private key (`bin/router push keys` makes one)
+    # and the contact a push service may write to (default mailto:SERVICE_EMAIL). Without a key, no push.
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
     session_hours: float = 8.0
     session_idle_minutes: float = 30.0
     # Retention (router/privacy/retention.py; the README's "Personal data" table gives the reason for each): how long

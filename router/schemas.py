@@ -240,6 +240,7 @@ class Case(Answer):
     taken_up_in_time: Optional[bool]
     resolved_at: Optional[datetime]
     outcome: Optional[str]
+    unread: int = Field(ge=0, description="the customer's messages that the assigned specialist has not yet seen")
 
 
 class Event(Answer):
@@ -335,12 +336,19 @@ class Button(Answer):
     payload: str
 
 
+class SentFile(Answer):
+    name: str
+    size: int
+    url: str = Field(description="a signed download link that expires FILE_LINK_DAYS after the file was sent")
+
+
 class ThreadMessage(Answer):
     id: int
     author: Literal["customer", "bot", "staff"]
     name: Optional[str]
     text: str
     buttons: list[Button]
+    files: list[SentFile] = Field(default_factory=list, description="files a specialist sent with the message")
     at: datetime
 
 

@@ -14,6 +14,7 @@ from waitress.server import create_server
 from router import config
 from router.app import create_app, create_internal_app
 from router.casework import directory
+from router.delivery import push
 from router.delivery.senders import SmtpSender
 from router.delivery.twilio_sms import TwilioSmsSender
 from router.storage.models import (
@@ -33,6 +34,7 @@ from router.storage.models import (
     NluCorrection,
     OptOut,
     OutboxMessage,
+    PushSubscription,
     StaffSession,
     Story,
     Survey,
@@ -98,7 +100,8 @@ class Stack:
                      "public_base_url": self.router_url, "rasa_timeout": 20.0, "twilio_account_sid": "ACstack",
                      "twilio_auth_token": TWILIO_TOKEN, "twilio_number": "+358400000000",
                      "twilio_api_base_url": self.twilio_api.base_url,
-                     "rasa_tracker_url": f"sqlite:///{self.workdir / 'rasa.db'}", **self.extra}
+                     "rasa_tracker_url": f"sqlite:///{self.workdir / 'rasa.db'}",
+                     "vapid_private_key": push.new_private_key(), **self.extra}
         self.settings = config.load(overrides)
         self.app = create_app(overrides, clock=lambda: self.clock_now or utcnow())
         self.sessions = self.app.extensions["luukku"]["sessions"]
@@ -108,7 +111,8 @@ class Stack:
         self.internal_server = create_server(self.internal_app, host="127.0.0.1", port=self.internal_port, threads=4)
         threading.Thread(target=self.internal_server.run, daemon=True).start()
         self.worker = Worker(self.settings, self.sessions,
-                             senders={"email": SmtpSender(self.settings), "sms": TwilioSmsSender(self.settings)})
+                             senders={"email": SmtpSender(self.settings), "sms": TwilioSmsSender(self.settings),
+                                      "push": push.WebPushSender(self.settings)})
         self.twilio = TwilioWebhooks(
             lambda path, data, headers: requests.post(self.router_url + path, data=data, headers=headers, timeout=30),
             self.router_url, TWILIO_TOKEN)
@@ -139,7 +143,8 @@ class Stack:
 
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
-            for model in (Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent, NluCorrection, Activity, Lead,
+            for model in (PushSubscription, Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent,
+                          NluCorrection, Activity, Lead,
                           Case, Message, Conversation, OptOut, StaffSession, AuditEvent, User, ImpactRollup,
                           ImpactFigure, Story, Campaign, Target):
                 s.execute(delete(model))

@@ -2,17 +2,26 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router import texts
-from router.casework import corrections, directory, promise, survey
+from router.casework import corrections, directory, files, inbox, promise, survey
 from router.config import Settings
 from router.delivery import notify
 from router.storage import messages
-from router.storage.models import Case, CaseEvent, Conversation, Message, NluCorrection, Specialist, User
+from router.storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Conversation,
+    Message,
+    NluCorrection,
+    Specialist,
+    User,
+)
 
 OUTCOMES = ("company_founded", "funding_granted", "person_hired", "premises_found", "company_located",
             "advice_given", "referred_elsewhere")
@@ -64,27 +73,54 @@ def note(session: Session, case: Case, user: Optional[User], text: str, now: dat
 
 
 def message_customer(session: Session, settings: Settings, case: Case, user: Optional[User], text: str,
-                     now: datetime) -> str:
+                     now: datetime, uploads: Sequence[files.Upload] = ()) -> str:
     """Send on the customer's channel and keep it in the transcript; the channel used.
 
     A web chat customer sees it in the widget; if they gave an email or a number and have not seen it there within
-    CHAT_SEEN_MINUTES (they left), it goes there too.
+    CHAT_SEEN_MINUTES (they left), it goes there too. Files go as attachments by email, elsewhere as signed links
+    that expire after FILE_LINK_DAYS; they are the case's attachments (the same retention and erasure).
     """
     text = text.strip()
-    if not text:
+    if not text and not uploads:
         raise CaseworkError("a message needs text")
+    try:
+        accepted = files.accept(uploads, settings.attachment_max_bytes, settings.attachment_max_total_bytes)
+    except files.FileRefused as exc:
+        raise CaseworkError(str(exc)) from exc
     conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
+    if accepted and conv is None:
+        raise CaseworkError("files go in the customer's conversation, and this case has none")
     sender = user.name if user else settings.service_name
     if conv is not None:
         announce_staff(session, case, conv, sender, now)
-    message_id = messages.record(session, conv, text, direction="out", author="staff", now=now,
-                                 payload={"name": sender}) if conv else None
+    message_id = messages.record(session, conv, text or ", ".join(u.filename for u in accepted), direction="out",
+                                 author="staff", now=now, payload={"name": sender}) if conv else None
+    sent = _attach(session, settings, case, message_id, accepted, now) if message_id and accepted else []
     in_widget = conv is not None and conv.channel == "web"
-    channel = send_to_customer(session, settings, case, conv, message_id, text, sender, now)
+    channel = send_to_customer(session, settings, case, conv, message_id, text, sender, now, files=sent)
     if channel is None and not in_widget:
         raise CaseworkError("the customer left no email or phone number")
-    _event(session, case, "message", user, now, text[:5000], channel=channel or "web")
+    _event(session, case, "message", user, now, text[:5000], channel=channel or "web",
+           files=[f["name"] for f in sent] or None)
+    inbox.mark_seen(session, case, user)  # answering is having read what came before
     return channel or "web"
+
+
+def _attach(session: Session, settings: Settings, case: Case, message_id: int, accepted: Sequence[files.Upload],
+            now: datetime) -> list[dict]:
+    """Keep the files as the case's attachments, and note them on the message: {"id", "name", "size", "url"}."""
+    sent = []
+    for upload in accepted:
+        row = Attachment(case_id=case.id, message_id=message_id, filename=upload.filename,
+                         content_type=upload.content_type, size=len(upload.data), data=upload.data)
+        session.add(row)
+        session.flush()
+        token = files.token(settings.secret_key, row.id, now, settings.file_link_days)
+        sent.append({"id": row.id, "name": row.filename, "size": row.size,
+                     "url": f"{settings.public_base_url.rstrip('/')}/files/{token}"})
+    message = session.get_one(Message, message_id)
+    message.payload = {**(message.payload or {}), "files": sent}
+    return sent
 
 
 def announce_staff(session: Session, case: Case, conv: Conversation, sender: str, now: datetime) -> None:
@@ -100,7 +136,7 @@ def announce_staff(session: Session, case: Case, conv: Conversation, sender: str
 
 def send_to_customer(session: Session, settings: Settings, case: Case, conv: Optional[Conversation],
                      message_id: Optional[int], text: str, sender: str, now: datetime, *,
-                     subject: str = "", signature: str = "") -> Optional[str]:
+                     subject: str = "", signature: str = "", files: Sequence[dict] = ()) -> Optional[str]:
     """A person's message, already in the transcript as `message_id`, to the customer on their channel; the channel,
     or None when there is none. One rule for the case page, the API and a specialist's emailed reply: a web chat
     customer sees it in the widget first, so the email or text copy waits CHAT_SEEN_MINUTES and is dropped once
@@ -115,7 +151,8 @@ def send_to_customer(session: Session, settings: Settings, case: Case, conv: Opt
         else f"{by}: {text}",
         subject=subject or texts.say("staff_message_subject", case.language, ref=case.ref), automated=False,
         now=now, template=notify.whatsapp_template("reply", sender, case.ref, text), not_before=not_before,
-        headers=headers)
+        headers=headers, attachments=[f["id"] for f in files],
+        links="\n".join(f"{f['name']}: {f['url']}" for f in files))
 
 
 def reassign(session: Session, settings: Settings, case: Case, user: Optional[User], now: datetime, *,
@@ -147,6 +184,8 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
                                       directory.open_case_counts(session), exclude=old_person.key)
     if person.id == old_person.id and not topic:
         raise CaseworkError("the case is already with this specialist")
+    if person.id != old_person.id:
+        inbox.forget_seen(case)
     case.specialist = person
     _event(session, case, "reassigned", user, now, f"{old_person.name} → {person.name}", old_topic=old_topic,
            topic=case.topic, old=old_person.key, new=person.key)

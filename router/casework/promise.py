@@ -61,3 +61,20 @@ def format_day(day: date, language: str) -> str:
     if language == "en":
         return f"{weekday} {day.day} {MONTHS_EN[day.month - 1]} {day.year}"
     return f"{weekday} {day.day}.{day.month}.{day.year}"
+
+
+def is_open(local: datetime, opens: time, closes: time, closed_days: Iterable[date] = ()) -> bool:
+    """The office is staffed at this local time: a working day, between opening and closing."""
+    return is_working_day(local.date(), closed_days) and opens <= local.time() < closes
+
+
+def next_open(now: datetime, *, tz: str = "Europe/Helsinki", opens: time = time(9, 0), closes: time = time(16, 0),
+              closed_days: Iterable[date] = ()) -> datetime:
+    """When a person is next in (naive UTC): now if the office is open, else the next working day's opening."""
+    zone = ZoneInfo(tz)
+    local = now.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+    if is_open(local, opens, closes, closed_days):
+        return now
+    day = local.date() if local.time() < opens and is_working_day(local.date(), closed_days) else \
+        add_working_days(local.date(), 1, closed_days)
+    return datetime.combine(day, opens, tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import Mapping, Optional, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Callable, Mapping, Optional, Sequence
 
 GENERAL = "general"
 DAY_KEYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -66,3 +66,22 @@ def choose(candidates: Sequence[Candidate], topic: str, language: str, period: t
         if chosen:
             return chosen
     return pick(list(candidates))
+
+
+def next_working(c: Candidate, local_now: datetime, open_day: Callable[[date], bool],
+                 horizon_days: int = 31) -> Optional[datetime]:
+    """When the specialist is next at work (local time): now if they are; None if not within the horizon.
+
+    `open_day`: whether the office works that day (the promise's calendar: weekends, holidays, closed days).
+    """
+    if is_working_now(c, local_now) and open_day(local_now.date()):
+        return local_now
+    for offset in range(horizon_days + 1):
+        day = local_now.date() + timedelta(days=offset)
+        hours = c.working_hours.get(DAY_KEYS[day.weekday()])
+        if not hours or not open_day(day) or is_absent(c, day, day):
+            continue
+        start = datetime.combine(day, time.fromisoformat(hours[0]))
+        if start > local_now:
+            return start
+    return None

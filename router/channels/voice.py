@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router import texts
-from router.casework import directory, promise
+from router.casework import directory, hours, promise
 from router.casework.handoff import HandoffRequest, hand_off
-from router.casework.routing import is_working_now
+from router.casework.routing import is_working_now, next_working
 from router.channels import twiml
 from router.config import Settings
 from router.delivery.outbox import enqueue
@@ -53,10 +53,11 @@ class VoiceChannel:
         if case is not None:  # someone we already know: their matter and its person first
             language = case.language if case.language in LANGUAGES else "fi"
             text = texts.say("voice_open_case", language, spelled=twiml.spell(case.ref), name=case.specialist.name)
-            return twiml.say_and_gather([(text, language)], action=gather_url(language, "case"),
+            return twiml.say_and_gather([(self._closed(language, now) + text, language)],
+                                        action=gather_url(language, "case"),
                                         language=language, then=(texts.say("voice_no_input", language), language))
         s = self.settings.service_name
-        prompts = [(texts.say("voice_welcome", lang, service=s), lang) for lang in LANGUAGES]
+        prompts = [(self._closed(lang, now) + texts.say("voice_welcome", lang, service=s), lang) for lang in LANGUAGES]
         return twiml.say_and_gather(prompts, action=gather_url("fi", "start"), language="fi",
                                     then=(texts.say("voice_no_input", "fi"), "fi"))
 
@@ -74,6 +75,8 @@ class VoiceChannel:
         if stage == "case":
             return self._about_case(session, call, speech, digits, now, attempt)
         if stage == "message":
+            if digits == "3":
+                return self._callback_on_case(session, call, now)
             return self._take_message(session, call, speech, now, attempt)
         if stage == "start" and digits in LANGUAGE_DIGITS:
             call.language = LANGUAGE_DIGITS[digits]
@@ -179,14 +182,20 @@ class VoiceChannel:
             return twiml.connect(text, call.language, number=person.phone.replace(" ", ""),
                                  caller_id=self.settings.twilio_number,
                                  action=f"/twilio/voice/dial-status?lang={call.language}")
-        if digits in ("1", "2"):  # after hours, or asked for: a message for the person
+        if digits in ("1", "2"):  # away (said so, with when they are back), or asked for: a message for the person
             call.case_id = case.id
-            return twiml.say_and_gather([(texts.say("voice_leave_message", call.language, name=person.name),
-                                          call.language)], action=gather_url(call.language, "message"),
+            prompt = self._away(person, local_now, call.language) if digits == "1" else \
+                texts.say("voice_leave_message", call.language, name=person.name)
+            return twiml.say_and_gather([(prompt, call.language)], action=gather_url(call.language, "message"),
                                         language=call.language, timeout=8,
                                         then=(texts.say("voice_goodbye", call.language), call.language))
-        if speech:  # something new: the ordinary way, starting from what they said
-            return self._new_matter(session, call, speech, now)
+        if speech:  # about this matter, unless it clearly names another topic
+            topics = directory.topic_labels(session)
+            result = classify(speech, self.rasa, [t.key for t in topics], lang=call.language, timeout=4.0)
+            if result.confident and result.topic != case.topic:
+                call.topic = result.topic
+                return self._route(session, call, now)
+            return self._message_on_case(session, call, case, speech, now)
         if attempt < 1:
             text = texts.say("voice_open_case", call.language, spelled=twiml.spell(case.ref), name=person.name)
             return twiml.say_and_gather([(text, call.language)], action=gather_url(call.language, "case", 1),
@@ -216,14 +225,48 @@ class VoiceChannel:
                                             timeout=8, then=(texts.say("voice_goodbye", call.language), call.language))
             call.outcome = "case-known"
             return twiml.say_and_hang_up(texts.say("voice_goodbye", call.language), call.language)
-        conv = conversation.start(session, channel="voice", language=call.language, address=call.caller, now=now)
-        message_id = conversation.record(session, conv, speech, direction="in", author="customer",
-                                         provider_id=f"{call.call_sid}:message", now=now)
-        if message_id is not None:
-            inbound.to_case(session, self.settings, case, session.get_one(Message, message_id), now)
+        return self._message_on_case(session, call, case, speech, now)
+
+    def _message_on_case(self, session: Session, call: Call, case: Case, speech: str, now: datetime) -> str:
+        """What the caller said goes on their open case, and its specialist hears of it."""
+        self._put_on_case(session, call, case, speech, now, "message")
         call.outcome, call.case_id = "message", case.id
         return twiml.say_and_hang_up(texts.say("voice_message_taken", call.language, name=case.specialist.name,
                                                spelled=twiml.spell(case.ref)), call.language)
+
+    def _callback_on_case(self, session: Session, call: Call, now: datetime) -> str:
+        """"Call me back" about the open case: a request on that case, not a second case."""
+        case = session.get(Case, call.case_id) if call.case_id else self._open_case(session, call.caller)
+        if case is None:
+            return self._callback(session, call, now, None)
+        self._put_on_case(session, call, case, texts.say("callback_requested", case.language), now, "callback")
+        call.outcome, call.case_id, call.specialist_id = "callback", case.id, case.specialist_id
+        return twiml.say_and_hang_up(texts.say("voice_callback_on_case", call.language, name=case.specialist.name,
+                                               spelled=twiml.spell(case.ref)), call.language)
+
+    def _put_on_case(self, session: Session, call: Call, case: Case, text: str, now: datetime, what: str) -> None:
+        conv = conversation.start(session, channel="voice", language=call.language, address=call.caller, now=now)
+        message_id = conversation.record(session, conv, text, direction="in", author="customer",
+                                         provider_id=f"{call.call_sid}:{what}", now=now)
+        if message_id is not None:
+            inbound.to_case(session, self.settings, case, session.get_one(Message, message_id), now)
+
+    def _closed(self, language: str, now: datetime) -> str:
+        """The office-closed sentence (with a space after it) while the office is closed, else nothing."""
+        notice = hours.closed_notice(self.settings, language, now)
+        return f"{notice} " if notice else ""
+
+    def _away(self, person: Specialist, local_now: datetime, language: str) -> str:
+        """The person is not at work now: when they are back, and what the caller can do meanwhile."""
+        def open_day(day):
+            return promise.is_working_day(day, self.settings.closed_days)
+
+        back = next_working(directory.to_candidate(person), local_now, open_day)
+        if back is None:
+            return texts.say("voice_person_away_later", language, name=person.name)
+        back_utc = back.replace(tzinfo=ZoneInfo(self.settings.timezone)).astimezone(timezone.utc).replace(tzinfo=None)
+        return texts.say("voice_person_away", language, name=person.name,
+                         **hours.when_text(self.settings, back_utc, language))
 
     def _route(self, session: Session, call: Call, now: datetime) -> str:
         people = directory.candidates(session)
@@ -245,6 +288,13 @@ class VoiceChannel:
             call.outcome = "no-number"
             return twiml.say_and_hang_up(texts.say("voice_no_number", call.language,
                                                    email=self.settings.service_email), call.language)
+        open_case = self._open_case(session, call.caller)
+        if open_case is not None and open_case.topic == (call.topic or "general"):
+            # The same number about the same matter: the call joins the case it already has.
+            call.case_id = open_case.id
+            if call.speech:
+                self._put_on_case(session, call, open_case, call.speech, now, "message")
+            return self._callback_on_case(session, call, now)
         conv = Conversation(public_id=conversation.new_public_id(), channel="voice", language=call.language,
                             address=call.caller, campaign=call.campaign)
         session.add(conv)

@@ -43,10 +43,12 @@ def whatsapp_template(name: str, *values: str) -> dict[str, str]:
 
 def to_customer(session: Session, settings: Settings, case: Case, *, key: str, text: str, subject: str = "",
                 automated: bool = True, headers: Optional[dict[str, str]] = None,
-                template: Optional[dict[str, str]] = None, not_before=None, now=None) -> Optional[str]:
+                template: Optional[dict[str, str]] = None, not_before=None, now=None,
+                attachments: Optional[list[int]] = None, links: str = "") -> Optional[str]:
     """Queue a message to the customer; the channel used, or None when we have no way to reach them.
 
-    `template`: `whatsapp_template(...)`, what WhatsApp sends outside its 24-hour window.
+    `template`: `whatsapp_template(...)`, what WhatsApp sends outside its 24-hour window. `attachments`: files an
+    email carries; on SMS and WhatsApp the text ends with `links` to them instead.
     """
     reach = customer_channel(session, case)
     if reach is None:
@@ -62,8 +64,11 @@ def to_customer(session: Session, settings: Settings, case: Case, *, key: str, t
     if kind == "email":
         headers.setdefault("Reply-To", customer_reply_address(settings, case.ref))
         text = customer_email_body(settings, case.language, text)
+    elif links:
+        text = f"{text}\n\n{links}".strip()
     enqueue(session, key=key, kind=kind, recipient=address, body=text, subject=subject or f"[{case.ref}]",
-            case_id=case.id, headers=headers, not_before=not_before, now=now)
+            case_id=case.id, headers=headers, not_before=not_before, now=now,
+            attachments=attachments if kind == "email" else None)
     return kind
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from router import texts
 from router.delivery.sms_policy import SmsPolicy
-from router.storage.models import Message, OptOut, OutboxMessage, User
+from router.storage.models import Attachment, Case, Message, OptOut, OutboxMessage, User
 from router.storage.store import changed, insert_ignore
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,15 @@ class TemporaryFailure(Exception):
 
 
 class PermanentFailure(Exception):
-    """Never try again (opted out, invalid address)."""
+    """Never try again (opted out, invalid address).
+
+    `forget`: (model, id) of a row the failure shows to be dead (a push subscription the browser gave up), deleted
+    with the outcome.
+    """
+
+    def __init__(self, reason: str, forget: Optional[tuple[type, int]] = None) -> None:
+        super().__init__(reason)
+        self.forget = forget
 
 
 @dataclass(frozen=True)
@@ -45,20 +53,22 @@ class Outgoing:
     body: str
     headers: Mapping[str, str]
     html: Optional[str] = None  # an email's HTML alternative
+    files: tuple[tuple[str, str, bytes], ...] = ()  # an email's attachments: (filename, content type, data)
 
 
 def enqueue(session: Session, *, key: str, kind: str, recipient: str, body: str, subject: str = "",
             case_id: Optional[int] = None, headers: Optional[dict[str, str]] = None,
             not_before: Optional[datetime] = None, now: Optional[datetime] = None,
-            html: Optional[str] = None) -> Optional[int]:
+            html: Optional[str] = None, attachments: Optional[list[int]] = None) -> Optional[int]:
     """Add a message in the caller's transaction; the same key twice queues it once.
 
     `now`: the caller's clock (the request's or the job's), so that the message is due at the moment that caused
     it, not at the wall clock's; without it the wall clock.
     """
     values: dict[str, Any] = dict(idempotency_key=key, kind=kind, recipient=recipient, subject=subject, body=body,
-                  html=html, case_id=case_id, headers=headers or {}, status="pending", attempts=0,
-                  automated=kind == "sms" and bool((headers or {}).get("automated")))
+                                  html=html, attachments=attachments or None, case_id=case_id,
+                                  headers=headers or {}, status="pending", attempts=0,
+                                  automated=kind == "sms" and bool((headers or {}).get("automated")))
     if now is not None:
         values["created_at"] = values["next_attempt_at"] = now
     if not_before is not None:
@@ -114,6 +124,29 @@ def _claim(session: Session, row_id: int, worker: str, now: datetime) -> bool:
     return won == 1
 
 
+def _seen_already(session: Session, headers: Mapping[str, str]) -> Optional[str]:
+    """Why a copy is not needed after all: the customer saw the chat message in the widget, or the specialist
+    opened the case after the customer's message ("case id:event id")."""
+    if headers.get("unless_seen") and session.scalar(select(Message.seen_at)
+                                                     .where(Message.id == int(headers["unless_seen"]))):
+        return "seen in the chat"
+    if headers.get("unless_case_seen"):
+        case_id, event_id = (int(part) for part in headers["unless_case_seen"].split(":"))
+        seen = session.scalar(select(Case.seen_event_id).where(Case.id == case_id))
+        if seen is not None and seen >= event_id:
+            return "seen on the case page"
+    return None
+
+
+def _files(session: Session, row: OutboxMessage) -> tuple[tuple[str, str, bytes], ...]:
+    """The files an email carries, read when it goes (an erasure in between leaves them out)."""
+    if row.kind != "email" or not row.attachments:
+        return ()
+    found = session.execute(select(Attachment.filename, Attachment.content_type, Attachment.data)
+                            .where(Attachment.id.in_(row.attachments)).order_by(Attachment.id)).all()
+    return tuple((name, kind, data) for name, kind, data in found if data is not None)
+
+
 def _pause_for_budget(session: Session, row: OutboxMessage, now: datetime) -> None:
     """The hourly SMS budget is spent: the text waits, and each admin hears of it once that hour."""
     row.status, row.attempts = "pending", max(0, row.attempts - 1)
@@ -156,15 +189,15 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
             row = session.get(OutboxMessage, row_id)
             assert row is not None
             outgoing = Outgoing(row.id, row.idempotency_key, row.kind, row.recipient, row.subject, row.body,
-                                dict(row.headers or {}), row.html)
+                                dict(row.headers or {}), row.html, _files(session, row))
             sender = senders.get(row.kind)
             try:
-                # STOP is respected at delivery time, so a survey queued before the STOP is not sent either.
-                unless_seen = (row.headers or {}).get("unless_seen")
-                if unless_seen and session.scalar(select(Message.seen_at).where(Message.id == int(unless_seen))):
-                    row.status, row.last_error = "cancelled", "seen in the chat"
+                seen = _seen_already(session, row.headers or {})
+                if seen:
+                    row.status, row.last_error = "cancelled", seen
                     session.commit()
                     continue
+                # STOP is respected at delivery time, so a survey queued before the STOP is not sent either.
                 if row.kind in ("sms", "whatsapp") and session.get(OptOut, row.recipient):
                     raise PermanentFailure("opted out")  # whoever sends it: Twilio refuses it after STOP too
                 if row.kind == "sms" and sms_policy is not None and sms_policy.applies(session, row):
@@ -197,6 +230,10 @@ def deliver_due(sessions: sessionmaker, senders: Mapping[str, object], now: date
                         provider_id = sender.send(outgoing)  # type: ignore[attr-defined]
             except PermanentFailure as exc:
                 row.status, row.last_error = "dead", str(exc)[:500]
+                if exc.forget is not None:
+                    gone = session.get(*exc.forget)
+                    if gone is not None:
+                        session.delete(gone)
                 log.warning("outbox %s gave up: %s", row.id, type(exc).__name__)
             except Exception as exc:  # noqa: BLE001 - any other failure is retried, up to the limit
                 row.last_error = f"{type(exc).__name__}: {exc}"[:500]

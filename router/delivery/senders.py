@@ -21,6 +21,10 @@ def message_id(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
+# Set here, or the outbox's own notes on a row (never sent as headers).
+RESERVED = frozenset({"from", "to", "subject", "date", "message-id", "automated", "unless_seen", "unless_case_seen"})
+
+
 def build_email(out: Outgoing, sender: str) -> EmailMessage:
     """The MIME message for an outbox row."""
     msg = EmailMessage()
@@ -32,11 +36,15 @@ def build_email(out: Outgoing, sender: str) -> EmailMessage:
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id(out.idempotency_key, domain)
     for name, value in out.headers.items():
-        if name.lower() not in {"from", "to", "subject", "date", "message-id", "automated", "unless_seen"}:
+        if name.lower() not in RESERVED:
             msg[one_line(name, 60)] = one_line(value, 900)
     msg.set_content(clean(out.body, 200_000))
     if out.html:
         msg.add_alternative(clean(out.html, 400_000), subtype="html")  # a reader without HTML gets the text
+    for filename, content_type, data in out.files:
+        main, _, sub = content_type.partition("/")
+        msg.add_attachment(data, maintype=main or "application", subtype=sub or "octet-stream",
+                           filename=one_line(filename, 200))
     return msg
 
 
@@ -102,9 +110,11 @@ class RecordingSender:
 def make_senders(settings: Settings) -> dict[str, Any]:
     """The real senders when accounts are configured, dry runs otherwise."""
     # local import: keeps the twilio client out of web start-up
+    from router.delivery.push import WebPushSender
     from router.delivery.twilio_sms import TwilioSmsSender
 
     return {
+        "push": WebPushSender(settings) if settings.vapid_private_key else DryRunSender("push"),
         "email": DryRunSender("email") if settings.smtp_dry_run else SmtpSender(settings),
         "sms": DryRunSender("sms") if settings.twilio_dry_run else TwilioSmsSender(settings),
         "whatsapp": DryRunSender("whatsapp") if settings.twilio_dry_run or not settings.twilio_whatsapp_number

@@ -12,7 +12,8 @@ conversation's turn (router/inbound/turns.py), so every channel behaves alike:
 6. a number answering the bot's buttons, on a channel that shows them as a numbered list;
 7. the open case (router/inbound/receive.py): the message goes to it and its specialist hears by one policy;
 8. a language the service does not serve;
-9. the bot, within the channel's deadline. An answer later than that waits (`awaiting_bot`) and the worker's
+9. out of office hours, a new text conversation first hears that the office is closed and when people are back;
+10. the bot, within the channel's deadline. An answer later than that waits (`awaiting_bot`) and the worker's
    replay stores it and, on a channel with no page to show it, sends it through the outbox.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from router import texts
-from router.casework import promise, survey
+from router.casework import hours, promise, survey
 from router.config import Settings
 from router.inbound import conversation, receive, turns
 from router.inbound import language as lang_mod
@@ -267,11 +268,14 @@ def _turn(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
         behind = conversation.behind(session, conv, stored)
     if conversation.unserved_language(conv, body):
         return reply([{"text": texts.say("unserved_language", "en")}])
+    # A page shows the widget's own notice (templates/index.html); a text thread hears it in its first answer.
+    closed = hours.closed_notice(ctx.settings, conv.language, now) if fresh and profile.by_sender else None
+    notice = conversation.store_replies(session, conv, [{"text": closed}], now) if closed else []
     outcome: dict = {}
-    replies = conversation.ask_bot(session, ctx.rasa, conv, body, timeout=ctx.deadline, now=now, message_id=stored,
-                                   waiting_before=behind, outcome=outcome, settings=ctx.settings,
-                                   give_up_minutes=ctx.settings.rasa_give_up_minutes,
-                                   quiet_when_late=profile.name in SENT_BY_OUTBOX)
+    replies = notice + conversation.ask_bot(
+        session, ctx.rasa, conv, body, timeout=ctx.deadline, now=now, message_id=stored, waiting_before=behind,
+        outcome=outcome, settings=ctx.settings, give_up_minutes=ctx.settings.rasa_give_up_minutes,
+        quiet_when_late=profile.name in SENT_BY_OUTBOX)
     status = "answered" if outcome.get("answered") else "waiting"
     return Outcome(status, replies, conv.public_id, conv.language)
 

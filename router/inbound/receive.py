@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from router import texts
 from router.casework import directory
 from router.config import Settings
-from router.delivery import notify
+from router.delivery import notify, push
 from router.delivery.outbox import enqueue
 from router.inbound.classification import classify
 from router.storage.models import Case, CaseEvent, Conversation, Message, OutboxMessage
 
 OPEN = ("open", "taken_up")
 NEW_MATTER, SAME_MATTER = "/new_matter", "/same_matter"
-# Follow-ups reach the specialist in one email per window, not one per message.
-NOTIFY_WINDOW = timedelta(minutes=5)
 
 
 @dataclass
@@ -143,19 +141,26 @@ def to_case(session: Session, settings: Settings, case: Case, message: Message, 
     """Put a customer's message on their case and tell the specialist; the customer hears it once per case."""
     first = session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id,
                                                       CaseEvent.kind == "customer_message").limit(1)) is None
-    session.add(CaseEvent(case_id=case.id, kind="customer_message", text=message.text[:5000], created_at=now,
-                          data={"message": message.id}))
-    _notify_specialist(session, settings, case, message.text, now)
+    event = CaseEvent(case_id=case.id, kind="customer_message", text=message.text[:5000], created_at=now,
+                      data={"message": message.id})
+    session.add(event)
+    session.flush()
+    push.tell(session, settings, case, event.id, now)
+    _notify_specialist(session, settings, case, message.text, event.id, now)
     if not first:
         return []
     return [{"text": texts.say("follow_up_ack", case.language, name=case.specialist.name, ref=case.ref),
              "buttons": []}]
 
 
-def _notify_specialist(session: Session, settings: Settings, case: Case, text: str, now: datetime) -> None:
-    """One notice per specialist and case per window, by email or SMS as they chose; later messages join it."""
-    window = int(now.timestamp() // NOTIFY_WINDOW.total_seconds())
+def _notify_specialist(session: Session, settings: Settings, case: Case, text: str, event_id: int,
+                       now: datetime) -> None:
+    """The specialist's email (or SMS, as they chose), sent only if the case page has not shown the message within
+    CHAT_SEEN_MINUTES (the push and the open page come first); later messages of the window join it."""
+    wait = timedelta(minutes=settings.chat_seen_minutes)
+    window = int(now.timestamp() // max(60.0, wait.total_seconds()))
     key = f"case:{case.ref}:follow-up:{window}"
+    unless = {"unless_case_seen": f"{case.id}:{event_id}"}
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     local = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(settings.timezone))
     stamp = f"[{local:%H.%M}] {text}"
@@ -165,16 +170,18 @@ def _notify_specialist(session: Session, settings: Settings, case: Case, text: s
             row.body = f"{row.body} / {text}"[:640]
         else:
             row.body = row.body.replace("\n\n--\n", f"\n{stamp}\n\n--\n", 1)
+        row.headers = {**(row.headers or {}), **unless}  # seen up to the newest, or it goes
+        row.next_attempt_at = max(row.next_attempt_at, now + wait)
         return
     link = f"{settings.public_base_url.rstrip('/')}/staff/cases/{case.ref}"
     if person.notify_by == "sms" and person.phone:
         enqueue(session, key=key, kind="sms", recipient=person.phone.replace(" ", ""), case_id=case.id,
                 body=f"{settings.service_name} {case.ref}, {case.customer_name or case.customer_phone or '-'}: "
-                     f"{text}"[:640], not_before=now + NOTIFY_WINDOW)
+                     f"{text}"[:640], not_before=now + wait, headers=unless)
         return
     language = notify.staff_language(session, person=person)
     wrote = texts.say("mail.customer_wrote", language)
     enqueue(session, key=key, kind="email", recipient=person.email, case_id=case.id,
             subject=notify.staff_subject(session, settings, case, wrote, language),
             body=f"{wrote}:\n\n{stamp}\n\n--\n{notify.case_facts(session, settings, case, language)}\n\n{link}",
-            headers=notify.staff_headers(settings, case), not_before=now + NOTIFY_WINDOW)
+            headers={**notify.staff_headers(settings, case), **unless}, not_before=now + wait)

@@ -43,7 +43,7 @@
     });
   }
 
-  function add(who, text, buttons, name) {
+  function add(who, text, buttons, name, files) {
     var li = document.createElement("li");
     li.className = "msg msg-" + who;
     if (name) {
@@ -55,6 +55,14 @@
     var p = document.createElement("p");
     p.textContent = text;
     li.appendChild(p);
+    (files || []).forEach(function (f) {
+      var a = document.createElement("a");
+      a.className = "msg-file";
+      a.href = f.url;
+      a.setAttribute("download", "");
+      a.textContent = f.name;
+      li.appendChild(a);
+    });
     if (buttons && buttons.length) {
       var group = document.createElement("div");
       group.className = "choices";
@@ -79,7 +87,8 @@
     messages.forEach(function (m) {
       if (m.id <= lastId) { return; }
       lastId = m.id;
-      add(m.author === "customer" ? "me" : m.author, m.text, m.buttons, m.author === "staff" ? m.name : null);
+      add(m.author === "customer" ? "me" : m.author, m.text, m.buttons, m.author === "staff" ? m.name : null,
+          m.files);
     });
     disableOldChoices();
   }

@@ -131,6 +131,8 @@ class Case(Base):
     closed_as: Mapped[Optional[str]] = mapped_column(String(16))  # resolved, spam
     # Copied from the conversation at the handoff: the campaign that brought the customer, or None.
     campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    # The newest case event the assigned specialist has seen: customer messages after it are unread.
+    seen_event_id: Mapped[Optional[int]]
     specialist: Mapped[Specialist] = relationship(foreign_keys=[specialist_id])
     conversation: Mapped[Optional[Conversation]] = relationship()
 
@@ -147,6 +149,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[Optional[str]] = mapped_column(Text)  # an email's HTML alternative to `body`, when it has one
+    # Ids of `attachments` an email carries (a file a specialist sent); other channels get a link in the body.
+    attachments: Mapped[Optional[list[int]]] = mapped_column(JSON)
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id"), index=True)
     # pending, sending, sent, dead, cancelled (not needed after all: the chat message was seen in the widget)
@@ -210,7 +214,8 @@ class MailReceipt(Base):
 
 
 class Attachment(Base):
-    """A file that came with an email; kept up to a size, otherwise only listed."""
+    """A file of a case: one that came with an email (kept up to a size, otherwise only listed), or one a
+    specialist sent (its message is the staff message that carried it)."""
 
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -265,6 +270,19 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class PushSubscription(Base):
+    """A browser where a member of staff asked to be told of their customers' messages (Web Push, RFC 8030)."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(Text)
+    endpoint_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the endpoint
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StaffSession(Base):

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 from functools import wraps
-from typing import Any
+from typing import Any, Optional
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from router import sanitize
 from router.casework import actions as casework
+from router.casework import files, inbox
 from router.impact import rollups as impact
 from router.plan import activity as activity_mod
 from router.plan import campaign as campaign_mod
@@ -17,6 +18,7 @@ from router.staff import access, audit, users
 from router.storage.models import Activity, Case, CaseEvent
 from router.web import clock, db, settings
 from router.web import openapi as api_doc
+from router.web.staff import uploaded_files
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -37,7 +39,8 @@ def token_required(view):
     return checked
 
 
-def case_json(case: Case, detail: bool = False) -> dict:
+def case_json(case: Case, detail: bool = False, unread: Optional[int] = None) -> dict:
+    """A case as the API gives it; `unread`: its count when the caller has it (a list counts all in one query)."""
     body: dict[str, Any] = {
         "ref": case.ref, "status": case.status, "topic": case.topic, "channel": case.channel,
         "language": case.language, "kind": case.kind,
@@ -49,6 +52,8 @@ def case_json(case: Case, detail: bool = False) -> dict:
         "taken_up_in_time": case.taken_up_in_time,
         "resolved_at": case.resolved_at.isoformat() + "Z" if case.resolved_at else None,
         "outcome": case.outcome,
+        # the customer's messages that the assigned specialist has not yet seen on the case page
+        "unread": inbox.unread(db(), [case])[case.id] if unread is None else unread,
     }
     if detail:
         events = db().scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
@@ -91,7 +96,9 @@ def list_cases():
         .limit(int(raw_limit))
     if status != "all":
         query = query.where(Case.status == status)
-    cases = [case_json(c) for c in db().scalars(query)]
+    found = db().scalars(query).all()
+    counts = inbox.unread(db(), found)
+    cases = [case_json(c, unread=counts[c.id]) for c in found]
     audit.record(db(), "case_list", user=g.api_user, now=clock(), detail={"via": "api", "count": len(cases)})
     return jsonify(cases=cases)
 
@@ -232,15 +239,30 @@ def api_reassign(ref: str):
 @bp.post("/cases/<ref>/messages")
 @token_required
 def api_message(ref: str):
-    """Message the customer on their channel, exactly as the case page's form does."""
-    body, error = _body("message")
-    if error:
-        return error
+    """Message the customer on their channel, exactly as the case page's form does: JSON `{"text"}`, or
+    multipart/form-data with `text` and one or more `file`."""
+    if request.mimetype == "multipart/form-data":
+        text = request.form.get("text", "")
+        if set(request.form) - {"text"} or set(request.files) - {"file"}:
+            return _error(400, "multipart fields are text and file")
+        uploads = uploaded_files()
+        if not text.strip() and not uploads:
+            return _error(400, "send text, a file, or both")
+        try:
+            files.accept(uploads, settings().attachment_max_bytes, settings().attachment_max_total_bytes)
+        except files.FileRefused as exc:
+            return _error(400, str(exc))
+        body = {"text": text}
+    else:
+        body, error = _body("message")
+        if error:
+            return error
+        uploads = []
     sent = {}
 
     def act(s, c):
         sent["channel"] = casework.message_customer(s, settings(), c, g.api_user, sanitize.clean(body["text"], 5000),
-                                                    clock())
+                                                    clock(), uploads)
 
     response = _action(ref, act)
     if isinstance(response, tuple):

@@ -93,5 +93,7 @@ def thread(session_id: str):
     return jsonify(session=conv.public_id, messages=[{
         "id": m.id, "author": AUTHORS[m.author], "name": (m.payload or {}).get("name") if m.author == "staff" else None,
         "text": m.text, "buttons": list((m.payload or {}).get("buttons") or []),
+        "files": [{"name": f["name"], "size": f["size"], "url": f["url"]} for f in (m.payload or {}).get("files") or []
+                  ] if m.author == "staff" else [],
         "at": m.created_at.isoformat() + "Z"} for m in rows])
 

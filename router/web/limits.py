@@ -93,6 +93,7 @@ CUSTOMER = {
     "chat.chat": (None, [("rate_limit_chat", chat_session), ("rate_limit_chat_address", address)]),
     "chat.thread": (None, [("rate_limit_chat_poll", address)]),
     "survey.answer": (("POST",), [("rate_limit_survey", address)]),
+    "pages.sent_file": (None, [("rate_limit_file", address)]),
 }
 
 

@@ -41,6 +41,15 @@ def _message_operation() -> dict:
                               "content": {"application/json": {"schema": {"allOf": [
                                   {"$ref": "#/components/schemas/CaseDetail"},
                                   {"type": "object", "properties": {"sent_on": {"type": "string"}}}]}}}}
+    op["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {"type": "object", "additionalProperties": False, "anyOf": [
+            {"required": ["text"], "properties": {"text": {"pattern": schemas.NONBLANK}}},
+            {"required": ["file"], "properties": {"file": {"minItems": 1}}}], "properties": {
+            "text": {"type": "string", "maxLength": 5000},
+            "file": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "binary"},
+                     "description": "PDF, PNG, JPEG, text, CSV or office documents; each up to "
+                                    "ATTACHMENT_MAX_BYTES, together ATTACHMENT_MAX_TOTAL_BYTES"}}}}
+    op["responses"]["413"] = ERROR
     del op["responses"]["200"]
     return op
 

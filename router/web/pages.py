@@ -1,8 +1,14 @@
 """Public pages: the agency's example page with the chat widget, in Finnish, Swedish and English."""
-from flask import Blueprint, make_response, render_template
+import io
 
+from flask import Blueprint, abort, make_response, render_template, send_file
+from sqlalchemy import select
+
+from router import texts
+from router.casework import files, hours
 from router.privacy import notices
-from router.web import db, settings
+from router.storage.models import Attachment, Case, Message
+from router.web import clock, db, settings
 from router.web.i18n import lang
 
 bp = Blueprint("pages", __name__)
@@ -10,8 +16,13 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def index():
-    resp = make_response(render_template("index.html", settings=settings(), lang=lang()))
+    language = lang()
+    back = hours.back_at(settings(), clock())
+    closed = texts.say("widget_closed", language, **hours.when_text(settings(), back, language)) \
+        if back > clock() else None
+    resp = make_response(render_template("index.html", settings=settings(), lang=language, closed=closed))
     resp.vary.add("Accept-Language")  # without ?lang= the page speaks the browser's language
+    resp.headers["Cache-Control"] = "no-cache"  # whether the office is open changes by the hour
     return resp
 
 
@@ -32,3 +43,33 @@ def privacy():
 def accessibility():
     """The accessibility statement."""
     return _notice("accessibility")
+
+
+@bp.get("/files/<token>")
+def sent_file(token: str):
+    """A file a specialist sent, by the signed link the customer got; after FILE_LINK_DAYS the link has expired."""
+    try:
+        attachment_id = files.opened(settings().secret_key, token[:64], clock())
+    except files.LinkExpired:
+        return _file_gone(token)
+    found = db().get(Attachment, attachment_id) if attachment_id is not None else None
+    if found is None or found.data is None or not db().scalar(
+            select(Message.id).where(Message.id == found.message_id, Message.author == "staff")):
+        abort(404)
+    response = send_file(io.BytesIO(found.data), mimetype=found.content_type, as_attachment=True,
+                         download_name=found.filename, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _file_gone(token: str):
+    """An expired link, in the language of the case the file belongs to."""
+    attachment_id = token.split(".", 1)[0]
+    case = db().scalar(select(Case).join(Attachment, Attachment.case_id == Case.id)
+                       .where(Attachment.id == int(attachment_id))) if attachment_id.isdigit() \
+        and len(attachment_id) < 12 else None
+    language = case.language if case is not None else lang()
+    return render_template("notice.html", settings=settings(), lang=language,
+                           title=texts.say("file_link_expired_title", language),
+                           blocks=[{"p": texts.say("file_link_expired", language)}]), 410

@@ -3,7 +3,18 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
@@ -11,7 +22,8 @@ from sqlalchemy import func, or_, select
 
 from router import sanitize
 from router.casework import actions as casework
-from router.casework import directory, promise
+from router.casework import directory, files, inbox, promise
+from router.delivery import push
 from router.inbound.receive import threaded_with
 from router.staff import access, audit
 from router.storage.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
@@ -70,7 +82,8 @@ def my_cases():
     audit.record(session, "case_list", user=current_user, now=now, detail={"list": which, "count": len(cases)})
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=now, labels=labels, show_all=show_all,
-                           which=which, can_see_all=access.sees_everyone(current_user))
+                           which=which, can_see_all=access.sees_everyone(current_user),
+                           unread=inbox.unread(session, cases), push_key=push.public_key(settings()))
 
 
 @bp.get("/search")
@@ -96,7 +109,7 @@ def search():
         audit.record(session, "case_search", user=current_user, now=clock(), detail={"count": len(cases)})
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}
     return render_template("staff/cases.html", cases=cases, now=clock(), labels=labels, show_all=True, which="search",
-                           q=q, can_see_all=access.sees_everyone(current_user))
+                           q=q, can_see_all=access.sees_everyone(current_user), unread=inbox.unread(session, cases))
 
 
 @bp.get("/cases/<ref>/attachments/<int:attachment_id>")
@@ -134,9 +147,82 @@ def case_page(ref: str):
     chosen = next((c for c in canned if str(c.id) == request.args.get("canned")), None)
     draft = casework.fill_canned(chosen.text, case, current_user) if chosen else ""
     audit.record(session, "case_read", user=current_user, case_ref=case.ref, now=clock())
+    inbox.mark_seen(session, case, current_user, events[-1].id if events else None)
     return render_template("staff/case.html", case=case, messages=messages, events=events, people=people,
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
-                           attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft)
+                           attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft,
+                           after_message=max((m.id for m in messages), default=0),
+                           after_event=events[-1].id if events else 0)
+
+
+def _after(name: str) -> int:
+    raw = request.args.get(name, "0")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 18 else 0
+
+
+@bp.get("/cases/<ref>/updates")
+@login_required
+def updates(ref: str):
+    """What the open case page does not show yet (it asks every LIVE_SECONDS): new transcript lines and events,
+    as the page's own markup."""
+    case = _case_for(ref, access.READ)
+    session = db()
+    new_messages, new_events = inbox.updates(session, case, proven_conversations(session, case),
+                                             _after("after_message"), _after("after_event"))
+    return jsonify(
+        messages=[render_template("staff/_message.html", m=m, case=case) for m in new_messages],
+        events=[render_template("staff/_event.html", e=e) for e in new_events],
+        after_message=new_messages[-1].id if new_messages else _after("after_message"),
+        after_event=new_events[-1].id if new_events else _after("after_event"),
+        status=case.status, customer=sum(e.kind == inbox.CUSTOMER for e in new_events))
+
+
+@bp.post("/cases/<ref>/seen")
+@login_required
+def seen(ref: str):
+    """The open page showed the case up to an event: its customer messages are no longer unread."""
+    case = _case_for(ref, access.READ)
+    raw = str((request.get_json(silent=True) or {}).get("event", ""))
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 18):
+        return jsonify(error="event is the id of the newest event the page shows"), 400
+    inbox.mark_seen(db(), case, current_user, int(raw))
+    return jsonify(unread=inbox.unread(db(), [case])[case.id])
+
+
+@bp.post("/push")
+@login_required
+def push_subscribe():
+    """Keep this browser's push subscription (PushSubscription.toJSON()) for the signed-in user."""
+    body = request.get_json(silent=True) or {}
+    keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+    endpoint, p256dh, auth = body.get("endpoint"), keys.get("p256dh"), keys.get("auth")
+    if not all(isinstance(v, str) and 0 < len(v) <= 2000 for v in (endpoint, p256dh, auth)):
+        return jsonify(error="send the browser's subscription: endpoint and keys.p256dh, keys.auth"), 400
+    if not push.public_key(settings()):
+        return jsonify(error="push is not configured (VAPID_PRIVATE_KEY)"), 409
+    try:
+        push.subscribe(db(), settings(), current_user, endpoint, p256dh, auth, clock())
+    except push.SubscriptionError as exc:
+        return jsonify(error=str(exc)), 400
+    audit.record(db(), "push_subscribe", user=current_user, now=clock())
+    return jsonify(subscribed=True), 201
+
+
+@bp.delete("/push")
+@login_required
+def push_unsubscribe():
+    endpoint = (request.get_json(silent=True) or {}).get("endpoint")
+    if isinstance(endpoint, str):
+        push.unsubscribe(db(), current_user, endpoint[:2000])
+    return "", 204
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker that shows staff push notifications; served here so that its scope is /staff/."""
+    response = send_from_directory(bp.root_path + "/../static", "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/staff/"
+    return response
 
 
 def _act(ref: str, action):
@@ -168,7 +254,14 @@ def note(ref: str):
 @login_required
 def message(ref: str):
     text = sanitize.clean(request.form.get("text", ""), 5000)
-    return _act(ref, lambda s, c: casework.message_customer(s, settings(), c, current_user, text, clock()))
+    uploads = uploaded_files()
+    return _act(ref, lambda s, c: casework.message_customer(s, settings(), c, current_user, text, clock(), uploads))
+
+
+def uploaded_files() -> list[files.Upload]:
+    """The request's `file` parts (an empty file input sends one without a name: not a file)."""
+    return [files.Upload(f.filename or "", f.read(settings().attachment_max_bytes + 1))
+            for f in request.files.getlist("file") if f.filename]
 
 
 @bp.post("/cases/<ref>/reassign")

@@ -7,13 +7,15 @@ from sqlalchemy import select
 
 from router.storage.models import Case, Message
 
+from ..helpers import without_office_notice
+
 pytestmark = pytest.mark.stack
 CUSTOMER = "+358401234567"
 
 
 def sms_texts(resp):
     assert resp.status_code == 200
-    return [m.text for m in ET.fromstring(resp.content).findall("Message")]
+    return without_office_notice([m.text for m in ET.fromstring(resp.content).findall("Message")])
 
 
 def test_a_finnish_sms_conversation_ends_with_a_case_and_one_confirming_sms(live):

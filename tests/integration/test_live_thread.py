@@ -59,8 +59,8 @@ def test_a_follow_up_in_the_chat_goes_to_the_case_not_to_the_intake(chat, intern
     bot_turns = len(rasa.sent)
     first = chat.post("/api/chat", json={"session": session, "text": "Hei, milloin Maija soittaa?"}).get_json()
     assert [r["text"] for r in first["replies"]] == [
-        "Viestisi on välitetty asiasi hoitajalle (Maija Esimerkki), viite "
-        f"{_ref(sessions)}. Hän näkee sen heti asiasi yhteydessä."]
+        f"Viestisi on liitetty asiaasi {_ref(sessions)}, ja asiasi hoitajalle (Maija Esimerkki) on ilmoitettu "
+        "siitä."]
     second = chat.post("/api/chat", json={"session": session, "text": "Ja vielä: meitä on kaksi."}).get_json()
     assert second["replies"] == []  # acknowledged once per case
     assert len(rasa.sent) == bot_turns  # the bot never saw either message
