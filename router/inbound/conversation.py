@@ -108,6 +108,7 @@ def from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
 
 def fallback_replies(session: Session, text: str, language: str, minutes: float = 10) -> list[Reply]:
     """Rasa is away: the message is kept, by when a person takes over, and who helps with the topic meanwhile."""
+    minutes = max(1, round(minutes))  # "10 minuutin", never "10.0"
     guess = keywords.classify(text)
     people = directory.candidates(session)
     if not people:
@@ -225,7 +226,10 @@ def ask_bot(session: Session, rasa, conv: Conversation, text: str, *, timeout: O
         log.warning("rasa %s (%s); conversation %s waits for it", "late" if late else "unavailable", exc, conv.id)
         metrics.FALLBACKS.labels(conv.channel).inc()
         metrics.TURNS.labels(conv.channel, "fallback").inc()
-        replies = [] if late and quiet_when_late else fallback_replies(session, text, conv.language, give_up_minutes)
+        # One holding message while the bot is away or slow: when another message of the conversation waits (an
+        # earlier one, or a later one that found this turn busy), the customer has been told already.
+        quiet = (late and quiet_when_late) or waiting_before or behind(session, conv, message_id)
+        replies = [] if quiet else fallback_replies(session, text, conv.language, give_up_minutes)
         answered = False
     if outcome is not None:
         outcome["answered"] = answered

@@ -211,9 +211,11 @@ def _busy(session: Session, ctx: Context, profile: Profile, msg: InboundMessage,
         raise NotStored() from exc
     if stored is None:
         return Outcome("duplicate", conversation=conv.public_id, language=conv.language)
+    told = conversation.behind(session, conv, stored)  # an earlier message waits: its holding message stands
     conversation.wait_for_bot(session, stored, body)
     log.warning("conversation %s busy; its message waits for the worker", conv.id)
-    replies = conversation.store_replies(session, conv, [{"text": texts.say("bot_busy", conv.language)}], now)
+    holding = [] if told else [{"text": texts.say("bot_busy", conv.language)}]
+    replies = conversation.store_replies(session, conv, holding, now)
     return Outcome("waiting", replies, conv.public_id, conv.language)
 
 

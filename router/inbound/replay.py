@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Optional
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +20,7 @@ from router.inbound.menu import numbered
 from router.inbound.pipeline import SENT_BY_OUTBOX
 from router.inbound.rasa_client import RasaUnavailable
 from router.storage import messages
-from router.storage.models import Case, Conversation, Message
+from router.storage.models import Case, Conversation, Message, OutboxMessage
 from router.storage.store import changed
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,15 @@ def _replay_conversation(session: Session, settings: Settings, rasa, conv: Conve
 
 
 def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation, now: datetime) -> int:
+    """Each waiting message's answer is stored with its cleared mark (one commit each); on a text channel the
+    answers of one pass go out as one text, in order, instead of a burst (only the last answer's choices are
+    numbered: they are the ones a digit answers)."""
     done = 0
     session.expire_all()
     waiting = session.scalars(select(Message).where(Message.conversation_id == conv.id,
                                                     Message.awaiting_bot.is_(True)).order_by(Message.id)).all()
+    said: list = []
+    row_id: Optional[int] = None
     for message in waiting:
         text = (message.payload or {}).get("bot_text") or message.text
         try:
@@ -89,12 +95,21 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
                    .values(awaiting_bot=False)) != 1:
             session.rollback()
             return done
-        for i, reply in enumerate(from_rasa(raw)):
+        replies = from_rasa(raw)
+        for reply in replies:  # the web chat's thread shows each, in order
             messages.record(session, conv, reply.text, direction="out", author="bot",
                             payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
-            if conv.channel in SENT_BY_OUTBOX and conv.address:  # the web chat's thread shows it; a text is sent
-                enqueue(session, key=f"replay:{message.id}:{i}", kind=conv.channel, recipient=conv.address,
-                        body=numbered(reply, conv.language), now=now)
+        if conv.channel in SENT_BY_OUTBOX and conv.address:
+            row = session.get(OutboxMessage, row_id) if row_id is not None else None
+            if row is None or row.status != "pending":  # none yet, or already on its way: a new text
+                row, said = None, []
+            said.extend(replies)
+            body = "\n\n".join([r.text for r in said[:-1]] + [numbered(said[-1], conv.language)])
+            if row is not None:
+                row.body = body
+            else:
+                row_id = enqueue(session, key=f"replay:{message.id}", kind=conv.channel, recipient=conv.address,
+                                 body=body, now=now)
         session.commit()
         done += 1
     return done

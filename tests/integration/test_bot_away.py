@@ -74,3 +74,39 @@ def test_an_sms_that_waited_is_answered_by_sms_when_rasa_is_back(twilio, rasa, s
     with sessions() as s:
         [answer] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("replay:%"))).all()
     assert (answer.recipient, answer.body) == ("+358401234567", "Mikä on nimesi?")
+
+
+def test_a_slow_or_absent_bot_says_it_once_with_a_whole_number_and_later_answers_come_as_one_text(
+        twilio, rasa, sessions, clock):
+    """Each of three texts while Rasa is away used to get the holding text ("10.0 minuutin"), and the replay sent
+    one text per answer; now the first hears it once, the others nothing, and the answers come as one text."""
+    import xml.etree.ElementTree as ET
+
+    def texts(resp):
+        return [m.text for m in ET.fromstring(resp.data).findall("Message")]
+
+    rasa.down = True
+    first = texts(twilio.sms("+358401234567", "moi, tarttisin lainaa"))
+    assert len(first) == 1 and "10 minuutin" in first[0] and "10.0" not in first[0]
+    assert texts(twilio.sms("+358401234567", "Timo Testaaja")) == []
+    assert texts(twilio.sms("+358401234567", "Kuljetus Oy")) == []
+    rasa.down = False
+    answers = iter([[{"text": "Mikä on nimesi?"}], [{"text": "Yrityksesi nimi?"}],
+                    [{"text": "Saako tietosi välittää?", "buttons": [{"title": "Kyllä", "payload": "/affirm"},
+                                                                       {"title": "Ei", "payload": "/deny"}]}]])
+    rasa.send = lambda sender, text, metadata, timeout=None: next(answers)
+    assert replay.replay(sessions, settings(), rasa, clock.now)["replayed"] == 3
+    with sessions() as s:
+        [text] = s.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("replay:%"))).all()
+        # the widget-less channel gets them in order, one text; only the last answer's choices are numbered
+        assert text.body == ("Mikä on nimesi?\n\nYrityksesi nimi?\n\nSaako tietosi välittää?\n"
+                             "Vastaa numerolla: 1 Kyllä, 2 Ei")
+
+
+def test_the_web_chat_hears_the_holding_message_once_while_the_bot_is_away(client, rasa, sessions):
+    session = client.post("/api/chat", json={"session": None, "text": "Hei"}).get_json()["session"]
+    rasa.down = True
+    said = [client.post("/api/chat", json={"session": session, "text": text}).get_json()["replies"]
+            for text in ("tarvitsen rahoitusta", "koneeseen", "onko ketään?")]
+    assert [len(r) for r in said] == [1, 0, 0]
+    assert "10 minuutin" in said[0][0]["text"]
