@@ -14,8 +14,30 @@ from . import router_api
 TOPICS = {"founding", "funding", "recruitment", "internationalisation", "plots", "general"}
 LANGUAGES = {"fi", "sv", "en"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NO_COMPANY = {"-", "ei", "ei ole", "ei vielä", "ei yritystä", "ei vielä yritystä", "no", "none", "no company",
-              "no company yet", "nej", "inget", "ingen", "inget företag", "inget företag ännu", "skip"}
+NO_COMPANY = {"-", "ei", "ei ole", "ei vielä", "ei yritystä", "ei vielä yritystä", "ei ole yritystä",
+              "ei ole vielä yritystä", "no", "none", "no company", "no company yet", "i don't have a company",
+              "i have no company", "not yet", "nej", "inget", "ingen", "inget företag", "inget företag ännu",
+              "inte ännu", "jag har inget företag", "skip"}
+# The usual company forms, before or after the name: "Kuljetus Testaaja Oy", "Tmi Virtanen", "Nordic Ltd".
+COMPANY_FORM = re.compile(r"(?:^|\s)(?:oy|oyj|ab|abp|tmi|ky|ay|ltd|llc|inc|plc|gmbh|corp|co)\.?(?:\s|$)",
+                          re.IGNORECASE)
+# An address or a number anywhere in a message ("anteeksi, sähköpostini on oikeasti uusi@example.org").
+EMAIL_IN = re.compile(r"[^@\s,;:<>()\"']+@[^@\s,;:<>()\"']+\.[^\W\d_]{2,}")
+PHONE_IN = re.compile(r"\+?\d[\d\s()-]{5,18}\d")
+# Words that say an earlier answer was wrong.
+CORRECTING = re.compile(r"\b(?:oikeasti|oikea|itse asiassa|korjaan|korjaus|korjataan|anteeksi|sori|tarkoitin|"
+                        r"väärin|virhe|egentligen|rätt|rättelse|förlåt|ursäkta|jag menade|fel|actually|sorry|"
+                        r"correction|i meant|typo|wrong|should be|pitäisi olla|ska vara)\b", re.IGNORECASE)
+# "My name is …", "the company is …" as a correction names it: the value is what follows.
+NAME_SAID = re.compile(r"\b(?:my name is|my name's|name is|nimeni on|mun nimi on|nimi on|jag heter|mitt namn är|"
+                       r"namnet är)\s+(?:(?:actually|oikeasti|egentligen|itse asiassa)\s+)?(.+)$", re.IGNORECASE)
+COMPANY_SAID = re.compile(r"\b(?:company is called|company's name is|company name is|company is|"
+                          r"yritykseni nimi on|yrityksen nimi on|yritykseni on|yritys on|firma on|firmani on|"
+                          r"företaget heter|mitt företag heter|företagets namn är|företaget är|firman heter)\s+"
+                          r"(?:(?:actually|oikeasti|egentligen|itse asiassa)\s+)?(.+)$", re.IGNORECASE)
+# A question about why something is asked or how long it is kept, at any question of the form.
+WHY = re.compile(r"\b(?:miksi|mihin|mitä varten|kuinka kauan|miten kauan|kauanko|varför|till vad|vad ska ni ha|"
+                 r"hur länge|why|what for|what do you need|how long)\b", re.IGNORECASE)
 # On SMS the router already knows the customer's number; Rasa never sees it.
 KNOWN_BY_CHANNEL = "(channel)"
 
@@ -52,20 +74,21 @@ class ActionSessionStart(Action):
         return events
 
 
-async def two_topics(tracker: Tracker, dispatcher: CollectingDispatcher, language: str) -> bool:
-    """Whether the message asks for two or more topics; if so the customer is asked which goes first."""
+async def two_topics(tracker: Tracker, dispatcher: CollectingDispatcher, language: str) -> Optional[List[str]]:
+    """The topics, when the message asks for two or more; the customer is then asked which goes first (and the
+    others are offered after its handoff)."""
     text = str(tracker.latest_message.get("text") or "")
     if text.startswith("/") or len(text.split()) < 4:
-        return False  # a button, or too short to hold two requests
+        return None  # a button, or too short to hold two requests
     # The router classifies each joined part alone ("rahoitusta ja työntekijöitä").
     named = ((await router_api.post("/internal/topics", {"text": text}, _request_id(tracker))) or {}).get("topics")
     if not isinstance(named, list) or len(named) < 2:
-        return False
+        return None
     labels = await _labels(language, _request_id(tracker))
     titles = [labels.get(t, t) for t in named]
     dispatcher.utter_message(response="utter_two_topics", topics=", ".join(titles),
                              buttons=[{"title": title, "payload": f"/{t}"} for t, title in zip(named, titles)])
-    return True
+    return [str(t) for t in named]
 
 
 class ActionSetTopic(Action):
@@ -79,9 +102,10 @@ class ActionSetTopic(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = intent if intent in TOPICS else "general"
         language = tracker.get_slot("language") or "fi"
-        if await two_topics(tracker, dispatcher, language):
-            # The customer chooses which matter goes first (the form waits); the others they can tell afterwards.
-            return [FollowupAction("action_listen")]
+        named = await two_topics(tracker, dispatcher, language)
+        if named:
+            # The customer chooses which matter goes first (the form waits); the others are offered after it.
+            return [SlotSet("other_topics", named), FollowupAction("action_listen")]
         if topic == "internationalisation" and _language_request(tracker):
             # "can I write in Swedish?" reads as internationalisation; the router has switched the language, so
             # the customer is greeted in it and asked for their matter instead. (Another topic named with the
@@ -90,6 +114,8 @@ class ActionSetTopic(Action):
             return [FollowupAction("action_listen")]
         labels = await _labels(language, _request_id(tracker))
         events: List[EventType] = [SlotSet("topic", topic), SlotSet("topic_label", labels.get(topic, topic))]
+        others = [t for t in tracker.get_slot("other_topics") or [] if t != topic]
+        events.append(SlotSet("other_topics", others or None))
         if tracker.get_slot("channel") in {"sms", "voice"}:
             events.append(SlotSet("contact", KNOWN_BY_CHANNEL))
         return events
@@ -104,8 +130,9 @@ class ActionClarify(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         language = tracker.get_slot("language") or "fi"
-        if await two_topics(tracker, dispatcher, language):
-            return []  # unsure because the message asks for two things: the customer picks from those
+        named = await two_topics(tracker, dispatcher, language)
+        if named:
+            return [SlotSet("other_topics", named)]  # unsure because it asks for two things: the customer picks
         if _language_request(tracker):
             # Unsure of a topic in "voinko kirjoittaa englanniksi": it asks for a language, not a matter, and is
             # greeted in that language like one read as internationalisation (ActionSetTopic).
@@ -215,6 +242,72 @@ def plausible_company(text: str) -> bool:
     return 0 < len(text) <= 120 and "?" not in text and "://" not in text and len(text.split()) <= 8
 
 
+def no_company(text: str, intent: Any) -> bool:
+    """Whether the answer at the company question says there is none: the button, or a few words saying so.
+
+    A name the NLU happens to read as "deny" ("Northern Compute") is a name: free text counts only with a word
+    of refusal in it.
+    """
+    lowered = text.lower().strip(" .!")
+    if text == "/deny" or lowered in NO_COMPANY:
+        return True
+    words = re.findall(r"[^\W\d_]+", lowered)
+    return intent == "deny" and len(words) <= 5 and bool(
+        {"ei", "en", "no", "not", "none", "nej", "inte", "inget", "ingen"} & set(words))
+
+
+def contact_in(text: str) -> Optional[str]:
+    """An email address or a phone number inside a sentence, if the sentence holds one."""
+    email = EMAIL_IN.search(text)
+    if email:
+        return email.group(0).rstrip(".")
+    phone = PHONE_IN.search(text)
+    if phone and len(re.sub(r"\D", "", phone.group(0))) >= 7:
+        return " ".join(phone.group(0).split())
+    return None
+
+
+ABOUT = (("contact", re.compile(r"e-?mail|sähköpost|puhelin|numero|nummer|phone|telefon|osoit|adress|address",
+                                re.IGNORECASE)),
+         ("company", re.compile(r"yrity|firma|company|företag", re.IGNORECASE)),
+         ("customer_name", re.compile(r"\bnim|\bnamn|\bname", re.IGNORECASE)))
+
+
+def correction(text: str, asked: Optional[str], slots: Dict[str, Any]) -> Optional[tuple]:
+    """(slot, new value) when the message corrects an answer given earlier in the form, else None.
+
+    A new address or number said as one ("sorry, my email is actually …" at the company question) replaces the
+    contact once it is known; a name or a company needs the words that give it ("nimeni on oikeasti …") and a
+    word saying the earlier one was wrong.
+    """
+    known = slots.get("contact")
+    if asked != "contact" and known and known != KNOWN_BY_CHANNEL:
+        found = contact_in(text)
+        rest = text.replace(found or "", " ")
+        # Said as a correction or as what it is ("my email is …"); a bare number typed at the consent question
+        # answers nothing.
+        if found and found.lower() != str(known).lower() and (CORRECTING.search(rest) or ABOUT[0][1].search(rest)):
+            return "contact", found
+    if not CORRECTING.search(text):
+        return None
+    said = NAME_SAID.search(text)
+    if said and slots.get("customer_name") and asked != "customer_name":
+        name = name_from(CORRECTING.sub("", said.group(1)).strip(" ,.!:"))
+        if plausible_name(name) and name != slots.get("customer_name"):
+            return "customer_name", name
+    said = COMPANY_SAID.search(text)
+    if said and slots.get("company") and asked != "company":
+        company = " ".join(CORRECTING.sub("", said.group(1)).split()).strip(" ,.!:")
+        if plausible_company(company) and company != slots.get("company"):
+            return "company", company
+    return None
+
+
+def why_about(text: str, asked: str) -> str:
+    """Which answer a "why do you need …" question is about: the one it names, else the one asked for."""
+    return next((slot for slot, words in ABOUT if words.search(text)), asked)
+
+
 def _intent(tracker: Tracker) -> tuple:
     intent = tracker.latest_message.get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0.0)
@@ -274,6 +367,20 @@ class ValidateContactForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot")
         answer = " ".join(str(tracker.latest_message.get("text") or "").split())
         plausible = asked == "customer_name" and plausible_name(answer)
+        slots = {name: tracker.get_slot(name) for name in ("customer_name", "contact", "company")}
+        fixed = correction(answer, asked, slots)
+        if fixed is not None:
+            # The earlier answer is replaced (the case and every message after it use the new one) and the
+            # question asked now is asked again.
+            slot, value = fixed
+            dispatcher.utter_message(response=f"utter_corrected_{slot}", value=value)
+            return [SlotSet(slot, value)] + ([SlotSet(asked, None)] if asked else [])
+        if asked and WHY.search(answer) and not answer.startswith("/"):
+            why = await router_api.get(f"/internal/why/{why_about(answer, asked)}",
+                                       {"language": tracker.get_slot("language") or "fi"}, _request_id(tracker))
+            if why and why.get("text"):
+                dispatcher.utter_message(text=why["text"])  # then the form asks its question again
+                return [SlotSet(asked, None)]
         if intent == "change_topic" and (confidence >= CORRECTION_CONFIDENCE or
                                          (confidence >= 0.45 and not plausible)):
             # Rejected, the form asks nothing more: the rule for a correction shows the topics. The words were
@@ -311,6 +418,9 @@ class ValidateContactForm(FormValidationAction):
             return {"contact": text}
         if len(re.sub(r"\D", "", text)) >= 7 and re.fullmatch(r"[+\d\s()-]{7,20}", text):
             return {"contact": text}
+        found = contact_in(text)  # "sähköpostini on testi@example.org", "my number is 040 123 4567"
+        if found:
+            return {"contact": found}
         switched = await _new_topic(tracker, dispatcher)
         if switched is None and not await _faq_answered(tracker, dispatcher):
             dispatcher.utter_message(response="utter_invalid_contact")
@@ -319,16 +429,18 @@ class ValidateContactForm(FormValidationAction):
     async def validate_company(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = " ".join(str(value or "").split())
-        intent, _ = _intent(tracker)
-        if intent == "deny" or text.lower().strip(" .!") in NO_COMPANY:  # the "no company yet" button is /deny
+        if no_company(text, _intent(tracker)[0]):  # the "no company yet" button is /deny
             return {"company": "-"}
+        if text.startswith("/"):  # a topic's button: the customer chose another topic
+            switched = await _new_topic(tracker, dispatcher)
+            if switched is not None:
+                return {"company": None, **switched}
+        if plausible_company(text) and COMPANY_FORM.search(text):
+            return {"company": text}  # "Nordic Fermentation Ltd": a company's name, whatever words it holds
         if await _faq_answered(tracker, dispatcher):  # "missä toimistonne on" could pass for a company's name
             return {"company": None}
-        # A company's name can read like a topic ("Rekrytointipalvelu Oy"): only a sentence or a button switches it.
-        sentence = text.startswith("/") or len(text.split()) >= 3
-        switched = await _new_topic(tracker, dispatcher) if sentence else None
-        if switched is not None:
-            return {"company": None, **switched}
+        # Words in a company's name never change the topic ("Glassbaren på torget", "Rekrytointipalvelu Oy"):
+        # the topic changes only by its button or by saying the topic was wrong (the form's rule for that).
         if not plausible_company(text) or _chat_not_answer(tracker):
             dispatcher.utter_message(response="utter_invalid_company")
             return {"company": None}
@@ -388,4 +500,14 @@ class ActionHandoff(Action):
             dispatcher.utter_message(json_message={"handoff": request})
         else:
             dispatcher.utter_message(text=answer["text"])
-        return cleared
+        others = [t for t in tracker.get_slot("other_topics") or [] if t != topic and t in TOPICS]
+        if not others:
+            return cleared
+        # The other matter of a message that asked for two, right away; the form will not ask who they are again
+        # (the consent is asked again: another specialist).
+        labels = await _labels(tracker.get_slot("language") or "fi", _request_id(tracker))
+        dispatcher.utter_message(response="utter_second_topic",
+                                 topic_label=", ".join(labels.get(t, t) for t in others),
+                                 buttons=[{"title": labels.get(t, t), "payload": f"/{t}"} for t in others])
+        return [SlotSet(slot, None) for slot in ("consent", "topic", "topic_label")] + \
+            [SlotSet("other_topics", others)]

@@ -35,6 +35,7 @@ class Reply:
 
     text: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+    asking: Optional[str] = None  # the contact form's question this reply asks (a name, a contact, a company)
 
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, "buttons": self.buttons}
@@ -96,14 +97,36 @@ class Turn:
 
 
 def from_rasa(raw: list[dict[str, Any]]) -> list[Reply]:
-    """The replies with text in Rasa's answer, each with its buttons."""
-    replies = []
+    """The replies with text in Rasa's answer, each with its buttons and the form question it asks (a response's
+    `custom: {asking: …}` comes as an item of its own right after its text)."""
+    replies: list[Reply] = []
     for item in raw:
         if item.get("text"):
             buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
                        for b in item.get("buttons") or []]
             replies.append(Reply(str(item["text"]), buttons))
+        elif isinstance(item.get("custom"), dict) and item["custom"].get("asking") and replies:
+            replies[-1].asking = str(item["custom"]["asking"])[:40]
     return replies
+
+
+def reply_payload(reply: Reply) -> Optional[dict[str, Any]]:
+    """What a stored bot reply keeps beside its text."""
+    payload = {k: v for k, v in (("buttons", reply.buttons), ("asking", reply.asking)) if v}
+    return payload or None
+
+
+# Shorter than this, a message typed at the form's question is an answer (a name, a company), not a sentence that
+# switches the language ("Sorry, I don't speak Finnish" is five words).
+FORM_ANSWER_WORDS = 5
+
+
+def answering_form(session: Session, conv: Conversation) -> bool:
+    """Whether the service's latest message asked one of the contact form's questions."""
+    payload = session.scalar(select(Message.payload).where(Message.conversation_id == conv.id,
+                                                           Message.direction == "out")
+                             .order_by(Message.id.desc()).limit(1))
+    return bool((payload or {}).get("asking"))
 
 
 def fallback_replies(session: Session, text: str, language: str, minutes: float = 10) -> list[Reply]:
@@ -163,6 +186,11 @@ def receive(session: Session, conv: Conversation, text: str, *, provider_id: Opt
         # The first message's short-text guess never overrides a language the customer chose on the page.
         first = conv.fresh and not conv.chosen_language
         language = lang_mod.follow(text, conv.language, first=first)
+        if language != conv.language and not first and len(text.split()) < FORM_ANSWER_WORDS \
+                and not lang_mod.requested(text) and answering_form(session, conv):
+            # A name, an address or a company typed at the form's question ("Glassbaren på torget") is no
+            # switch of language: once switched, the conversation stays in the customer's language.
+            language = conv.language
         if language != conv.language:  # assigning the same value still sends the ORM through a flush (0.3 ms)
             conv.language = language
         conv.fresh = False
@@ -276,8 +304,7 @@ def _store_answer(session: Session, conv: Conversation, message_id: Optional[int
     if message_id is not None and not answered:
         wait_for_bot(session, message_id, text, late=late)
     for reply in replies:
-        record(session, conv, reply.text, direction="out", author="bot",
-               payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
+        record(session, conv, reply.text, direction="out", author="bot", payload=reply_payload(reply), now=now)
     session.commit()
 
 

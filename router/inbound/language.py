@@ -19,7 +19,9 @@ _MARKERS = {
            "miten", "mistä", "mista", "onko", "voinko", "meidän", "meiän", "perustaa", "rahoitusta", "tontti",
            "työntekijöitä", "tyontekijoita", "vienti", "toimitila", "pitäis", "oisin", "tarttisin", "firma",
            "päivää", "huomenta", "kanssa", "että", "sinut", "nimeni", "olisi", "kun", "mitä", "mikä",
-           "rekry", "vai", "myös", "toiminimi", "tarvis", "hyvää", "ystävällisin", "terveisin", "näkemiin"},
+           "rekry", "vai", "myös", "toiminimi", "tarvis", "hyvää", "ystävällisin", "terveisin", "näkemiin",
+           # an unsure start ("hmm en oikein tiedä": "en" alone is Swedish or English)
+           "tiedä", "tiedän", "oikein", "osaa", "varma", "vaikea", "sanoa"},
     "sv": {"hej", "hejsan", "tack", "jag", "vill", "och", "att", "är", "en", "ett", "det", "behöver", "företag",
            "företaget", "mitt", "min", "vi", "söker", "hur", "var", "kan", "för", "med", "till", "inte",
            "nej", "ja", "starta", "grunda", "finansiering", "lokal", "tomt", "anställa", "personal", "hjälp",

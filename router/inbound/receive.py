@@ -21,6 +21,7 @@ from router.config import Settings
 from router.delivery import notify, push
 from router.delivery.outbox import enqueue
 from router.inbound.classification import classify
+from router.inbound.conversation import answering_form
 from router.storage.models import Case, CaseEvent, Conversation, Message, OutboxMessage
 
 OPEN = ("open", "taken_up")
@@ -124,6 +125,10 @@ def decide(session: Session, settings: Settings, rasa, conv: Conversation, messa
     if pending is not None and text == SAME_MATTER:
         return Decision(replies=to_case(session, settings, case, pending, now), case=case)
     topics = [t.key for t in directory.topic_labels(session)]
+    if (text.startswith("/") and text[1:] in topics) or answering_form(session, conv):
+        # A topic's button the bot offered (the other topic of a message that asked for two), or an answer to
+        # the form of that new matter: the bot's.
+        return Decision(to_bot=text)
     found = classify(text, rasa, topics, lang=conv.language, timeout=3.0) if not text.startswith("/") else None
     if found is not None and found.confident and found.topic != case.topic:
         labels = {t.key: t.labels for t in directory.topic_labels(session)}

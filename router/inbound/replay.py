@@ -15,7 +15,7 @@ from router.delivery import notify
 from router.delivery.outbox import enqueue
 from router.inbound import keywords, turns
 from router.inbound.consent import forget_refused
-from router.inbound.conversation import bot_metadata, complete_handoff, from_rasa
+from router.inbound.conversation import bot_metadata, complete_handoff, from_rasa, reply_payload
 from router.inbound.menu import numbered
 from router.inbound.pipeline import SENT_BY_OUTBOX
 from router.inbound.rasa_client import RasaUnavailable
@@ -97,8 +97,8 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
             return done
         replies = from_rasa(raw)
         for reply in replies:  # the web chat's thread shows each, in order
-            messages.record(session, conv, reply.text, direction="out", author="bot",
-                            payload={"buttons": reply.buttons} if reply.buttons else None, now=now)
+            messages.record(session, conv, reply.text, direction="out", author="bot", payload=reply_payload(reply),
+                            now=now)
         if conv.channel in SENT_BY_OUTBOX and conv.address:
             row = session.get(OutboxMessage, row_id) if row_id is not None else None
             if row is None or row.status != "pending":  # none yet, or already on its way: a new text

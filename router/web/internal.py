@@ -5,6 +5,7 @@ import hmac
 
 from flask import Blueprint, abort, jsonify, request
 
+from router import texts
 from router.casework import directory
 from router.casework.handoff import HandoffError, from_bot
 from router.inbound import classification, conversation, faq, menu
@@ -34,6 +35,19 @@ def faq_answer(key: str):
         return jsonify(faq.answer(db(), settings(), key, request.args.get("language")))
     except KeyError:
         return jsonify(error=f"unknown answer {key!r}; known: {', '.join(faq.KEYS)}"), 404
+
+
+@bp.get("/why/<slot>")
+def why_we_ask(slot: str):
+    """Why the contact form asks for a name, a contact, a company or consent, and how long it is kept."""
+    if slot not in WHY:
+        return jsonify(error=f"unknown question {slot!r}; known: {', '.join(WHY)}"), 404
+    language = request.args.get("language", "fi")
+    return jsonify(text=texts.say(f"why_{slot}", language if language in texts.LANGUAGES else "fi",
+                                  months=settings().retain_case_months))
+
+
+WHY = ("customer_name", "contact", "company", "consent")
 
 
 @bp.post("/topics")

@@ -308,10 +308,10 @@ def test_a_refused_consent_removes_what_was_typed_and_says_so_truthfully(live, l
     from router.storage.models import Conversation, Message
     from tests.live_stack import RASA_TOKEN
 
-    # An email and a number in one message first (the form turns it down), then the email alone: on refusal both
-    # leave every message that holds them.
-    session, _ = live.conversation(opening, typed_name, "kaisa.k@example.org, puh 040 765 4321", "kaisa.k@example.org",
-                                   "Kieltäytyjä Oy")
+    # An email and a number in one message (the form takes the email from it): on refusal both leave every
+    # message that holds them, the number too, though no slot held it.
+    session, turns = live.conversation(opening, typed_name, "kaisa.k@example.org, puh 040 765 4321", "Kieltäytyjä Oy")
+    assert [b["payload"] for b in turns[-1][-1]["buttons"]] == ["/affirm", "/deny", "/change_topic"]  # the consent
     replies = texts(live.chat(no, session)["replies"])
     assert said in replies[0] and live.settings.service_phone in replies[1]
     assert cases(live) == []
