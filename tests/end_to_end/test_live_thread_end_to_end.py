@@ -79,7 +79,7 @@ def test_web_chat_customer_sees_the_specialist_s_reply_in_the_thread(live):
     assert [(m["name"], m["text"]) for m in staff] == [
         ("Maija Esimerkki", "Hei Kaisa! Onko teillä jo liiketoimintasuunnitelma?")]
     reply = live.chat("Kyllä on, lähetän sen sähköpostilla.", session)
-    assert [r["text"] for r in reply["replies"]][0].startswith("Viestisi on välitetty")
+    assert [r["text"] for r in reply["replies"]][0].startswith("Viestisi on liitetty asiaasi")
     with live.sessions() as s:
         assert len(s.scalars(select(Case)).all()) == 1
 

@@ -131,3 +131,12 @@ def test_a_sent_file_is_erased_with_the_person(make_case, signed_in, phone_app, 
         person.erase(s, settings, person.Subject.of(email="poistettava@example.org"), clock.now)
     with sessions() as s:
         assert s.scalar(select(func.count(Attachment.id))) == 0
+
+
+def test_a_whatsapp_customer_gets_the_link_in_the_text(make_case, signed_in, sessions):
+    ref = make_case(channel="whatsapp", phone="whatsapp:+358401234567")
+    assert _send(signed_in("maija"), ref, "Tässä ohje", [("ohje.pdf", PDF)]).status_code == 302
+    with sessions() as s:
+        row = s.scalar(select(OutboxMessage).where(OutboxMessage.body.like("%Tässä ohje%")))
+    assert (row.kind, row.recipient) == ("whatsapp", "whatsapp:+358401234567")
+    assert "ohje.pdf: https://" in row.body and row.attachments is None
