@@ -6,6 +6,7 @@ import io
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -220,7 +221,8 @@ def push_unsubscribe():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker that shows staff push notifications; served here so that its scope is /staff/."""
-    response = send_from_directory(bp.root_path + "/../static", "sw.js", mimetype="text/javascript", max_age=0)
+    response = send_from_directory(current_app.static_folder or "static", "sw.js", mimetype="text/javascript",
+                                   max_age=0)
     response.headers["Service-Worker-Allowed"] = "/staff/"
     return response
 
