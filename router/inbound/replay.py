@@ -66,9 +66,10 @@ def _replay_conversation(session: Session, settings: Settings, rasa, conv: Conve
 
 
 def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation, now: datetime) -> int:
-    """Each waiting message's answer is stored with its cleared mark (one commit each); on a text channel the
-    answers of one pass go out as one text, in order, instead of a burst (only the last answer's choices are
-    numbered: they are the ones a digit answers)."""
+    """Each waiting message's answer is stored with its cleared mark (one commit each); the answers of one pass
+    reach the customer as one message, in order, instead of a burst: on a text channel as one outgoing text (only
+    the last answer's choices numbered: they are the ones a digit answers), in the web chat's thread as one message
+    (its replies carry the pass's mark, `replayed`)."""
     done = 0
     session.expire_all()
     waiting = session.scalars(select(Message).where(Message.conversation_id == conv.id,
@@ -96,9 +97,9 @@ def _replay_held(session: Session, settings: Settings, rasa, conv: Conversation,
             session.rollback()
             return done
         replies = from_rasa(raw)
-        for reply in replies:  # the web chat's thread shows each, in order
-            messages.record(session, conv, reply.text, direction="out", author="bot", payload=reply_payload(reply),
-                            now=now)
+        for reply in replies:  # kept one by one (the staff transcript); the widget's thread shows a pass as one
+            payload = {**(reply_payload(reply) or {}), "replayed": waiting[0].id}
+            messages.record(session, conv, reply.text, direction="out", author="bot", payload=payload, now=now)
         if conv.channel in SENT_BY_OUTBOX and conv.address:
             row = session.get(OutboxMessage, row_id) if row_id is not None else None
             if row is None or row.status != "pending":  # none yet, or already on its way: a new text

@@ -90,10 +90,27 @@ def thread(session_id: str):
     if unseen:  # the customer has it now: the email or SMS copy waiting in the outbox is not needed
         session.execute(update(Message).where(Message.id.in_(unseen)).values(seen_at=clock()))
     # The thread is the conversation's only credential's answer: never kept by a browser or a shared cache.
-    return jsonify(session=conv.public_id, messages=[{
+    return jsonify(session=conv.public_id, messages=_joined([{
         "id": m.id, "author": AUTHORS[m.author], "name": (m.payload or {}).get("name") if m.author == "staff" else None,
         "text": m.text, "buttons": list((m.payload or {}).get("buttons") or []),
         "files": [{"name": f["name"], "size": f["size"], "url": f["url"]} for f in (m.payload or {}).get("files") or []
                   ] if m.author == "staff" else [],
-        "at": m.created_at.isoformat() + "Z"} for m in rows])
+        "at": m.created_at.isoformat() + "Z", "pass": (m.payload or {}).get("replayed")} for m in rows]))
+
+
+def _joined(items: list[dict]) -> list[dict]:
+    """The bot's answers from one replay pass (answers that came after the bot was back) as one message, in order,
+    with the last one's choices and id."""
+    out: list[dict] = []
+    for item in items:
+        group = item.pop("pass")
+        if group is not None and out and out[-1].get("_pass") == group:
+            last = out[-1]
+            last.update(id=item["id"], text=f"{last['text']}\n\n{item['text']}", buttons=item["buttons"],
+                        at=item["at"])
+            continue
+        out.append({**item, "_pass": group})
+    for item in out:
+        item.pop("_pass")
+    return out
 

@@ -36,7 +36,10 @@ def test_messages_wait_while_rasa_is_away_and_are_replayed_in_order_when_it_is_b
     assert replay.replay(sessions, settings(), rasa, utcnow())["replayed"] == 2
     assert [t for _, t, _ in rasa.sent[sent_before:]] == ["Testi Asiakas", "testi@example.org"]  # in order
     thread = client.get(f"/api/chat/{session}").get_json()["messages"]
-    assert [m["author"] for m in thread][-2:] == ["bot", "bot"]  # the answers appear in the widget's thread
+    # the answers appear in the widget's thread, the pass's as one message, in order
+    assert [m["author"] for m in thread] == ["customer", "bot", "customer", "bot", "customer", "bot"]
+    assert "tallessa" in thread[3]["text"]  # told once that it is kept, not again for the second message
+    assert thread[-1]["text"] == "Mikä on nimesi?\n\nMikä on nimesi?"
     assert replay.replay(sessions, settings(), rasa, utcnow())["replayed"] == 0  # nothing twice
 
 
