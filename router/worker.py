@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from router.casework import promise_keeper, survey
 from router.channels import whatsapp
 from router.config import Settings
-from router.delivery import alerts, outbox, push
+from router.delivery import alerts, events, outbox, push
 from router.delivery.senders import make_senders
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
@@ -55,7 +55,7 @@ class Worker:
         self.next_poll = 0.0
         if settings.imap_host:
             self.slow_jobs.append(("mailbox", self.poll_mailbox))
-        self.shapers = {"whatsapp": whatsapp.shaper(settings), "push": push.shaper}
+        self.shapers = {"whatsapp": whatsapp.shaper(settings), "push": push.shaper, "webhook": events.shaper}
 
     def deliver(self) -> int:
         return outbox.deliver_due(self.sessions, self.senders, self.clock(), worker=self.name,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from router import texts
 from router.casework import corrections, directory, files, inbox, promise, survey
 from router.config import Settings
-from router.delivery import notify
+from router.delivery import events, notify
 from router.storage import messages
 from router.storage.models import (
     Attachment,
@@ -57,6 +57,8 @@ def take_up(session: Session, settings: Settings, case: Case, user: Optional[Use
     case.status, case.taken_up_at = "taken_up", now
     case.taken_up_in_time = now <= case.due_at
     _event(session, case, "taken_up", user, now, in_time=case.taken_up_in_time)
+    events.emit(session, "case.taken_up", {**events.case_facts(case), "in_time": case.taken_up_in_time}, now,
+                case_id=case.id)
     notify.to_customer(session, settings, case, key=f"case:{case.ref}:taken-up",
                        template=_confirmation(settings, case, case.specialist),
                        text=texts.say("taken_up", case.language, **_values(settings, case, case.specialist)),
@@ -102,6 +104,9 @@ def message_customer(session: Session, settings: Settings, case: Case, user: Opt
         raise CaseworkError("the customer left no email or phone number")
     _event(session, case, "message", user, now, text[:5000], channel=channel or "web",
            files=[f["name"] for f in sent] or None)
+    events.emit(session, "message.created", {"case": case.ref, "message": message_id, "author": "staff",
+                                              "channel": channel or "web", "files": len(sent)}, now,
+                words={"text": text}, case_id=case.id)
     inbox.mark_seen(session, case, user)  # answering is having read what came before
     return channel or "web"
 
@@ -189,6 +194,8 @@ def reassign(session: Session, settings: Settings, case: Case, user: Optional[Us
     case.specialist = person
     _event(session, case, "reassigned", user, now, f"{old_person.name} → {person.name}", old_topic=old_topic,
            topic=case.topic, old=old_person.key, new=person.key)
+    events.emit(session, "case.reassigned", {**events.case_facts(case), "from_specialist": old_person.key,
+                                              "from_topic": old_topic}, now, case_id=case.id)
     notify.to_staff(session, settings, person, case, key=f"case:{case.ref}:reassigned:{now.isoformat()}",
                     what=("mail.passed_to_you", {"name": old_person.name}),
                     body=("mail.passed_body", {"name": old_person.name}), more=case.summary or "", now=now)
@@ -213,6 +220,8 @@ def resolve(session: Session, settings: Settings, case: Case, user: Optional[Use
     case.status, case.resolved_at, case.outcome = "resolved", now, outcome
     case.closed_as = "spam" if spam else "resolved"
     _event(session, case, "resolved", user, now, outcome or "", spam=spam)
+    events.emit(session, "case.resolved", {**events.case_facts(case), "outcome": outcome, "spam": spam}, now,
+                case_id=case.id)
     session.flush()
     survey.schedule(session, settings, case, now)
     return case

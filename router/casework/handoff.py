@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from router import texts
 from router.casework import directory, promise
 from router.config import Settings
-from router.delivery import notify
+from router.delivery import events, notify
 from router.delivery.outbox import enqueue
 from router.storage.models import Case, Conversation, Specialist
 
@@ -129,6 +129,8 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
                 created_at=now, due_at=due, first_specialist_id=specialist.id, campaign=_campaign(session, req))
     session.add(case)
     session.flush()
+    events.emit(session, "case.created", events.case_facts(case), now, words={"summary": case.summary},
+                case_id=case.id)
     result = _result(case, settings)
     _queue_notifications(session, settings, case, result, notify_customer=req.notify_customer)
     return result

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from router import texts
 from router.casework.promise import is_working_day
 from router.config import Settings
-from router.delivery import notify
+from router.delivery import events, notify
 from router.delivery.outbox import enqueue
 from router.storage.models import Case, CaseEvent, OptOut, Survey, User
 from router.storage.store import changed, insert_ignore
@@ -132,6 +132,8 @@ def record(session: Session, settings: Settings, survey: Survey, score: Optional
     case = survey.case
     session.add(CaseEvent(case_id=case.id, kind="survey_answered", text=f"{score or '-'} {comment or ''}".strip(),
                           created_at=now))
+    events.emit(session, "survey.answered", {"case": case.ref, "score": score, "channel": survey.channel}, now,
+                words={"comment": comment}, case_id=case.id)
     if score is not None and score <= 2:
         for lead in session.scalars(select(User).where(User.role == "lead", User.active.is_(True))):
             language = lead.language if lead.language in texts.LANGUAGES else "fi"

@@ -110,11 +110,13 @@ class RecordingSender:
 def make_senders(settings: Settings) -> dict[str, Any]:
     """The real senders when accounts are configured, dry runs otherwise."""
     # local import: keeps the twilio client out of web start-up
+    from router.delivery.events import WebhookSender
     from router.delivery.push import WebPushSender
     from router.delivery.twilio_sms import TwilioSmsSender
 
     return {
         "push": WebPushSender(settings) if settings.vapid_private_key else DryRunSender("push"),
+        "webhook": WebhookSender(),  # registered by an admin on purpose: sent in development too
         "email": DryRunSender("email") if settings.smtp_dry_run else SmtpSender(settings),
         "sms": DryRunSender("sms") if settings.twilio_dry_run else TwilioSmsSender(settings),
         "whatsapp": DryRunSender("whatsapp") if settings.twilio_dry_run or not settings.twilio_whatsapp_number

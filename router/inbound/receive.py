@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from router import texts
 from router.casework import directory
 from router.config import Settings
-from router.delivery import notify, push
+from router.delivery import events, notify, push
 from router.delivery.outbox import enqueue
 from router.inbound.classification import classify
 from router.inbound.conversation import answering_form
@@ -150,6 +150,9 @@ def to_case(session: Session, settings: Settings, case: Case, message: Message, 
                       data={"message": message.id})
     session.add(event)
     session.flush()
+    events.emit(session, "message.created", {"case": case.ref, "message": message.id, "author": "customer",
+                                              "channel": message.channel}, now, words={"text": message.text},
+                case_id=case.id)
     push.tell(session, settings, case, event.id, now)
     _notify_specialist(session, settings, case, message.text, event.id, now)
     if not first:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router.casework import directory
+from router.delivery import events
 from router.impact.rollups import ACTIVITY_KINDS as KINDS  # one list for the rollups and here
 from router.plan import FieldError
 from router.storage.models import Activity, Specialist
@@ -82,7 +83,12 @@ def record(session: Session, *, kind: str, day: date, company: str = "", busines
                   participants=participants, note=note.strip()[:2000], specialist_id=specialist_id,
                   user_id=getattr(user, "id", None), source=source, external_id=external_id, created_at=now)
     new_id = insert_ignore(session, Activity, values)
-    return session.get(Activity, new_id) if new_id is not None else None
+    if new_id is None:
+        return None
+    made = session.get_one(Activity, new_id)
+    facts = {k: v for k, v in as_dict(made).items() if k != "note"}
+    events.emit(session, "activity.created", facts, now, words={"note": made.note})
+    return made
 
 
 def as_dict(activity: Activity) -> dict[str, Any]:

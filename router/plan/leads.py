@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router import formats
+from router.delivery import events
 from router.plan import FieldError
 from router.plan.activity import given_business_id
 from router.storage.models import Case, Lead
@@ -63,7 +64,7 @@ def from_case(session: Session, case: Case, owner: Any, now: datetime) -> Lead:
                now=now)
 
 
-def move(lead: Lead, stage: str, today: date, now: datetime, jobs: Any = None) -> None:
+def move(session: Session, lead: Lead, stage: str, today: date, now: datetime, jobs: Any = None) -> None:
     """Move a lead to a stage; "located" dates it today (the day the board counts) and may correct the jobs."""
     if stage not in STAGES:
         raise PipelineError(f"stage is one of {', '.join(STAGES)}", "move_to", "choose")
@@ -71,8 +72,10 @@ def move(lead: Lead, stage: str, today: date, now: datetime, jobs: Any = None) -
         lead.jobs = _number(jobs, "jobs", 100_000)
     if stage == lead.stage:
         return
+    before = lead.stage
     lead.located_on = today if stage == "located" else None
     lead.stage, lead.stage_changed_at = stage, now
+    events.emit(session, "lead.stage_changed", {**as_dict(lead), "from_stage": before}, now)
 
 
 def board(session: Session, where) -> dict[str, list[Lead]]:

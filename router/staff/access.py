@@ -98,6 +98,11 @@ def activity_filter(user: Optional[User]) -> ColumnElement[bool]:
         if user.specialist_id else Activity.user_id == user.id
 
 
+def manages_webhooks(user: Optional[User]) -> bool:
+    """Only admins send the service's events to another system: a receiver may get every case's facts."""
+    return user is not None and user.active and user.role == "admin"
+
+
 def manages_campaigns(user: Optional[User]) -> bool:
     """Only admins add campaigns and set the board's targets: they are the agency's own commitments."""
     return user is not None and user.active and user.role == "admin"

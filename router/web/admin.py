@@ -11,11 +11,11 @@ from sqlalchemy import select
 from router import sanitize, schemas
 from router.casework import directory
 from router.casework.routing import DAY_KEYS
-from router.delivery import alerts
+from router.delivery import alerts, events
 from router.inbound import faq
 from router.privacy import notices
 from router.staff import audit
-from router.storage.models import CannedReply, Case, Specialist
+from router.storage.models import CannedReply, Case, Specialist, WebhookEndpoint
 from router.web import clock, db, field, settings
 from router.web.auth import role_required
 
@@ -148,6 +148,41 @@ def canned():
     return render_template("staff/canned.html", rows=rows)
 
 
+@bp.route("/webhooks", methods=["GET", "POST"])
+@role_required("admin")
+def webhooks_page():
+    """Receivers of the service's events (the city's CRM or case system): add, see, turn off."""
+    session = db()
+    if request.method == "POST":
+        try:
+            made = events.register(session, settings(), url=field("url", limit=2000).strip(),
+                                   secret=field("secret", limit=200).strip() or None,
+                                   events=[e for e in request.form.getlist("events") if e in events.TYPES],
+                                   with_words=request.form.get("with_words") == "1", now=clock(),
+                                   by=current_user.email)
+        except events.EndpointError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("admin.webhooks_page"))
+        audit.record(session, "webhook_add", user=current_user, now=clock(), detail={"id": made.id})
+        flash(f"{_('staff.webhook_secret')}: {made.secret}")  # shown this once
+        return redirect(url_for("admin.webhooks_page"))
+    rows = session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+    return render_template("staff/webhooks.html", rows=rows, types=events.TYPES)
+
+
+@bp.post("/webhooks/<int:endpoint_id>/off")
+@role_required("admin")
+def webhook_off(endpoint_id: int):
+    endpoint = db().get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        abort(404)
+    endpoint.active = False
+    audit.record(db(), "webhook_off", user=current_user, now=clock(), detail={"id": endpoint.id})
+    flash(_("staff.done"))
+    return redirect(url_for("admin.webhooks_page"))
+
+
 @bp.post("/canned/<int:reply_id>/delete")
 @role_required("admin")
 def delete_canned(reply_id: int):
@@ -196,7 +231,8 @@ def deliveries():
     """Messages that did not reach their recipient: dead in the outbox, or failed/undelivered at Twilio."""
     rows = alerts.failures(db())
     refs = {c.id: c.ref for c in db().scalars(select(Case).where(Case.id.in_({r.case_id for r in rows if r.case_id})))}
-    return render_template("staff/deliveries.html", rows=rows, refs=refs)
+    webhooks = {str(e.id): e.url for e in db().scalars(select(WebhookEndpoint))}  # a dead event names its receiver
+    return render_template("staff/deliveries.html", rows=rows, refs=refs, webhooks=webhooks)
 
 
 @bp.post("/deliveries/<int:row_id>/retry")

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from router import sanitize
 from router.casework import actions as casework
 from router.casework import files, inbox
+from router.delivery import events
 from router.impact import rollups as impact
 from router.plan import activity as activity_mod
 from router.plan import campaign as campaign_mod
 from router.staff import access, audit, users
-from router.storage.models import Activity, Case, CaseEvent
+from router.storage.models import Activity, Case, CaseEvent, WebhookEndpoint
 from router.web import clock, db, settings
 from router.web import openapi as api_doc
 from router.web.staff import uploaded_files
@@ -170,6 +171,34 @@ def list_campaigns():
     if not access.reads_board_figures(g.api_user):
         return _error(403, "only leads and admins see campaigns")
     return jsonify(campaigns=campaign_mod.results(db()))
+
+
+@bp.post("/webhooks")
+@token_required
+def add_webhook():
+    """A receiver of events (admins); the secret is made when none is given, and shown in this answer only."""
+    if not access.manages_webhooks(g.api_user):
+        return _error(403, "only admins register webhooks")
+    body, problem = _body("webhook")
+    if problem:
+        return problem
+    try:
+        made = events.register(db(), settings(), url=body["url"], secret=body.get("secret"), events=body["events"],
+                               with_words=body.get("with_words") is True, now=clock(), by=g.api_user.email)
+    except events.EndpointError as exc:
+        db().rollback()
+        return _error(400, str(exc))
+    audit.record(db(), "webhook_add", user=g.api_user, now=clock(), detail={"id": made.id, "events": made.events})
+    return jsonify(events.as_dict(made, with_secret=True)), 201
+
+
+@bp.get("/webhooks")
+@token_required
+def list_webhooks():
+    if not access.manages_webhooks(g.api_user):
+        return _error(403, "only admins see webhooks")
+    return jsonify(webhooks=[events.as_dict(e) for e in db().scalars(select(WebhookEndpoint)
+                                                                       .order_by(WebhookEndpoint.id))])
 
 
 @bp.get("/audit")

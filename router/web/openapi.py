@@ -98,6 +98,22 @@ def document(base_url: str) -> dict:
                                 "activities": {"type": "array",
                                                "items": {"$ref": "#/components/schemas/Activity"}}}}}}},
                             "400": ERROR, "401": ERROR}}},
+            "/api/v1/webhooks": {
+                "post": {"summary": "Register a receiver of events, signed by the Standard Webhooks scheme (admins)",
+                         "security": [{"bearer": []}],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": BODIES["webhook"]}}},
+                         "responses": {"201": {"description": "Registered; the secret is in this answer only",
+                                               "content": {"application/json": {
+                                                   "schema": {"$ref": "#/components/schemas/Webhook"}}}},
+                                       "400": ERROR, "401": ERROR, "403": ERROR, "429": ERROR}},
+                "get": {"summary": "The registered receivers, without their secrets (admins)",
+                        "security": [{"bearer": []}],
+                        "responses": {"200": {"description": "Receivers", "content": {"application/json": {
+                            "schema": {"type": "object", "required": ["webhooks"], "properties": {
+                                "webhooks": {"type": "array",
+                                             "items": {"$ref": "#/components/schemas/Webhook"}}}}}}},
+                                      "401": ERROR, "403": ERROR, "429": ERROR}}},
             "/api/v1/campaigns": {
                 "post": {"summary": "Add a campaign with its markers: the link code (/?c=CODE), an SMS keyword, an "
                                     "email tag (luukku+TAG@…), its own number (admins)",

@@ -161,7 +161,7 @@ def move_lead(lead_id: int):
     if not access.moves_lead(current_user, lead):
         abort(403)
     try:
-        leads.move(lead, field("stage"), _today(), clock(), jobs=field("jobs", limit=12) or None)
+        leads.move(session, lead, field("stage"), _today(), clock(), jobs=field("jobs", limit=12) or None)
     except leads.PipelineError as exc:
         session.rollback()
         flash(_said(exc), "error")
