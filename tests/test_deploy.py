@@ -145,3 +145,57 @@ def test_every_setting_in_env_example_is_one_the_router_reads():
              if line and not line.startswith("#")]
     assert names and set(names) <= known
     assert {f.name.upper() for f in fields(Settings) if f.name != "extra"} <= set(names)
+
+
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+# The oldest Kubernetes still in upstream support when this was written, and the newest the validator knows:
+# the manifests must be valid for both.
+KUBERNETES_VERSIONS = ("1.32.0", "1.35.0")
+
+
+def _kubernetes_resources() -> list[dict]:
+    listed = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(p.name for p in KUBERNETES.glob("*.yaml") if p.name != "kustomization.yaml")
+    return [doc for name in listed for doc in yaml.safe_load_all((KUBERNETES / name).read_text()) if doc]
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_the_kubernetes_manifests_validate_against_the_api_schemas(version):
+    import kubernetes_validate
+
+    for resource in _kubernetes_resources():
+        kubernetes_validate.validate(resource, version, strict=True)  # raises on any unknown or wrong field
+
+
+def test_the_kubernetes_topology_is_compose_s_with_secrets_referenced_and_only_the_web_reachable():
+    resources = _kubernetes_resources()
+    kinds = {(r["kind"], r["metadata"]["name"]) for r in resources}
+    for needed in [("Deployment", "web"), ("Deployment", "internal"), ("Deployment", "worker"),
+                   ("StatefulSet", "rasa"), ("Deployment", "actions"), ("Job", "luukku-migrate"),
+                   ("HorizontalPodAutoscaler", "web"), ("Ingress", "web"), ("NetworkPolicy", "default-deny-ingress")]:
+        assert needed in kinds, needed
+    assert not [r for r in resources if r["kind"] == "Secret"]  # referenced, never inlined
+    text = "\n".join(p.read_text() for p in KUBERNETES.glob("*.yaml"))
+    assert "password:" not in text.lower() and "whsec_" not in text
+    workloads = [r for r in resources if r["kind"] in ("Deployment", "StatefulSet", "Job")]
+    for workload in workloads:
+        spec = workload["spec"]["template"]["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        for container in spec["containers"]:
+            assert container["resources"]["requests"]["memory"], workload["metadata"]["name"]
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert {"name": "secrets", "secret": {"secretName": "luukku-secrets", "defaultMode": 0o400}} in spec["volumes"]
+    probes = {w["metadata"]["name"]: w["spec"]["template"]["spec"]["containers"][0] for w in workloads}
+    assert probes["web"]["startupProbe"]["httpGet"]["path"] == "/readyz"
+    assert probes["web"]["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    # Only the web pods take traffic from the Ingress controller; the default denies the rest.
+    policies = {r["metadata"]["name"]: r["spec"] for r in resources if r["kind"] == "NetworkPolicy"}
+    from_outside = [name for name, spec in policies.items()
+                    if any("namespaceSelector" in src for rule in spec.get("ingress", []) for src in rule["from"])]
+    assert from_outside == ["web-from-ingress"]
+    assert policies["web-from-ingress"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "web"}
+    # The same settings as compose: the router's configuration names every secret as a file.
+    config = next(r for r in resources if r["kind"] == "ConfigMap" and r["metadata"]["name"] == "luukku-config")
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    secrets = {k for k in compose["x-router-env"] if k.endswith("_FILE")}
+    assert secrets <= set(config["data"]), secrets - set(config["data"])
