@@ -54,6 +54,8 @@ class Settings:
     # What the assistant says about the agency itself until an admin words it (router/inbound/faq.py).
     service_address: str = "Esimerkkikatu 1, 00100 Kaupunki"
     service_hours: str = "9–16"
+    # The directory key of the person who answers accessibility feedback (14 days); empty: the service desk.
+    accessibility_contact: str = ""
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -106,6 +108,7 @@ class Settings:
     rate_limit_login_address: str = "20 per 15 minutes;100 per day"
     rate_limit_survey: str = "20 per hour"
     rate_limit_file: str = "60 per minute;500 per day"
+    rate_limit_feedback: str = "5 per hour;20 per day"
     rate_limit_api: str = "300 per minute"
     sms_allowed_countries: str = ("FI,SE,NO,DK,IS,EE,LV,LT,DE,AT,BE,BG,HR,CY,CZ,FR,GR,HU,IE,IT,LU,MT,NL,PL,PT,RO,"
                                   "SK,SI,ES")

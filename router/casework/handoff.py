@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,11 @@ _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 class HandoffError(ValueError):
     """The handoff cannot be made as asked; the message says why."""
+
+
+# Not a directory topic: feedback on the service's accessibility, with the law's 14-day deadline.
+ACCESSIBILITY = "accessibility"
+ACCESSIBILITY_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class HandoffRequest:
     campaign: Optional[str] = None
     # The email channel sends its own RFC 3834 acknowledgement instead of the generic confirmation.
     notify_customer: bool = True
+    # Calendar days to the deadline instead of the promise's working days (accessibility feedback: 14, by law).
+    due_days: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -109,19 +116,25 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
     if existing is not None:
         return _result(existing, settings)
     topics = {t.key for t in directory.topic_labels(session)}
-    topic = req.topic if req.topic in topics else "general"
+    topic = req.topic if req.topic in topics or req.topic == ACCESSIBILITY else "general"
     people = directory.candidates(session)
     if not people:
         raise HandoffError("the directory has no specialists; load one with `router directory load`")
     h, m = (int(x) for x in settings.working_day_ends.split(":"))
-    due = promise.due_at(now, tz=settings.timezone, working_days=settings.promise_working_days,
-                         closed_days=settings.closed_days, day_ends=time(h, m))
+    if req.due_days is not None:
+        local_due = datetime.combine(promise.local_date(now, settings.timezone) + timedelta(days=req.due_days),
+                                     time(h, m), tzinfo=ZoneInfo(settings.timezone))
+        due = local_due.astimezone(timezone.utc).replace(tzinfo=None)
+    else:
+        due = promise.due_at(now, tz=settings.timezone, working_days=settings.promise_working_days,
+                             closed_days=settings.closed_days, day_ends=time(h, m))
     period = (promise.local_date(now, settings.timezone), promise.local_date(due, settings.timezone))
     named = [s for s, _ in people if s.key == req.specialist_key]
     if named:
         specialist = named[0]
     else:
-        specialist = directory.choose_for(people, topic, req.language, period, directory.open_case_counts(session))
+        specialist = directory.choose_for(people, "general" if topic == ACCESSIBILITY else topic, req.language,
+                                          period, directory.open_case_counts(session))
     case = Case(ref=new_ref(), handoff_key=req.idempotency_key, conversation_id=req.conversation_id,
                 channel=req.channel, topic=topic, language=req.language, specialist=specialist,
                 customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,

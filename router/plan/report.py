@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from router import formats, texts
 from router.casework import directory
 from router.casework.corrections import deidentify, known_names
+from router.casework.handoff import ACCESSIBILITY
 from router.impact import charts, rollups
 from router.plan import leads, target
 from router.sanitize import quoted
@@ -78,7 +79,19 @@ def build(session: Session, settings, month: str, now: datetime) -> dict[str, An
         "pipeline": leads.summary(session, start, end),
         "campaigns": by_campaign["groups"],
         "targets": target.progress(session, month, month, now, settings, threshold=EXACT),
+        "accessibility": accessibility_feedback(session, first_utc, end_utc),
     }
+
+
+def accessibility_feedback(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Accessibility feedback received in [start, end) and how much of it was answered within its 14 days."""
+    received = session.scalars(select(Case).where(Case.topic == ACCESSIBILITY, Case.created_at >= start,
+                                                  Case.created_at < end)).all()
+    answered = set(session.scalars(
+        select(CaseEvent.case_id).join(Case, Case.id == CaseEvent.case_id).distinct()
+        .where(CaseEvent.case_id.in_([c.id for c in received]), CaseEvent.kind == "message",
+               CaseEvent.created_at <= Case.due_at)))
+    return {"received": len(received), "answered_in_time": len(answered)}
 
 
 def month_figures(month: str, totals: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +168,10 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, list[list[str]]]:
         "promise": [[w("cases"), _n(data["cases"], lang)], [w("in_time"), kept],
                     [w("median"), _n(data["median_hours_to_take_up"], lang, 1)]],
         "feedback": [[w("satisfaction"), _n(data["satisfaction"], lang, 2)], [w("answers"), _n(data["answers"], lang)],
-                     [w("rate"), share(data["response_rate"], lang)]],
+                     [w("rate"), share(data["response_rate"], lang)],
+                     [w("accessibility"), texts.say("report.accessibility_counts", lang,
+                                                    received=_n(data["accessibility"]["received"], lang),
+                                                    answered=_n(data["accessibility"]["answered_in_time"], lang))]],
         "year": [[w("measure"), month_title(now["month"], lang), month_title(then["month"], lang)]]
         + [[w("contacts"), _n(now["contacts"], lang), _n(then["contacts"], lang)],
            [w("cases"), _n(now["cases"], lang), _n(then["cases"], lang)],

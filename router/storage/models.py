@@ -115,7 +115,7 @@ class Case(Base):
     customer_phone: Mapped[Optional[str]] = mapped_column(String(40))
     company: Mapped[Optional[str]] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[str] = mapped_column(String(16), default="handoff")  # handoff, callback, email
+    kind: Mapped[str] = mapped_column(String(16), default="handoff")  # handoff, callback, email, feedback
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     due_at: Mapped[datetime]

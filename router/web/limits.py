@@ -94,6 +94,7 @@ CUSTOMER = {
     "chat.thread": (None, [("rate_limit_chat_poll", address)]),
     "survey.answer": (("POST",), [("rate_limit_survey", address)]),
     "pages.sent_file": (None, [("rate_limit_file", address)]),
+    "pages.accessibility_feedback": (("POST",), [("rate_limit_feedback", address)]),
 }
 
 

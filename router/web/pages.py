@@ -1,11 +1,13 @@
 """Public pages: the agency's example page with the chat widget, in Finnish, Swedish and English."""
 import io
+from typing import Optional
 
-from flask import Blueprint, abort, make_response, render_template, send_file
+from flask import Blueprint, abort, make_response, render_template, request, send_file
 from sqlalchemy import select
 
-from router import texts
+from router import sanitize, texts
 from router.casework import files, hours
+from router.inbound import feedback
 from router.privacy import notices
 from router.storage.models import Attachment, Case, Message
 from router.web import clock, db, settings
@@ -26,11 +28,11 @@ def index():
     return resp
 
 
-def _notice(key: str):
+def _notice(key: str, feedback: Optional[dict] = None):
     language = lang()
     body = notices.text(db(), settings(), key, language)
     return render_template("notice.html", settings=settings(), lang=language, title=notices.title(key, language),
-                           blocks=notices.blocks(body))
+                           blocks=notices.blocks(body), feedback=feedback)
 
 
 @bp.get("/privacy")
@@ -41,8 +43,25 @@ def privacy():
 
 @bp.get("/accessibility")
 def accessibility():
-    """The accessibility statement."""
-    return _notice("accessibility")
+    """The accessibility statement, with the feedback form the law asks for."""
+    return _notice("accessibility", feedback={})
+
+
+@bp.post("/accessibility/feedback")
+def accessibility_feedback():
+    """Accessibility feedback: a case for the accessibility contact, answered within 14 days."""
+    values = {k: sanitize.clean(request.form.get(k, ""), 4000 if k == "message" else 254)
+              for k in ("message", "name", "contact")}
+    try:
+        result = feedback.submit(db(), settings(), text=values["message"], name=values["name"],
+                                 contact=values["contact"], language=lang(), now=clock())
+    except feedback.FeedbackError as exc:
+        return _notice("accessibility", feedback={**values, "error": texts.say(exc.key, lang()),
+                                                  "field": exc.field}), 400
+    return render_template("notice.html", settings=settings(), lang=lang(),
+                           title=texts.say("feedback_thanks_title", lang()),
+                           blocks=[{"p": texts.say("feedback_thanks", lang(), ref=result.case.ref,
+                                                   date=result.due_text)}])
 
 
 @bp.get("/files/<token>")
