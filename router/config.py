@@ -85,6 +85,10 @@ class Settings:
     attachment_max_bytes: int = 5_000_000
     attachment_max_count: int = 20
     attachment_max_total_bytes: int = 20_000_000
+    # The trade register's open data (YTJ, opendata-ytj-api v3): a business ID fills in the company; an answer is
+    # kept this many days.
+    company_registry_url: str = "https://avoindata.prh.fi/opendata-ytj-api/v3"
+    company_registry_days: float = 30.0
     # A file a specialist sends: its link in the web chat, SMS or WhatsApp works this many days.
     file_link_days: float = 7.0
     survey_delay_hours: float = 2.0

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from router.casework import directory
 from router.delivery import events
 from router.impact.rollups import ACTIVITY_KINDS as KINDS  # one list for the rollups and here
-from router.plan import FieldError
+from router.plan import FieldError, registry
 from router.storage.models import Activity, Specialist
 from router.storage.store import insert_ignore
 
@@ -53,6 +53,17 @@ def given_business_id(value: str, error: type[FieldError]) -> Optional[str]:
         raise error("business_id is not a valid Finnish business ID (1234567-8, check digit)", "business_id",
                     "business_id")
     return checked
+
+
+def company_for(session: Session, settings: Any, business_id_text: str, company: str,
+                now: datetime) -> tuple[str, Optional[registry.Lookup]]:
+    """The company's name as typed, or, when only a valid business ID was given, as the trade register has it; and
+    what the register said (None when it was not asked)."""
+    checked = business_id(business_id_text) if business_id_text.strip() else None
+    if company.strip() or checked is None:
+        return company, None
+    looked = registry.find(session, settings, checked, now)
+    return (looked.company.name if looked.company else ""), looked
 
 
 def record(session: Session, *, kind: str, day: date, company: str = "", business_id_text: str = "",

@@ -301,6 +301,16 @@ class WebhookEndpoint(Base):
     created_by: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
 
+class CompanyRecord(Base):
+    """What the trade register (YTJ) said of a business ID, and when: asked again after COMPANY_REGISTRY_DAYS."""
+
+    __tablename__ = "company_records"
+    business_id: Mapped[str] = mapped_column(String(9), primary_key=True)
+    # name, form, line_of_business, address, registered_on; None: the register does not know the ID
+    data: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StaffSession(Base):
     """A signed-in browser; the cookie names it, and signing out deletes it, so an old cookie opens nothing."""
 

@@ -123,8 +123,10 @@ def add_activity():
         return problem
     try:
         day = date.fromisoformat(body["date"])
+        company, looked = activity_mod.company_for(db(), settings(), body.get("business_id") or "",
+                                                   sanitize.clean(body.get("company", ""), 200), clock())
         made = activity_mod.record(
-            db(), kind=body["kind"], day=day, company=sanitize.clean(body.get("company", ""), 200),
+            db(), kind=body["kind"], day=day, company=company,
             business_id_text=body.get("business_id") or "", topic=body.get("topic"),
             participants=body.get("participants"), note=sanitize.clean(body.get("note", ""), 2000),
             user=g.api_user, source="api", now=clock())
@@ -132,7 +134,10 @@ def add_activity():
         db().rollback()
         return _error(400, str(exc))
     impact.refresh_if_old(db(), [made.day.strftime("%Y-%m")], clock(), settings().timezone)
-    return jsonify(activity_mod.as_dict(made)), 201
+    answer = activity_mod.as_dict(made)
+    if looked is not None:  # what the trade register said of the business ID (found, unknown, unreachable)
+        answer["registry"] = looked.as_dict()
+    return jsonify(answer), 201
 
 
 @bp.get("/activities")

@@ -82,8 +82,10 @@ def add_activity():
             day = date.fromisoformat(field("date") or _today().isoformat())
         except ValueError as exc:
             raise activity.ActivityError("date is YYYY-MM-DD", "date", "date") from exc
+        company, looked = activity.company_for(session, settings(), field("business_id", limit=20),
+                                               field("company", limit=200), clock())
         made = activity.record(session, kind=field("kind"), day=day,
-                               company=field("company", limit=200), business_id_text=field("business_id", limit=20),
+                               company=company, business_id_text=field("business_id", limit=20),
                                topic=field("topic") or None, participants=participants,
                                note=field("note"), user=current_user, source="ui", now=clock())
     except ValueError as exc:  # an ActivityError or a typed number that is not one
@@ -91,7 +93,14 @@ def add_activity():
         flash(_said(exc), "error")
         return redirect(url_for("plan.activities"))
     rollups.refresh_if_old(session, [made.day.strftime("%Y-%m")], clock(), settings().timezone)
-    flash(_("staff.done"))
+    if looked is not None and looked.company is not None:
+        found = looked.company
+        flash(_("staff.registry_found") + f": {found.name}" + "".join(
+            f", {x}" for x in (found.form, found.line_of_business, found.address) if x))
+    elif looked is not None:  # saved all the same: the name can be added later
+        flash(_("staff.registry_" + looked.status), "error")
+    else:
+        flash(_("staff.done"))
     return redirect(url_for("plan.activities"))
 
 

@@ -1,0 +1,75 @@
+"""Companies by business ID: the trade register's open data (a stand-in in its documented shape) fills in the
+company on the activity form and the API; an unknown ID or a dead registry still saves, and says so."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from router.storage.models import Activity
+
+from ..conftest import auth
+from ..registry_standin import RegistryStandIn, company
+
+KNOWN, UNKNOWN = "1234567-1", "7654321-2"
+
+
+@pytest.fixture
+def registry():
+    made = RegistryStandIn({KNOWN: company(KNOWN, "Esimerkkileipomo Oy", former="Leipä Testinen Ky")})
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def phone_settings(registry) -> dict:
+    return {"company_registry_url": registry.url, "company_registry_days": 30.0}
+
+
+def test_the_api_fills_the_company_from_the_register_and_keeps_the_answer(phone_app, tokens, registry, clock):
+    api = phone_app.test_client()
+    body = {"kind": "company_visit", "date": "2026-11-27", "business_id": KNOWN}
+    made = api.post("/api/v1/activities", json=body, headers=auth(tokens["maija"]))
+    assert made.status_code == 201
+    answer = made.get_json()
+    assert answer["company"] == "Esimerkkileipomo Oy"  # the current name, not the former one
+    assert answer["registry"] == {"status": "found", "company": {
+        "business_id": KNOWN, "name": "Esimerkkileipomo Oy", "form": "Osakeyhtiö",
+        "line_of_business": "Näkkileivän ja keksien valmistus", "address": "Esimerkkikatu 5, 00100 HELSINKI",
+        "registered_on": "2015-01-01"}}
+    api.post("/api/v1/activities", json=body, headers=auth(tokens["maija"]))
+    assert registry.asked == [KNOWN]  # the second time from what was kept
+    clock.now += timedelta(days=31)
+    api.post("/api/v1/activities", json=body, headers=auth(tokens["maija"]))
+    assert registry.asked == [KNOWN, KNOWN]  # asked again once it is old
+    typed = api.post("/api/v1/activities", json={**body, "company": "Leipomo (kirjoitettu)"},
+                     headers=auth(tokens["maija"])).get_json()
+    assert typed["company"] == "Leipomo (kirjoitettu)" and "registry" not in typed  # what staff typed stands
+
+
+def test_an_unknown_id_or_a_dead_register_still_saves_and_says_so(phone_app, tokens, registry, sessions, signed_in):
+    api = phone_app.test_client()
+    unknown = api.post("/api/v1/activities", json={"kind": "phone_call", "date": "2026-11-27",
+                                                   "business_id": UNKNOWN}, headers=auth(tokens["maija"]))
+    assert unknown.status_code == 201 and unknown.get_json()["registry"] == {"status": "unknown"}
+    registry.down = True
+    down = api.post("/api/v1/activities", json={"kind": "phone_call", "date": "2026-11-27",
+                                                "business_id": "1357913-8"}, headers=auth(tokens["maija"]))
+    assert down.status_code == 201 and down.get_json()["registry"] == {"status": "unreachable"}
+    # The activity form: saved, with a clear word
+    maija = signed_in("maija")
+    resp = maija.post_form("/staff/activities", "/staff/activities",
+                           {"kind": "company_visit", "date": "2026-11-27", "business_id": "1357913-8"})
+    assert resp.status_code == 302
+    page = maija.get("/staff/activities").get_data(as_text=True)
+    assert "kaupparekisteri ei vastannut" in page
+    registry.down = False
+    maija.post_form("/staff/activities", "/staff/activities",
+                    {"kind": "company_visit", "date": "2026-11-27", "business_id": KNOWN})
+    page = maija.get("/staff/activities").get_data(as_text=True)
+    assert "Kaupparekisterin mukaan: Esimerkkileipomo Oy, Osakeyhtiö" in page
+    with sessions() as s:
+        rows = s.scalars(select(Activity).order_by(Activity.id)).all()
+    assert [(a.business_id, a.company) for a in rows] == [
+        (UNKNOWN, ""), ("1357913-8", ""), ("1357913-8", ""), (KNOWN, "Esimerkkileipomo Oy")]
