@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import PydanticCustomError
 
 from router.casework.actions import OUTCOMES
+from router.delivery import events
 from router.plan import campaign
 from router.plan.activity import KINDS
 
@@ -84,14 +85,15 @@ class Campaign(Body):
     number: Optional[str] = Field(None, max_length=40)
 
 
-EventType = Literal["case.created", "case.taken_up", "case.reassigned", "case.resolved", "message.created",
-                    "survey.answered", "activity.created", "lead.stage_changed"]
+EventType = Literal[events.TYPES]  # type: ignore[valid-type]
 
 
 class Webhook(Body):
-    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")
+    # An ASCII host (an international name as punycode), a port, a path without spaces or control characters.
+    url: str = Field(min_length=8, max_length=2000, pattern=events.URL_PATTERN)
     # Standard Webhooks' whsec_ and base64; left out, one is made and shown once in the answer.
-    secret: Optional[str] = Field(None, min_length=10, max_length=200, pattern=r"^whsec_[A-Za-z0-9+/=]+$")
+    secret: Optional[str] = Field(None, min_length=10, max_length=200,
+                                  pattern=r"^whsec_(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
     events: list[EventType] = Field(min_length=1, max_length=8)
     # Whether events carry the customer's own words (a message's text, a survey comment, a summary).
     with_words: bool = False

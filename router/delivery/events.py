@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import uuid
 from dataclasses import replace
@@ -24,6 +25,10 @@ from router.config import Settings
 from router.delivery.outbox import Outgoing, PermanentFailure, TemporaryFailure, enqueue
 from router.storage.models import WebhookEndpoint
 
+# A receiver's address: an ASCII host (an international name as punycode), a port, a path without spaces or
+# control characters. The API's schema publishes the same pattern.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s\u0000-\u001f\u007f-\u009f]*)?$"
+URL = re.compile(URL_PATTERN)
 TYPES = ("case.created", "case.taken_up", "case.reassigned", "case.resolved", "message.created", "survey.answered",
          "activity.created", "lead.stage_changed")
 TIMEOUT = 10.0
@@ -42,8 +47,8 @@ def register(session: Session, settings: Settings, *, url: str, secret: Optional
              with_words: bool, now: datetime, by: str = "") -> WebhookEndpoint:
     """Keep an endpoint; its secret is generated when none is given."""
     parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise EndpointError("url must be an absolute https address")
+    if not URL.match(url) or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise EndpointError("url must be an absolute https address (an ASCII host name, no spaces)")
     if parts.scheme != "https" and settings.production:
         raise EndpointError("url must be https")
     unknown = sorted(set(events) - set(TYPES))

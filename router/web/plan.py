@@ -12,7 +12,7 @@ from router import formats
 from router.casework import directory
 from router.casework.handoff import HandoffError, HandoffRequest, hand_off, split_contact
 from router.impact import rollups
-from router.plan import FieldError, activity, campaign, leads, report, target
+from router.plan import FieldError, activity, campaign, leads, registry, report, target
 from router.staff import access, audit
 from router.storage.models import Activity, Case, Lead
 from router.web import clock, db, field, settings
@@ -98,7 +98,8 @@ def add_activity():
         flash(_("staff.registry_found") + f": {found.name}" + "".join(
             f", {x}" for x in (found.form, found.line_of_business, found.address) if x))
     elif looked is not None:  # saved all the same: the name can be added later
-        flash(_("staff.registry_" + looked.status), "error")
+        flash(_("staff.registry_unknown") if looked.status == registry.UNKNOWN else _("staff.registry_unreachable"),
+              "error")
     else:
         flash(_("staff.done"))
     return redirect(url_for("plan.activities"))
