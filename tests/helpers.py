@@ -14,6 +14,20 @@ from aiosmtpd.controller import Controller
 from router.inbound.rasa_client import RasaLate, RasaUnavailable
 
 
+def serve(handler: type) -> tuple[Any, str]:
+    """A local HTTP stand-in (http.server, a thread per request) on a free port: the server and its origin."""
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def stop(server: Any) -> None:
+    server.shutdown()
+    server.server_close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .helpers import serve, stop
 
 
 def company(business_id: str, name: str, *, former: str = "") -> dict:
@@ -67,10 +68,8 @@ class RegistryStandIn:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/opendata-ytj-api/v3"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, origin = serve(Handler)
+        self.url = f"{origin}/opendata-ytj-api/v3"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop(self.server)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Optional
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -93,16 +94,21 @@ def add_activity():
         flash(_said(exc), "error")
         return redirect(url_for("plan.activities"))
     rollups.refresh_if_old(session, [made.day.strftime("%Y-%m")], clock(), settings().timezone)
+    _registry_said(looked)
+    return redirect(url_for("plan.activities"))
+
+
+def _registry_said(looked: Optional[registry.Lookup]) -> None:
+    """Saved: with what the trade register had, or why it had nothing (the name can be added later)."""
     if looked is not None and looked.company is not None:
         found = looked.company
         flash(_("staff.registry_found") + f": {found.name}" + "".join(
             f", {x}" for x in (found.form, found.line_of_business, found.address) if x))
-    elif looked is not None:  # saved all the same: the name can be added later
+    elif looked is not None:
         flash(_("staff.registry_unknown") if looked.status == registry.UNKNOWN else _("staff.registry_unreachable"),
               "error")
     else:
         flash(_("staff.done"))
-    return redirect(url_for("plan.activities"))
 
 
 @bp.post("/activities/<int:activity_id>/case")
@@ -148,16 +154,21 @@ def pipeline_board():
 @login_required
 def add_lead():
     session = db()
+    company, looked = activity.company_for(session, settings(), field("business_id", limit=20),
+                                           field("company", limit=200), clock())
+    sector = field("sector", limit=100) or (looked.company.line_of_business if looked and looked.company else "")
     try:
-        leads.add(session, company=field("company", limit=200), sector=field("sector", limit=100),
+        leads.add(session, company=company, sector=sector,
                   jobs=field("jobs", limit=12), investment_eur=field("investment_eur", limit=16),
                   plot_interest=field("plot_interest", limit=200), business_id=field("business_id", limit=20),
                   note=field("note", limit=4000), owner=current_user, now=clock())
     except leads.PipelineError as exc:
         session.rollback()
+        if looked is not None and looked.company is None:  # why the name is missing: the register had none
+            _registry_said(looked)
         flash(_said(exc), "error")
         return redirect(url_for("plan.pipeline_board"))
-    flash(_("staff.done"))
+    _registry_said(looked)
     return redirect(url_for("plan.pipeline_board"))
 
 

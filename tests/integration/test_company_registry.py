@@ -73,3 +73,18 @@ def test_an_unknown_id_or_a_dead_register_still_saves_and_says_so(phone_app, tok
         rows = s.scalars(select(Activity).order_by(Activity.id)).all()
     assert [(a.business_id, a.company) for a in rows] == [
         (UNKNOWN, ""), ("1357913-8", ""), ("1357913-8", ""), (KNOWN, "Esimerkkileipomo Oy")]
+
+
+def test_a_lead_gets_its_name_and_line_of_business_from_the_register(signed_in, sessions, registry):
+    from router.storage.models import Lead
+
+    maija = signed_in("maija")
+    maija.post_form("/staff/pipeline", "/staff/pipeline", {"business_id": KNOWN, "jobs": "12"})
+    registry.down = True
+    maija.post_form("/staff/pipeline", "/staff/pipeline", {"business_id": "1357913-8"})
+    page = maija.get("/staff/pipeline").get_data(as_text=True)
+    assert "kaupparekisteri ei vastannut" in page  # and why nothing was saved: no name
+    with sessions() as s:
+        rows = s.scalars(select(Lead)).all()
+    assert [(lead.company, lead.sector, lead.business_id) for lead in rows] == [
+        ("Esimerkkileipomo Oy", "Näkkileivän ja keksien valmistus", KNOWN)]

@@ -3,9 +3,8 @@ Webhooks scheme and checked with its reference library, also after an outage of 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from router.storage.models import OutboxMessage, Survey
 
 from ..conftest import auth
+from ..helpers import serve, stop
 
 
 class Receiver:
@@ -48,17 +48,15 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/luukku-events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, origin = serve(Handler)
+        self.url = f"{origin}/luukku-events"
 
 
 @pytest.fixture
 def receiver():
     made = Receiver()
     yield made
-    made.server.shutdown()
-    made.server.server_close()
+    stop(made.server)
 
 
 def _deliver(phone_app, clock):
@@ -147,8 +145,7 @@ def test_a_receiver_that_asked_for_the_words_gets_them_and_a_dead_one_is_visible
     [event] = receiver.received
     assert event["data"]["summary"] == "Haluaisin perustaa kahvilan torin laidalle"
 
-    receiver.server.shutdown()  # the receiver is gone for good
-    receiver.server.server_close()
+    stop(receiver.server)  # the receiver is gone for good
     make_case(text="Toinen asia")
     for _ in range(14):
         _deliver(phone_app, clock)
