@@ -53,7 +53,7 @@ def _security_headers(app: Flask, settings: config_mod.Settings) -> None:
 
 # The query parameters each published JSON operation takes: anything else is a client's mistake, said as a 400.
 QUERY_PARAMETERS = {"api_v1.list_cases": {"status", "limit"}, "api_v1.audit_trail": {"case", "limit"},
-                    "api_v1.list_activities": {"limit"},
+                    "api_v1.list_activities": {"limit"}, "api_v1.list_partners": {"topic", "language"},
                     "impact.impact_api": {"from", "to", "group", "format", "table"}, "chat.thread": {"after"}}
 
 
@@ -187,6 +187,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         pages,
         plan,
         privacy_admin,
+        referral_pages,
         staff,
         survey_page,
         twilio,
@@ -204,8 +205,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None, *, rasa=None, clock=N
         csrf.exempt(module.bp)
     auth.init_app(app, settings)
     i18n.init_app(app, settings.timezone)
-    for module in (health, chat, pages, dev, twilio, auth, staff, admin, survey_page, api_v1, impact_page,
-                   impact_admin, privacy_admin, plan):
+    for module in (health, chat, pages, dev, twilio, auth, staff, admin, survey_page, referral_pages, api_v1,
+                   impact_page, impact_admin, privacy_admin, plan):
         app.register_blueprint(module.bp)
     limits.init_app(app, settings)
     _strict_queries(app)

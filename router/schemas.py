@@ -88,6 +88,13 @@ class Campaign(Body):
 EventType = Literal[events.TYPES]  # type: ignore[valid-type]
 
 
+class Referral(Body):
+    partner: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
+    # Left out, the customer is asked on their channel (a link) and the partner hears of it once they agree; given,
+    # it records how the customer already agreed ("by phone 7.12."), and the partner is told at once.
+    consent: Optional[str] = Field(None, min_length=1, max_length=500, pattern=NONBLANK)
+
+
 class Webhook(Body):
     # An ASCII host (an international name as punycode), a port, a path without spaces or control characters.
     url: str = Field(min_length=8, max_length=2000, pattern=events.URL_PATTERN)
@@ -100,7 +107,8 @@ class Webhook(Body):
 
 
 BODIES: dict[str, type[Body]] = {"note": Note, "message": Message, "reassign": Reassign, "resolve": Resolve,
-                                 "activity": Activity, "chat": Chat, "campaign": Campaign, "webhook": Webhook}
+                                 "activity": Activity, "chat": Chat, "campaign": Campaign, "webhook": Webhook,
+                                 "referral": Referral}
 
 
 def problem(name: str, body: Any) -> Optional[str]:
@@ -207,6 +215,23 @@ class Specialist(BaseModel):
                 "working_hours": {d: list(v) for d, v in self.working_hours.items()},
                 "absences": [[a.isoformat(), b.isoformat()] for a, b in self.absences], "deputy_key": self.deputy,
                 "active": self.active, "team": self.team, "notify_by": self.notify}
+
+
+PARTNER_KINDS = ("enterprise_agency", "employment_services", "business_finland", "ely_centre", "other")
+
+
+class Partner(BaseModel):
+    """An organisation cases are referred to, as the directory file's `partners:` writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal[PARTNER_KINDS]  # type: ignore[valid-type]
+    topics: list[str] = Field(min_length=1)
+    languages: list[Language] = Field(min_length=1)
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    area: str = Field("", max_length=200)
+    active: bool = True
 
 
 def specialist_errors(exc: ValidationError) -> list[tuple[str, str]]:
@@ -343,6 +368,8 @@ class Impact(Answer):
     activities: dict[str, Any] = Field(default_factory=dict, description="activities organised, by kind")
     event_participants: int = 0
     located: dict[str, Any] = Field(default_factory=dict, description="companies located here and their jobs")
+    referrals: dict[str, Any] = Field(default_factory=dict, description="cases referred to partners: sent, "
+                                      "confirmed by the partner, confirmed in time; in all and by_partner_kind")
     targets: list[Target] = Field(default_factory=list)
 
 
@@ -382,8 +409,35 @@ class WebhookEndpoint(Answer):
     secret: Optional[str] = Field(None, description="only in the answer that registered it")
 
 
+class PartnerEntry(Answer):
+    key: str
+    name: str
+    kind: str = Field(description="enterprise_agency, employment_services, business_finland, ely_centre or other")
+    topics: list[str]
+    languages: list[str]
+    email: str
+    area: str
+
+
+class ReferralRecord(Answer):
+    id: int
+    case: str
+    partner: PartnerEntry
+    status: Literal["asked", "sent", "confirmed", "declined", "withdrawn"] = Field(
+        description="asked: waiting for the customer's consent; sent: with the partner, waiting for their "
+                    "confirmation; confirmed; declined by the customer; withdrawn (the case was closed)")
+    created_at: datetime
+    consented_at: Optional[datetime]
+    sent_at: Optional[datetime]
+    due_at: Optional[datetime] = Field(description="when the partner should confirm (the promise's working days)")
+    confirmed_at: Optional[datetime]
+    confirmed_in_time: Optional[bool]
+    responsible: str = Field(description="the specialist responsible until the partner confirms")
+
+
 ANSWERS: dict[str, type[BaseModel]] = {"Error": Error, "Case": Case, "Activity": ActivityRecord,
-                                       "Webhook": WebhookEndpoint,
+                                       "Webhook": WebhookEndpoint, "Partner": PartnerEntry,
+                                       "Referral": ReferralRecord,
                                        "Campaign": CampaignResults, "Figures": Figures, "Impact": Impact,
                                        "Target": Target, "Thread": Thread}
 

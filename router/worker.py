@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from router.casework import promise_keeper, survey
+from router.casework import promise_keeper, referral, survey
 from router.channels import whatsapp
 from router.config import Settings
 from router.delivery import alerts, events, outbox, push
@@ -42,7 +42,8 @@ class Worker:
         # A plain flag: a signal handler must not take locks (Event.set can deadlock against the loop's wait).
         self.stop_requested = False
         self.jobs: list[tuple[str, Callable[[], object]]] = [
-            ("promises", self.keep_promises), ("surveys", self.send_surveys), ("outbox", self.deliver),
+            ("promises", self.keep_promises), ("referrals", self.keep_referrals), ("surveys", self.send_surveys),
+            ("outbox", self.deliver),
             ("alerts", self.alert_failures), ("replay", self.replay_waiting)]
         # Slow jobs run in a thread of their own, so a long mailbox poll or rollup never delays an SMS.
         self.slow_jobs: list[tuple[str, Callable[[], object]]] = [("impact", self.refresh_impact),
@@ -71,6 +72,11 @@ class Worker:
     def keep_promises(self) -> dict[str, int]:
         with unit_of_work(self.sessions) as session:
             return promise_keeper.keep(session, self.settings, self.clock())
+
+    def keep_referrals(self) -> dict[str, int]:
+        """Partners reminded of a referral on its due morning; the specialist told when it is overdue."""
+        with unit_of_work(self.sessions) as session:
+            return referral.keep(session, self.settings, self.clock())
 
     def send_surveys(self) -> int:
         with unit_of_work(self.sessions) as session:

@@ -19,6 +19,7 @@ from router.storage.models import (
     Conversation,
     Message,
     NluCorrection,
+    Referral,
     Specialist,
     User,
 )
@@ -26,6 +27,8 @@ from router.storage.models import (
 OUTCOMES = ("company_founded", "funding_granted", "person_hired", "premises_found", "company_located",
             "advice_given", "referred_elsewhere")
 OPEN = ("open", "taken_up")
+# A referral waiting for the customer's consent or the partner's confirmation (router/casework/referral.py).
+REFERRAL_PENDING = ("asked", "sent")
 
 
 class CaseworkError(ValueError):
@@ -220,6 +223,10 @@ def resolve(session: Session, settings: Settings, case: Case, user: Optional[Use
     case.status, case.resolved_at, case.outcome = "resolved", now, outcome
     case.closed_as = "spam" if spam else "resolved"
     _event(session, case, "resolved", user, now, outcome or "", spam=spam)
+    for waiting in session.scalars(select(Referral).where(Referral.case_id == case.id,
+                                                          Referral.status.in_(REFERRAL_PENDING))):
+        waiting.status = "withdrawn"  # the partner's link no longer confirms anything
+        _event(session, case, "referral_withdrawn", user, now, waiting.partner.name)
     events.emit(session, "case.resolved", {**events.case_facts(case), "outcome": outcome, "spam": spam}, now,
                 case_id=case.id)
     session.flush()

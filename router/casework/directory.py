@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from router import schemas
 from router.casework.routing import Candidate, choose
-from router.storage.models import Case, Specialist, Topic
+from router.storage.models import Case, Partner, Specialist, Topic
 
 LANGUAGES = ("fi", "sv", "en")
 
@@ -23,6 +23,12 @@ class DirectoryError(ValueError):
 
 def parse(text: str) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
     """Topics and specialists from the YAML text, checked."""
+    topics, specialists, _ = parse_all(text)
+    return topics, specialists
+
+
+def parse_all(text: str) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]], list[schemas.Partner]]:
+    """Topics, specialists and partners from the YAML text, checked."""
     data = yaml.safe_load(text) or {}
     topics = data.get("topics") or {}
     if "general" not in topics:
@@ -41,7 +47,19 @@ def parse(text: str) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
     specialists = [e.row() for e in entries]
     if not any("general" in s["topics"] for s in specialists):
         raise DirectoryError("at least one specialist must serve 'general', so no case is ever dropped")
-    return topics, specialists
+    partners = []
+    for raw in data.get("partners") or []:
+        where = f"partner {raw.get('key', '?')!r}" if isinstance(raw, dict) else "a partner"
+        try:
+            partner = schemas.Partner.model_validate(raw)
+        except ValidationError as exc:
+            raise DirectoryError(f"{where}: {schemas.specialist_errors(exc)[0][1]}") from exc
+        if set(partner.topics) - set(topics):
+            raise DirectoryError(f"{where}: unknown topics {sorted(set(partner.topics) - set(topics))}")
+        partners.append(partner)
+    if len({p.key for p in partners}) < len(partners):
+        raise DirectoryError("partners: a key is used twice")
+    return topics, specialists, partners
 
 
 def load(session: Session, path: Path) -> tuple[int, int]:
@@ -51,7 +69,7 @@ def load(session: Session, path: Path) -> tuple[int, int]:
 
 def load_text(session: Session, text: str) -> tuple[int, int]:
     """The same from YAML text (the admin page's import); nothing changes if the text is refused."""
-    topics, specialists = parse(text)
+    topics, specialists, partners = parse_all(text)
     for position, (key, labels) in enumerate(topics.items()):
         topic = session.get(Topic, key) or Topic(key=key)
         topic.labels, topic.position = dict(labels), position
@@ -64,6 +82,14 @@ def load_text(session: Session, text: str) -> tuple[int, int]:
         session.add(row)
     for gone in existing.values():
         gone.active = False
+    known = {p.key: p for p in session.scalars(select(Partner))}
+    for entry in partners:
+        partner = known.pop(entry.key, None) or Partner(key=entry.key)
+        for name, value in entry.model_dump().items():
+            setattr(partner, name, value)
+        session.add(partner)
+    for gone_partner in known.values():  # referrals made to them keep their name
+        gone_partner.active = False
     return len(topics), len(specialists)
 
 

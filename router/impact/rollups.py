@@ -9,7 +9,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from router.storage.models import Activity, Call, Case, Conversation, ImpactFigure, ImpactRollup, Story, Survey, utcnow
+from router.storage.models import (
+    Activity,
+    Call,
+    Case,
+    Conversation,
+    ImpactFigure,
+    ImpactRollup,
+    Partner,
+    Referral,
+    Story,
+    Survey,
+    utcnow,
+)
 
 CHANNELS = ("web", "sms", "whatsapp", "voice", "email")
 OVERFLOW_HOURS = 24 * 30  # take-up times beyond a month share one bucket
@@ -162,6 +174,17 @@ def compute_month(session: Session, month: str, tz: str) -> dict[tuple[str, str]
             .group_by(Case.outcome, Case.campaign)):
         bump("outcome", outcome, "count", n)
         bump("campaign", source or NO_CAMPAIGN, "outcomes", n)
+    # Warm referrals by the partner's kind: sent in the month, and confirmed in it (in time or not).
+    for kind, n in session.execute(select(Partner.kind, func.count()).join(Referral, Referral.partner_id == Partner.id)
+                                   .where(Referral.sent_at >= start, Referral.sent_at < end).group_by(Partner.kind)):
+        bump("referral", kind, "sent", n)
+    for kind, in_time, n in session.execute(
+            select(Partner.kind, Referral.confirmed_in_time, func.count())
+            .join(Referral, Referral.partner_id == Partner.id)
+            .where(Referral.confirmed_at >= start, Referral.confirmed_at < end)
+            .group_by(Partner.kind, Referral.confirmed_in_time)):
+        bump("referral", kind, "confirmed", n)
+        bump("referral", kind, "in_time", n if in_time else 0)
     # Activities carry a local day already: the month's own days, whatever the time zone.
     first_day = date(int(month[:4]), int(month[5:]), 1)
     next_day = date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
@@ -258,7 +281,7 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
     groups = tuple(groups)
     # Only the dimensions these groupings use: decoding the rows' JSON is most of a request's time, and the
     # campaign rows are as many as all the others when nobody asked for them.
-    wanted = {"total", "channel", "topic", "outcome", "activity", *groups}
+    wanted = {"total", "channel", "topic", "outcome", "activity", "referral", *groups}
     rows = session.execute(select(ImpactRollup.month, ImpactRollup.dimension, ImpactRollup.key, ImpactRollup.metrics)
                            .where(ImpactRollup.month >= first, ImpactRollup.month <= last,
                                   ImpactRollup.dimension.in_(sorted(wanted)))).all()
@@ -270,6 +293,7 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
     month_topic: dict[str, dict[str, int]] = defaultdict(dict)
     outcomes: dict[str, int] = defaultdict(int)
     activities: dict[str, int] = defaultdict(int)
+    referrals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     participants = 0
     for month, dimension, key, metrics in rows:
         if dimension == "total":
@@ -287,6 +311,10 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
         elif dimension == "activity":
             activities[key] += metrics.get("count", 0)
             participants += metrics.get("participants", 0)
+        elif dimension == "referral":
+            for name in ("sent", "confirmed", "in_time"):
+                referrals[key][name] += metrics.get(name, 0)
+                referrals[""][name] += metrics.get(name, 0)
     shared = {
         "total": _derived(total, threshold),
         "contacts_by_month_and_channel": {m: {c: shown(n, threshold) for c, n in sorted(v.items())}
@@ -298,9 +326,20 @@ def figures_by(session: Session, first: str, last: str, threshold: int, groups: 
         "customers_shown": shown(total.get("customers", 0), threshold),
         # Activities are the agency's own work, not people: exact.
         "activities": {k: activities.get(k, 0) for k in ACTIVITY_KINDS}, "event_participants": participants,
+        "referrals": referral_figures(referrals, threshold),
     }
     return {group: {"from": first, "to": last, "group": group, "threshold": threshold, **_copy(shared),
                     "groups": _groups(session, by[group], threshold, group)} for group in groups}
+
+
+def referral_figures(counts: dict[str, dict[str, int]], threshold: int) -> dict[str, Any]:
+    """Referrals sent to partners, confirmed by them and confirmed in time: in all and by the partner's kind."""
+    def three(c: dict[str, int]) -> dict[str, Optional[str]]:
+        return {"sent": shown(c.get("sent", 0), threshold), "confirmed": shown(c.get("confirmed", 0), threshold),
+                "confirmed_in_time": shown(c.get("in_time", 0), threshold)}
+
+    every = counts.get("", {})
+    return {**three(every), "by_partner_kind": {k: three(v) for k, v in sorted(counts.items()) if k}}
 
 
 def _copy(shared: dict[str, Any]) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def build(session: Session, settings, month: str, now: datetime) -> dict[str, An
         "campaigns": by_campaign["groups"],
         "targets": target.progress(session, month, month, now, settings, threshold=EXACT),
         "accessibility": accessibility_feedback(session, first_utc, end_utc),
+        "referrals": by_channel["referrals"],
     }
 
 
@@ -166,7 +167,11 @@ def rows(data: dict[str, Any], lang: str) -> dict[str, list[list[str]]]:
         "contacts": [[w("channel"), w("contacts")]]
         + [[w(k), _n(v, lang)] for k, v in data["by_channel"].items()] + [[w("total"), _n(data["contacts"], lang)]],
         "promise": [[w("cases"), _n(data["cases"], lang)], [w("in_time"), kept],
-                    [w("median"), _n(data["median_hours_to_take_up"], lang, 1)]],
+                    [w("median"), _n(data["median_hours_to_take_up"], lang, 1)],
+                    [w("referrals"), texts.say("report.referral_counts", lang,
+                                               sent=_n(data["referrals"]["sent"], lang),
+                                               confirmed=_n(data["referrals"]["confirmed"], lang),
+                                               in_time=_n(data["referrals"]["confirmed_in_time"], lang))]],
         "feedback": [[w("satisfaction"), _n(data["satisfaction"], lang, 2)], [w("answers"), _n(data["answers"], lang)],
                      [w("rate"), share(data["response_rate"], lang)],
                      [w("accessibility"), texts.say("report.accessibility_counts", lang,

@@ -31,6 +31,7 @@ from router.storage.models import (
     NluCorrection,
     OptOut,
     OutboxMessage,
+    Referral,
     Survey,
 )
 from router.storage.store import changed
@@ -124,6 +125,9 @@ def export(session: Session, subject: Subject, now: datetime, user: Any = None) 
     for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(held.case_ids))
                                  .order_by(CaseEvent.id)):
         events.setdefault(event.case_id, []).append(event)
+    referred: dict[int, list[Referral]] = {}
+    for row in session.scalars(select(Referral).where(Referral.case_id.in_(held.case_ids)).order_by(Referral.id)):
+        referred.setdefault(row.case_id, []).append(row)
     files = session.execute(select(Attachment.case_id, Attachment.message_id, Attachment.filename,
                                    Attachment.content_type, Attachment.size).where(or_(
         Attachment.case_id.in_(held.case_ids), Attachment.message_id.in_(
@@ -139,6 +143,10 @@ def export(session: Session, subject: Subject, now: datetime, user: Any = None) 
             "customer_email": c.customer_email, "customer_phone": c.customer_phone, "company": c.company,
             "summary": c.summary,
             "events": [{"kind": e.kind, "at": _at(e.created_at), "text": e.text} for e in events.get(c.id, [])],
+            # Who the case was passed to with the person's consent, and how they agreed.
+            "referrals": [{"partner": r.partner.name, "status": r.status, "consent": r.consent,
+                           "consented_at": _at(r.consented_at), "sent_at": _at(r.sent_at),
+                           "confirmed_at": _at(r.confirmed_at)} for r in referred.get(c.id, [])],
         } for c in held.cases],
         "conversations": [{
             "channel": conv.channel, "language": conv.language, "address": conv.address,
@@ -260,6 +268,7 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
         status="cancelled"))
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
         recipient=ERASED, subject="", body="", html=None, headers={}, last_error=None))
+    session.execute(update(Referral).where(Referral.case_id.in_(case_ids)).values(consent=""))
     session.execute(delete(NluCorrection).where(NluCorrection.case_id.in_(case_ids)),
                     execution_options={"synchronize_session": False})
     session.execute(update(MailReceipt).where(MailReceipt.case_id.in_(case_ids)).values(message_id=None))
@@ -269,7 +278,7 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
 
 # The tables an erasure or a purge writes to: rewritten afterwards so no old row version stays readable.
 TOUCHED = ("messages", "attachments", "conversations", "cases", "case_events", "calls", "surveys", "outbox",
-           "nlu_corrections", "mail_receipts")
+           "nlu_corrections", "mail_receipts", "referrals")
 
 
 def compact(session: Session) -> None:

@@ -541,3 +541,44 @@ class Lead(Base):
     stage_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     located_on: Mapped[Optional[date]] = mapped_column(index=True)
     owner: Mapped[Optional[User]] = relationship()
+
+
+class Partner(Base):
+    """An organisation a case can be referred to (an enterprise agency, employment services): from the directory."""
+
+    __tablename__ = "partners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(60))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email: Mapped[str] = mapped_column(String(254))
+    area: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class Referral(Base):
+    """A case passed to a partner: asked (the customer's consent), sent, confirmed by the partner; or declined."""
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    # Who referred it: they stay responsible until the partner confirms.
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"))
+    # asked, sent, confirmed, declined, withdrawn (router/casework/referral.py)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # How the customer agreed: "link" (they answered the service's question) or what staff recorded they said.
+    consent: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    consented_at: Mapped[Optional[datetime]]
+    sent_at: Mapped[Optional[datetime]] = mapped_column(index=True)
+    due_at: Mapped[Optional[datetime]]
+    reminded_at: Mapped[Optional[datetime]]
+    escalated_at: Mapped[Optional[datetime]]
+    confirmed_at: Mapped[Optional[datetime]]
+    confirmed_in_time: Mapped[Optional[bool]]
+    case: Mapped[Case] = relationship()
+    partner: Mapped[Partner] = relationship()
+    specialist: Mapped[Specialist] = relationship()

@@ -1,6 +1,7 @@
 """JSON API for the agency's CRM: cases with per-user bearer tokens, described by an OpenAPI document."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import wraps
 from typing import Any, Optional
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from router import sanitize
 from router.casework import actions as casework
-from router.casework import files, inbox
+from router.casework import files, inbox, referral
 from router.delivery import events
 from router.impact import rollups as impact
 from router.plan import activity as activity_mod
@@ -303,6 +304,44 @@ def api_message(ref: str):
         return response
     detail = response.get_json()
     return jsonify({**detail, "sent_on": sent.get("channel")}), 201
+
+
+@bp.get("/partners")
+@token_required
+def list_partners():
+    """The partners cases can be referred to; with `topic` (and `language`), those serving it first."""
+    topic, language = request.args.get("topic"), request.args.get("language")
+    if topic is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", topic):
+        return _error(400, "topic is a topic's key")
+    if language is not None and language not in ("fi", "sv", "en"):
+        return _error(400, "language is fi, sv or en")
+    found = referral.partners(db(), topic, language)
+    return jsonify(partners=[referral.as_dict(p) for p in found])
+
+
+@bp.post("/cases/<ref>/referrals")
+@token_required
+def api_refer(ref: str):
+    """Refer the case to a partner: the customer is asked for consent, or `consent` records how they gave it."""
+    body, error = _body("referral")
+    if error:
+        return error
+    made = {}
+
+    def act(s, c):
+        try:
+            made["referral"] = referral.refer(s, settings(), c, g.api_user, body["partner"], clock(),
+                                              consent=sanitize.clean(body["consent"], 500) if body.get("consent")
+                                              else None)
+        except referral.ReferralError as exc:
+            raise casework.CaseworkError(str(exc)) from exc
+
+    response = _action(ref, act)
+    if isinstance(response, tuple):
+        return response
+    audit.record(db(), "case_refer", user=g.api_user, case_ref=ref, now=clock(),
+                 detail={"partner": body["partner"], "consent": "recorded" if body.get("consent") else "asked"})
+    return jsonify(referral.referral_dict(made["referral"])), 201
 
 
 @bp.post("/cases/<ref>/resolve")

@@ -95,6 +95,8 @@ CUSTOMER = {
     "survey.answer": (("POST",), [("rate_limit_survey", address)]),
     "pages.sent_file": (None, [("rate_limit_file", address)]),
     "pages.accessibility_feedback": (("POST",), [("rate_limit_feedback", address)]),
+    "referrals.consent": (("POST",), [("rate_limit_survey", address)]),
+    "referrals.confirm": (("POST",), [("rate_limit_survey", address)]),
 }
 
 

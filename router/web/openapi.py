@@ -54,6 +54,16 @@ def _message_operation() -> dict:
     return op
 
 
+def _referral_operation() -> dict:
+    op = _action("Refer the case to a partner: without `consent` the customer is asked on their channel (a link) "
+                 "and the partner is emailed once they agree; with it (how they already agreed) at once. The "
+                 "specialist stays responsible until the partner confirms through their link", BODIES["referral"])
+    del op["responses"]["200"]
+    op["responses"]["201"] = {"description": "The referral", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Referral"}}}}
+    return op
+
+
 def document(base_url: str) -> dict:
     return {
         "openapi": "3.0.3",
@@ -214,5 +224,17 @@ def document(base_url: str) -> dict:
                         "text/csv": {"schema": {"type": "string"}}}},
                     "304": {"description": "Not modified (If-None-Match)"}, "400": ERROR}}},
             "/api/v1/cases/{ref}/resolve": {"post": _action("Resolve (a survey is scheduled)", BODIES["resolve"])},
+            "/api/v1/partners": {"get": {
+                "summary": "The partners cases can be referred to (the directory's `partners`); with `topic` and "
+                           "`language`, those serving them first", "security": [{"bearer": []}],
+                "parameters": [{"name": "topic", "in": "query",
+                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,40}$"}},
+                               {"name": "language", "in": "query",
+                                "schema": {"type": "string", "enum": ["fi", "sv", "en"]}}],
+                "responses": {"200": {"description": "Partners", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["partners"], "properties": {"partners": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/Partner"}}}}}}},
+                    "400": ERROR, "401": ERROR, "429": ERROR}}},
+            "/api/v1/cases/{ref}/referrals": {"post": _referral_operation()},
         },
     }

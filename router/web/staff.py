@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select
 
 from router import sanitize
 from router.casework import actions as casework
-from router.casework import directory, files, inbox, promise
+from router.casework import directory, files, inbox, promise, referral
 from router.delivery import push
 from router.inbound.receive import threaded_with
 from router.staff import access, audit
@@ -147,11 +147,14 @@ def case_page(ref: str):
                              .order_by(CannedReply.title)).all()
     chosen = next((c for c in canned if str(c.id) == request.args.get("canned")), None)
     draft = casework.fill_canned(chosen.text, case, current_user) if chosen else ""
+    referrals = referral.of_case(session, case)
+    partners = referral.partners(session, case.topic, case.language)
     audit.record(session, "case_read", user=current_user, case_ref=case.ref, now=clock())
     inbox.mark_seen(session, case, current_user, events[-1].id if events else None)
     return render_template("staff/case.html", case=case, messages=messages, events=events, people=people,
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
                            attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft,
+                           referrals=referrals, partners=partners, waiting=referral.pending(session, case),
                            after_message=max((m.id for m in messages), default=0),
                            after_event=events[-1].id if events else 0)
 
@@ -273,6 +276,26 @@ def reassign(ref: str):
     topic = sanitize.optional(request.form.get("topic"), 40)
     return _act(ref, lambda s, c: casework.reassign(s, settings(), c, current_user, clock(),
                                                     specialist_key=specialist, topic=topic))
+
+
+@bp.post("/cases/<ref>/refer")
+@login_required
+def refer(ref: str):
+    """Refer to a partner: ask the customer (a link), or record that they already agreed and how."""
+    partner = sanitize.optional(request.form.get("partner"), 60) or ""
+    consent = sanitize.optional(request.form.get("consent"), 500) if request.form.get("agreed") == "1" else None
+
+    def act(s, c):
+        if request.form.get("agreed") == "1" and not consent:
+            raise casework.CaseworkError(_("staff.consent_how"))
+        try:
+            referral.refer(s, settings(), c, current_user, partner, clock(), consent=consent)
+        except referral.ReferralError as exc:
+            raise casework.CaseworkError(str(exc)) from exc
+        audit.record(s, "case_refer", user=current_user, case_ref=c.ref, now=clock(),
+                     detail={"partner": partner, "consent": "recorded" if consent else "asked"})
+
+    return _act(ref, act)
 
 
 @bp.post("/cases/<ref>/resolve")
