@@ -110,6 +110,12 @@ def _campaign(session: Session, req: HandoffRequest) -> Optional[str]:
     return conv.campaign if conv is not None else None
 
 
+def _customer(session: Session, req: HandoffRequest) -> Optional[int]:
+    """The conversation's customer record (a verified address made it), or None."""
+    conv = session.get(Conversation, req.conversation_id) if req.conversation_id is not None else None
+    return conv.customer_id if conv is not None else None
+
+
 def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: datetime) -> HandoffResult:
     """Open the case and queue both notifications in the caller's transaction; a repeated key changes nothing."""
     existing = session.scalar(select(Case).where(Case.handoff_key == req.idempotency_key))
@@ -139,7 +145,8 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
                 channel=req.channel, topic=topic, language=req.language, specialist=specialist,
                 customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,
                 company=req.company, summary=req.summary[:5000], kind=req.kind, status="open",
-                created_at=now, due_at=due, first_specialist_id=specialist.id, campaign=_campaign(session, req))
+                created_at=now, due_at=due, first_specialist_id=specialist.id, campaign=_campaign(session, req),
+                customer_id=_customer(session, req))
     session.add(case)
     session.flush()
     events.emit(session, "case.created", events.case_facts(case), now, words={"summary": case.summary},

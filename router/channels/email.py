@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from router import sanitize, texts
-from router.casework import directory, promise
+from router.casework import customer, directory, promise
 from router.casework.actions import announce_staff, send_to_customer
 from router.casework.handoff import HandoffRequest, hand_off
 from router.channels import mailtext
@@ -88,7 +88,11 @@ class EmailChannel:
             log.warning("email from a staff address without the case's reply token: kept as a note, not relayed")
             return "held", self._hold(session, case, mail, text, now)
         if case is not None and (case.customer_email or "").lower() == mail.sender:
-            if notify.customer_token_ok(self.settings, case.ref, mail.recipients) or mail.dmarc == "pass":
+            if notify.customer_token_ok(self.settings, case.ref, mail.recipients):
+                # It answered a mail the service sent: the address is this customer's, verified.
+                customer.email_verified(session, case, mail.sender, now)
+                return "thread", self._join(session, case, mail, text, now)
+            if mail.dmarc == "pass":
                 return "thread", self._join(session, case, mail, text, now)
             # A From: naming the customer and a [LK-ref] anyone could type: the specialist sees it as unverified,
             # the customer's thread (the widget, the transcript) does not show it as theirs.

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from router import logs, metrics, texts
-from router.casework import directory
+from router.casework import customer, directory
 from router.inbound import keywords, turns
 from router.inbound import language as lang_mod
 from router.inbound.consent import forget_refused
@@ -61,6 +61,7 @@ def start(session: Session, channel: str, language: str = "fi", address: Optiona
                         created_at=now, last_message_at=now, campaign=campaign)
     session.add(conv)
     session.flush()
+    customer.phone_verified(session, conv, now)  # a number Twilio signed is that number's customer's
     conv.fresh = True  # no message yet: its first one sets the language, and it has no case or backlog to look up
     return conv
 

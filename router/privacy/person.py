@@ -17,6 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from router.casework import customer
 from router.casework.handoff import split_contact
 from router.inbound import tracker_store
 from router.staff import audit
@@ -26,6 +27,7 @@ from router.storage.models import (
     Case,
     CaseEvent,
     Conversation,
+    CustomerAddress,
     MailReceipt,
     Message,
     NluCorrection,
@@ -74,6 +76,8 @@ class Holdings:
     surveys: list[Survey] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     opted_out: bool = False
+    customers: list[int] = field(default_factory=list)  # the person's records (merged ones too)
+    addresses: list[CustomerAddress] = field(default_factory=list)  # what the service verified as theirs
 
     @property
     def case_ids(self) -> list[int]:
@@ -85,7 +89,8 @@ class Holdings:
 
 
 def find(session: Session, subject: Subject) -> Holdings:
-    """Every case, conversation, call, survey and outbound message of this person."""
+    """Every case, conversation, call, survey and outbound message of this person, across their customer record
+    (what was merged into it, every address verified as theirs)."""
     contacts = subject.contacts()
     case_match = []
     if subject.email:
@@ -93,17 +98,30 @@ def find(session: Session, subject: Subject) -> Holdings:
     if subject.phone:
         case_match.append(Case.customer_phone == subject.phone)
     conversations = {c.id: c for c in session.scalars(select(Conversation).where(
-        Conversation.address.in_(contacts)))}
+        Conversation.address.in_(contacts + [f"whatsapp:{subject.phone}"] if subject.phone else contacts)))}
     cases = {c.id: c for c in session.scalars(select(Case).where(or_(*case_match)))}
     if conversations:  # an SMS or email case carries the address on its conversation
         cases.update({c.id: c for c in session.scalars(select(Case).where(
             Case.conversation_id.in_(list(conversations))))})
+    known = {c.customer_id for c in conversations.values() if c.customer_id} | {
+        c.customer_id for c in cases.values() if c.customer_id}
+    records = customer.records_of(session, known | set(session.scalars(
+        select(CustomerAddress.customer_id).where(CustomerAddress.address.in_(contacts)))))
+    addresses = list(session.scalars(select(CustomerAddress).where(CustomerAddress.customer_id.in_(records))
+                                     .order_by(CustomerAddress.id))) if records else []
+    if records:  # the same person on every channel: their record's conversations and cases
+        conversations.update({c.id: c for c in session.scalars(select(Conversation).where(
+            Conversation.customer_id.in_(records)))})
+        cases.update({c.id: c for c in session.scalars(select(Case).where(or_(
+            Case.customer_id.in_(records), Case.conversation_id.in_(list(conversations)))))})
+        contacts = sorted(set(contacts) | {a.address for a in addresses})
     linked = [c.conversation_id for c in cases.values() if c.conversation_id and c.conversation_id not in conversations]
     if linked:  # a web chat is the person's through the case they left their contact on
         conversations.update({c.id: c for c in session.scalars(select(Conversation).where(
             Conversation.id.in_(linked)))})
     case_ids = list(cases)
-    call_match = [Call.case_id.in_(case_ids)] + ([Call.caller == subject.phone] if subject.phone else [])
+    phones = [a.address for a in addresses if a.kind == customer.PHONE] + ([subject.phone] if subject.phone else [])
+    call_match = [Call.case_id.in_(case_ids)] + ([Call.caller.in_(phones)] if phones else [])
     calls = list(session.scalars(select(Call).where(or_(*call_match)).order_by(Call.id)))
     surveys = list(session.scalars(select(Survey).where(or_(Survey.case_id.in_(case_ids),
                                                             Survey.recipient.in_(contacts))).order_by(Survey.id)))
@@ -111,7 +129,7 @@ def find(session: Session, subject: Subject) -> Holdings:
         OutboxMessage.recipient.in_(contacts), OutboxMessage.case_id.in_(case_ids))).order_by(OutboxMessage.id)))
     opted_out = bool(subject.phone) and session.get(OptOut, subject.phone) is not None
     return Holdings(sorted(cases.values(), key=lambda c: c.id), sorted(conversations.values(), key=lambda c: c.id),
-                    calls, surveys, outbox, opted_out)
+                    calls, surveys, outbox, opted_out, sorted(records), addresses)
 
 
 def _at(value: Optional[datetime]) -> Optional[str]:
@@ -164,6 +182,9 @@ def export(session: Session, subject: Subject, now: datetime, user: Any = None) 
                            "status": o.status, "created_at": _at(o.created_at), "sent_at": _at(o.sent_at)}
                           for o in held.outbox],
         "opted_out_of_automated_sms": held.opted_out,
+        # The addresses the service verified as the person's (their customer record, merged ones included).
+        "verified_addresses": [{"address": a.address, "kind": a.kind, "how": a.how, "verified_at": _at(a.verified_at)}
+                               for a in held.addresses],
     }
     audit.record(session, "privacy_export", user=user, now=now, detail=counts(data))
     return data
@@ -269,6 +290,8 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
         recipient=ERASED, subject="", body="", html=None, headers={}, last_error=None))
     session.execute(update(Referral).where(Referral.case_id.in_(case_ids)).values(consent=""))
+    done["verified_addresses"] = changed(session, delete(CustomerAddress).where(
+        CustomerAddress.customer_id.in_(held.customers)), synchronize_session=False)
     session.execute(delete(NluCorrection).where(NluCorrection.case_id.in_(case_ids)),
                     execution_options={"synchronize_session": False})
     session.execute(update(MailReceipt).where(MailReceipt.case_id.in_(case_ids)).values(message_id=None))
@@ -278,7 +301,7 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
 
 # The tables an erasure or a purge writes to: rewritten afterwards so no old row version stays readable.
 TOUCHED = ("messages", "attachments", "conversations", "cases", "case_events", "calls", "surveys", "outbox",
-           "nlu_corrections", "mail_receipts", "referrals")
+           "nlu_corrections", "mail_receipts", "referrals", "customer_addresses")
 
 
 def compact(session: Session) -> None:

@@ -64,6 +64,8 @@ class Conversation(Base):
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The campaign whose marker brought this conversation's first message (router/plan/campaign.py), or None.
     campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    # The customer record (router/casework/customer.py), once an address of this conversation was verified.
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customers.id"), index=True)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
     # Not stored: what the request that started or resumed it knows (router/inbound/pipeline.py).
     fresh = False  # started by this request: its first message sets the language; no case or backlog to look up
@@ -133,6 +135,8 @@ class Case(Base):
     campaign: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     # The newest case event the assigned specialist has seen: customer messages after it are unread.
     seen_event_id: Mapped[Optional[int]]
+    # The customer record: from the conversation's verified address, or given by a merge on the case page.
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customers.id"), index=True)
     specialist: Mapped[Specialist] = relationship(foreign_keys=[specialist_id])
     conversation: Mapped[Optional[Conversation]] = relationship()
 
@@ -582,3 +586,39 @@ class Referral(Base):
     case: Mapped[Case] = relationship()
     partner: Mapped[Partner] = relationship()
     specialist: Mapped[Specialist] = relationship()
+
+
+class Customer(Base):
+    """One person across channels: the addresses the service verified lead here. Merged into another, it is that one
+    (`merged_into_id`); undoing the merge clears it, so nothing else is rewritten either way."""
+
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customers.id"), index=True)
+
+
+class CustomerAddress(Base):
+    """An address the service verified as the customer's: a phone number Twilio signed, or an email address that
+    answered a mail the service sent (through the case's reply address)."""
+
+    __tablename__ = "customer_addresses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # phone, email
+    address: Mapped[str] = mapped_column(String(254), unique=True)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    how: Mapped[str] = mapped_column(String(16))  # twilio, email_reply
+
+
+class CustomerMerge(Base):
+    """Staff said two records are one person: who, when, and whether it was undone."""
+
+    __tablename__ = "customer_merges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[Optional[datetime]]
+    undone_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))

@@ -23,11 +23,10 @@ from sqlalchemy import func, or_, select
 
 from router import sanitize
 from router.casework import actions as casework
-from router.casework import directory, files, inbox, promise, referral
+from router.casework import customer, directory, files, inbox, promise, referral
 from router.delivery import push
-from router.inbound.receive import threaded_with
 from router.staff import access, audit
-from router.storage.models import Attachment, CannedReply, Case, CaseEvent, Conversation, Message, Specialist, Survey
+from router.storage.models import Attachment, CannedReply, Case, CaseEvent, Message, Specialist, Survey
 from router.web import clock, db, settings
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -41,21 +40,6 @@ def _case_for(ref: str, action: str) -> Case:
     if not access.permits(db(), current_user, action, case, access.local_today(clock(), settings().timezone)):
         abort(403)
     return case
-
-
-def proven_conversations(session, case: Case) -> set[int]:
-    """This case's conversation and the others the same customer had, joined only by what a channel proved.
-
-    A phone number Twilio signed (the SMS or call's `From`) links conversations on sms and voice. What a customer
-    typed into a form is never used to pull in anyone's history; an email sender can be forged, so email threads
-    join a case only through a reply to a message the service sent (the email channel does that).
-    """
-    ids = {case.conversation_id} if case.conversation_id else set()
-    conv = session.get(Conversation, case.conversation_id) if case.conversation_id else None
-    if conv is not None and conv.proven_phone:
-        ids |= set(session.scalars(select(Conversation.id).where(Conversation.channel.in_(threaded_with(conv.channel)),
-                                                                 Conversation.address == conv.address)))
-    return ids
 
 
 LISTS = {"open": ("open",), "waiting": ("taken_up",), "resolved": ("resolved",)}
@@ -132,7 +116,9 @@ def attachment(ref: str, attachment_id: int):
 def case_page(ref: str):
     case = _case_for(ref, access.READ)
     session = db()
-    conversation_ids = proven_conversations(session, case)
+    # The customer across channels: every conversation of their record (verified addresses, staff's merges).
+    known = customer.history(session, case)
+    conversation_ids = known.conversation_ids
     messages = session.scalars(select(Message).where(Message.conversation_id.in_(conversation_ids))
                                .order_by(Message.created_at, Message.id).limit(1000)).all() if conversation_ids else []
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
@@ -141,8 +127,8 @@ def case_page(ref: str):
     attachments = session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
     feedback = session.scalar(select(Survey).where(Survey.case_id == case.id))
     due_day = promise.format_day(promise.local_date(case.due_at, settings().timezone), "fi")
-    can_act = access.permits(session, current_user, access.WRITE, case,
-                             access.local_today(clock(), settings().timezone))
+    today = access.local_today(clock(), settings().timezone)
+    can_act = access.permits(session, current_user, access.WRITE, case, today)
     canned = session.scalars(select(CannedReply).where(CannedReply.language == case.language)
                              .order_by(CannedReply.title)).all()
     chosen = next((c for c in canned if str(c.id) == request.args.get("canned")), None)
@@ -155,6 +141,8 @@ def case_page(ref: str):
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
                            attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft,
                            referrals=referrals, partners=partners, waiting=referral.pending(session, case),
+                           known=known, readable={c.id for c in known.cases
+                                                  if access.permits(session, current_user, access.READ, c, today)},
                            after_message=max((m.id for m in messages), default=0),
                            after_event=events[-1].id if events else 0)
 
@@ -171,7 +159,7 @@ def updates(ref: str):
     as the page's own markup."""
     case = _case_for(ref, access.READ)
     session = db()
-    new_messages, new_events = inbox.updates(session, case, proven_conversations(session, case),
+    new_messages, new_events = inbox.updates(session, case, customer.history(session, case).conversation_ids,
                                              _after("after_message"), _after("after_event"))
     return jsonify(
         messages=[render_template("staff/_message.html", m=m, case=case) for m in new_messages],
@@ -294,6 +282,44 @@ def refer(ref: str):
             raise casework.CaseworkError(str(exc)) from exc
         audit.record(s, "case_refer", user=current_user, case_ref=c.ref, now=clock(),
                      detail={"partner": partner, "consent": "recorded" if consent else "asked"})
+
+    return _act(ref, act)
+
+
+@bp.post("/cases/<ref>/customer/merge")
+@login_required
+def merge_customer(ref: str):
+    """The customer of another case (by its reference) is this case's customer: one record, audited."""
+    other_ref = sanitize.one_line(request.form.get("other", ""), 20).strip().upper()
+
+    def act(s, c):
+        other = s.scalar(select(Case).where(Case.ref == other_ref))
+        today = access.local_today(clock(), settings().timezone)
+        if other is None or not access.permits(s, current_user, access.READ, other, today):
+            raise casework.CaseworkError(_("staff.no_such_case").format(ref=other_ref or "-"))
+        try:
+            made = customer.merge(s, c, other, current_user, clock())
+        except customer.MergeError as exc:
+            raise casework.CaseworkError(str(exc)) from exc
+        audit.record(s, "customer_merge", user=current_user, case_ref=c.ref, now=clock(),
+                     detail={"merge": made.id, "other_case": other.ref})
+
+    return _act(ref, act)
+
+
+@bp.post("/cases/<ref>/customer/merges/<int:merge_id>/undo")
+@login_required
+def undo_merge(ref: str, merge_id: int):
+    """Separate two records merged into this case's customer again."""
+    def act(s, c):
+        if merge_id not in {m.id for m in customer.history(s, c).merges}:
+            raise casework.CaseworkError(_("staff.no_such_merge"))
+        try:
+            customer.undo(s, merge_id, current_user, clock())
+        except customer.MergeError as exc:
+            raise casework.CaseworkError(str(exc)) from exc
+        audit.record(s, "customer_unmerge", user=current_user, case_ref=c.ref, now=clock(),
+                     detail={"merge": merge_id})
 
     return _act(ref, act)
 
