@@ -263,6 +263,8 @@ class Customer(Answer):
     email: Optional[str] = None
     phone: Optional[str] = None
     company: Optional[str] = None
+    business_id: Optional[str] = Field(None, description="a business ID given with the company (check digit right); "
+                                       "the register's name fills `company` when only the ID was given")
 
 
 class Case(Answer):

@@ -6,7 +6,7 @@ import signal
 import threading
 import time
 import uuid
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from router.delivery import alerts, events, outbox, push
 from router.delivery.senders import make_senders
 from router.delivery.sms_policy import SmsPolicy
 from router.impact import rollups as impact
+from router.plan import registry
 from router.privacy import retention
 from router.storage import leases
 from router.storage.db import unit_of_work
@@ -47,10 +48,12 @@ class Worker:
             ("alerts", self.alert_failures), ("replay", self.replay_waiting)]
         # Slow jobs run in a thread of their own, so a long mailbox poll or rollup never delays an SMS.
         self.slow_jobs: list[tuple[str, Callable[[], object]]] = [("impact", self.refresh_impact),
+                                                                  ("companies", self.look_up_companies),
                                                                   ("retention", self.purge_expired),
                                                                   ("board_report", self.mail_board_report)]
         self.reported_month: Optional[str] = None
         self.next_rollup = 0.0
+        self.next_companies: Optional[datetime] = None
         self.next_retention = 0.0
         self.purged_on: Optional[str] = None
         self.next_poll = 0.0
@@ -77,6 +80,17 @@ class Worker:
         """Partners reminded of a referral on its due morning; the specialist told when it is overdue."""
         with unit_of_work(self.sessions) as session:
             return referral.keep(session, self.settings, self.clock())
+
+    def look_up_companies(self) -> int:
+        """The business IDs customers gave with new cases, from the trade register (each minute, one worker)."""
+        now = self.clock()
+        if self.next_companies is not None and now < self.next_companies:
+            return 0
+        self.next_companies = now + timedelta(seconds=60)
+        with unit_of_work(self.sessions) as session:
+            if not leases.acquire(session, "companies", self.name, self.clock(), timedelta(seconds=60)):
+                return 0
+            return registry.fill_cases(session, self.settings, self.clock())
 
     def send_surveys(self) -> int:
         with unit_of_work(self.sessions) as session:

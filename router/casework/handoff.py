@@ -17,6 +17,7 @@ from router.casework import directory, promise
 from router.config import Settings
 from router.delivery import events, notify
 from router.delivery.outbox import enqueue
+from router.plan import activity
 from router.storage.models import Case, Conversation, Specialist
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -146,7 +147,7 @@ def hand_off(session: Session, settings: Settings, req: HandoffRequest, now: dat
                 customer_name=req.customer_name, customer_email=req.email, customer_phone=req.phone,
                 company=req.company, summary=req.summary[:5000], kind=req.kind, status="open",
                 created_at=now, due_at=due, first_specialist_id=specialist.id, campaign=_campaign(session, req),
-                customer_id=_customer(session, req))
+                customer_id=_customer(session, req), business_id=activity.business_id_in(req.company))
     session.add(case)
     session.flush()
     events.emit(session, "case.created", events.case_facts(case), now, words={"summary": case.summary},

@@ -44,6 +44,18 @@ def business_id(value: Optional[str]) -> Optional[str]:
     return f"{digits}-{expected}" if int(match.group(2)) == expected else None
 
 
+_IN_TEXT = re.compile(r"(?<![\d-])(\d{6,7}-\d)(?![\d-])")
+
+
+def business_id_in(text: Optional[str]) -> Optional[str]:
+    """The first valid business ID written in a text ("Esimerkki Oy, 1234567-8"), or None."""
+    for found in _IN_TEXT.findall(text or ""):
+        checked = business_id(found)
+        if checked:
+            return checked
+    return None
+
+
 def given_business_id(value: str, error: type[FieldError]) -> Optional[str]:
     """The business ID a form or the API gave, checked; None when none was given; `error` when it is not one."""
     if not value.strip():

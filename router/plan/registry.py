@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from router.config import Settings
-from router.storage.models import CompanyRecord
+from router.storage.models import Case, CompanyRecord
 
 FOUND, UNKNOWN, UNREACHABLE = "found", "unknown", "unreachable"
 TIMEOUT = 4.0
@@ -118,3 +119,31 @@ def find(session: Session, settings: Settings, business_id: str, now: datetime,
     else:
         kept.data, kept.fetched_at = data, now
     return Lookup(FOUND, company) if company else Lookup(UNKNOWN)
+
+
+def cached(session: Session, business_id: Optional[str]) -> Optional[Lookup]:
+    """What the register said of an ID when it was last asked (never asks: for pages), None if never asked."""
+    kept = session.get(CompanyRecord, business_id) if business_id else None
+    if kept is None:
+        return None
+    return Lookup(FOUND, Company(**kept.data)) if kept.data else Lookup(UNKNOWN)
+
+
+def fill_cases(session: Session, settings: Settings, now: datetime, limit: int = 20,
+               get: Callable[[Settings, str], Any] = fetch) -> int:
+    """Look up the business IDs customers gave for their cases (the worker's job, so no customer waits for the
+    register): a case whose company was only the ID gets the company's name. IDs looked up."""
+    ids = list(session.scalars(
+        select(Case.business_id).distinct().where(Case.business_id.is_not(None),
+                                                  Case.created_at >= now - timedelta(days=2),
+                                                  Case.business_id.not_in(select(CompanyRecord.business_id)))
+        .limit(limit)))
+    for business_id in ids:
+        assert business_id is not None
+        looked = find(session, settings, business_id, now, get)
+        if looked.company is None:
+            continue
+        for case in session.scalars(select(Case).where(Case.business_id == business_id)):
+            if (case.company or "").strip() in ("", business_id):
+                case.company = looked.company.name
+    return len(ids)

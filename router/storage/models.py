@@ -116,6 +116,8 @@ class Case(Base):
     customer_email: Mapped[Optional[str]] = mapped_column(String(254))
     customer_phone: Mapped[Optional[str]] = mapped_column(String(40))
     company: Mapped[Optional[str]] = mapped_column(String(200))
+    # A business ID the customer gave with the company (check digit right): the worker looks it up in the register.
+    business_id: Mapped[Optional[str]] = mapped_column(String(9), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(16), default="handoff")  # handoff, callback, email, feedback
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)

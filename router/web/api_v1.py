@@ -48,7 +48,7 @@ def case_json(case: Case, detail: bool = False, unread: Optional[int] = None) ->
         "language": case.language, "kind": case.kind,
         "specialist": {"key": case.specialist.key, "name": case.specialist.name},
         "customer": {"name": case.customer_name, "email": case.customer_email, "phone": case.customer_phone,
-                     "company": case.company},
+                     "company": case.company, "business_id": case.business_id},
         "created_at": case.created_at.isoformat() + "Z", "due_at": case.due_at.isoformat() + "Z",
         "taken_up_at": case.taken_up_at.isoformat() + "Z" if case.taken_up_at else None,
         "taken_up_in_time": case.taken_up_in_time,

@@ -25,6 +25,7 @@ from router import sanitize
 from router.casework import actions as casework
 from router.casework import customer, directory, files, inbox, promise, referral
 from router.delivery import push
+from router.plan import registry
 from router.staff import access, audit
 from router.storage.models import Attachment, CannedReply, Case, CaseEvent, Message, Specialist, Survey
 from router.web import clock, db, settings
@@ -141,6 +142,7 @@ def case_page(ref: str):
                            labels=labels, outcomes=casework.OUTCOMES, now=clock(), due_day=due_day,
                            attachments=attachments, feedback=feedback, can_act=can_act, canned=canned, draft=draft,
                            referrals=referrals, partners=partners, waiting=referral.pending(session, case),
+                           company_record=registry.cached(session, case.business_id),
                            known=known, readable={c.id for c in known.cases
                                                   if access.permits(session, current_user, access.READ, c, today)},
                            after_message=max((m.id for m in messages), default=0),

@@ -88,3 +88,62 @@ def test_a_lead_gets_its_name_and_line_of_business_from_the_register(signed_in, 
         rows = s.scalars(select(Lead)).all()
     assert [(lead.company, lead.sector, lead.business_id) for lead in rows] == [
         ("Esimerkkileipomo Oy", "Näkkileivän ja keksien valmistus", KNOWN)]
+
+
+def _case_with_company(sessions, clock, company_text: str) -> str:
+    """A case as the bot's form hands it over, the customer having typed `company_text` as their company."""
+    from router import config as config_mod
+    from router.casework.handoff import HandoffRequest, hand_off
+    from router.inbound import conversation
+
+    with sessions() as s:
+        conv = conversation.start(s, channel="web", now=clock.now)
+        made = hand_off(s, config_mod.load({}), HandoffRequest(
+            idempotency_key=f"t:{conv.public_id}", topic="funding", language="fi", channel="web",
+            conversation_id=conv.id, customer_name="Testi Asiakas", email="testi@example.org", company=company_text,
+            summary="Rahoitusta uuteen uuniin"), clock.now)
+        s.commit()
+        return made.case.ref
+
+
+def test_a_business_id_a_customer_gives_is_looked_up_by_the_worker_and_shown_on_the_case(
+        phone_app, registry, sessions, clock, signed_in):
+    from router.storage.models import Case
+    from router.worker import Worker
+
+    only_id = _case_with_company(sessions, clock, f" {KNOWN} ")
+    named = _case_with_company(sessions, clock, f"Oma nimi Oy, {UNKNOWN}")
+    no_id = _case_with_company(sessions, clock, "Leipomo 123")
+    ext = phone_app.extensions["luukku"]
+    worker = Worker(ext["settings"], ext["sessions"], clock=clock)
+    registry.down = True
+    assert worker.look_up_companies() == 2
+    with sessions() as s:  # a register that does not answer changes nothing, and is asked again later
+        assert s.scalar(select(Case.company).where(Case.ref == only_id)).strip() == KNOWN
+    matti = signed_in("matti")
+    assert "ei ole vielä haettu" in matti.get(f"/staff/cases/{only_id}").get_data(as_text=True)
+    registry.down = False
+    assert worker.look_up_companies() == 0  # once a minute
+    clock.now += timedelta(minutes=1)
+    assert worker.look_up_companies() == 2
+    with sessions() as s:
+        cases = {c.ref: c for c in s.scalars(select(Case))}
+        assert (cases[only_id].company, cases[only_id].business_id) == ("Esimerkkileipomo Oy", KNOWN)
+        assert (cases[named].company, cases[named].business_id) == (f"Oma nimi Oy, {UNKNOWN}", UNKNOWN)
+        assert cases[no_id].business_id is None
+    page = matti.get(f"/staff/cases/{only_id}").get_data(as_text=True)
+    assert "Kaupparekisterissä: Esimerkkileipomo Oy · Osakeyhtiö · Näkkileivän ja keksien valmistus" in page
+    assert "ei tunne tätä Y-tunnusta" in matti.get(f"/staff/cases/{named}").get_data(as_text=True)
+    assert registry.asked.count(KNOWN) == 2  # once refused by the dead register, once answered
+    detail = phone_app.test_client().get(f"/api/v1/cases/{only_id}", headers=_matti_token(sessions)).get_json()
+    assert detail["customer"]["business_id"] == KNOWN and detail["customer"]["company"] == "Esimerkkileipomo Oy"
+
+
+def _matti_token(sessions) -> dict:
+    from router.staff import users
+    from router.storage.models import User
+
+    with sessions() as s:
+        token = users.issue_token(s, s.scalar(select(User).where(User.email == "matti.esimerkki@example.org")))
+        s.commit()
+    return auth(token)
