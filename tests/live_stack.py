@@ -26,6 +26,9 @@ from router.storage.models import (
     Case,
     CaseEvent,
     Conversation,
+    Customer,
+    CustomerAddress,
+    CustomerMerge,
     ImpactFigure,
     ImpactRollup,
     Lead,
@@ -35,6 +38,7 @@ from router.storage.models import (
     OptOut,
     OutboxMessage,
     PushSubscription,
+    Referral,
     StaffSession,
     Story,
     Survey,
@@ -144,9 +148,9 @@ class Stack:
     def reset(self, directory_file: Path) -> None:
         with self.sessions() as s:
             for model in (PushSubscription, Attachment, MailReceipt, OutboxMessage, Call, Survey, CaseEvent,
-                          NluCorrection, Activity, Lead,
-                          Case, Message, Conversation, OptOut, StaffSession, AuditEvent, User, ImpactRollup,
-                          ImpactFigure, Story, Campaign, Target):
+                          NluCorrection, Activity, Lead, Referral,
+                          Case, Message, Conversation, CustomerMerge, CustomerAddress, Customer, OptOut, StaffSession,
+                          AuditEvent, User, ImpactRollup, ImpactFigure, Story, Campaign, Target):
                 s.execute(delete(model))
             directory.load(s, directory_file)
             s.commit()

@@ -102,7 +102,28 @@ def test_public_pages_have_no_wcag_aa_violations(live, page, staffed_case):
     if violations(page):
         problems["survey, answered"] = violations(page)
     checked(page, live.router_url + "/impact?from=2026-13", problems)
+    # A warm referral's two link pages: the customer's consent and the partner's confirmation.
+    for url in referral_links(live):
+        checked(page, url, problems)
     assert not problems, report(problems)
+
+
+def referral_links(live) -> list[str]:
+    """Two new web cases referred to a partner: one waits for the customer's consent (their page), the other was
+    agreed on the phone and waits for the partner (the partner's page)."""
+    from router.casework import referral
+
+    links = []
+    for consent, purpose in ((None, referral.CONSENT), ("puhelimessa", referral.CONFIRM)):
+        live.conversation("Hei, haluaisin perustaa kahvilan", "Kalle Kokeilija", "kalle@example.org", "Kokeilu Oy",
+                          "/affirm")
+        with live.sessions() as s:
+            case = s.scalars(select(Case).order_by(Case.id.desc())).first()
+            made = referral.refer(s, live.settings, case, None, "uusyrityskeskus", case.created_at, consent=consent)
+            links.append(referral.link(live.settings, made, purpose))
+            s.commit()
+    base = live.settings.public_base_url.rstrip("/")
+    return [url.replace(base, live.router_url) for url in links]
 
 
 def test_the_second_factor_page_has_no_wcag_aa_violations(live, page):
@@ -128,6 +149,14 @@ def test_staff_pages_have_no_wcag_aa_violations(live, page, staffed_case):
                  "/staff/admin/deliveries", "/staff/admin/impact", "/staff/activities", "/staff/pipeline",
                  "/staff/campaigns", "/staff/targets", "/staff/report/board?month=2026-10&lang=sv"):
         checked(page, live.router_url + path, problems)
+    # An open case: every action's form, the referral form and the customer record's merge form.
+    live.conversation("Hei, haluaisin perustaa kahvilan", "Kalle Kokeilija", "kalle@example.org", "Kokeilu Oy",
+                      "/affirm")
+    with live.sessions() as s:
+        open_ref = s.scalars(select(Case).order_by(Case.id.desc())).first().ref
+    checked(page, live.router_url + f"/staff/cases/{open_ref}", problems)
+    expect(page.locator("#refer-form")).to_be_visible()
+    expect(page.locator("#merge-form")).to_be_visible()
     # The data request page with a person found.
     page.set_viewport_size({"width": 1100, "height": 900})
     page.goto(live.router_url + "/staff/admin/privacy")

@@ -65,7 +65,7 @@ def test_a_specialist_takes_up_messages_reassigns_and_resolves_from_a_phone(live
     REPORTS.mkdir(exist_ok=True)
     page.screenshot(path=str(REPORTS / "staff-case-phone.png"), full_page=True)
 
-    other = chat_case(live, "haluaisin perustaa verkkokaupan, tarvitsen lainaa", "kalle@example.org")
+    other = chat_case(live, "haluaisin perustaa verkkokaupan", "kalle@example.org")
     page.goto(live.router_url + f"/staff/cases/{other}")
     page.locator("#reassign-topic").select_option("funding")
     page.get_by_role("button", name="Siirrä").click()
