@@ -223,6 +223,24 @@ def twilio(phone_app):
                           TWILIO_TOKEN)
 
 
+@pytest.fixture
+def smtp():
+    """A real SMTP server on localhost that keeps what it receives (aiosmtpd)."""
+    from .helpers import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def imap():
+    """A real IMAP server on localhost (pymap) with one mailbox."""
+    from .helpers import ImapServer
+
+    with ImapServer() as server:
+        yield server
+
+
 PASSWORD = "correct horse battery"
 
 

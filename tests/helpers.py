@@ -293,3 +293,11 @@ def without_office_notice(texts: list[str]) -> list[str]:
     starts = tuple(catalogue.say("office_closed", lang, day="\0", time="\0").split("\0")[0]
                    for lang in ("fi", "sv", "en"))
     return [t for t in texts if not t.startswith(starts)]
+
+
+def app_worker(app, clock, **more):
+    """A worker on a test app's own settings and database, on the test's clock."""
+    from router.worker import Worker
+
+    ext = app.extensions["luukku"]
+    return Worker(ext["settings"], ext["sessions"], clock=clock, **more)

@@ -8,16 +8,11 @@ from sqlalchemy import select
 from router.channels.mailbox import MailboxPoller
 from router.storage.models import Case
 
-from ..helpers import ImapServer, mail
+from ..helpers import mail
 
 pytestmark = pytest.mark.stack
 NOW = datetime(2026, 11, 30, 8, 0)
 
-
-@pytest.fixture
-def imap():
-    with ImapServer() as server:
-        yield server
 
 
 @pytest.mark.parametrize("sender, subject, body, topic, language, person, phrase", [

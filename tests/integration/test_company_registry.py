@@ -10,6 +10,7 @@ from sqlalchemy import select
 from router.storage.models import Activity
 
 from ..conftest import auth
+from ..helpers import app_worker
 from ..registry_standin import RegistryStandIn, company
 
 KNOWN, UNKNOWN = "1234567-1", "7654321-2"
@@ -109,13 +110,11 @@ def _case_with_company(sessions, clock, company_text: str) -> str:
 def test_a_business_id_a_customer_gives_is_looked_up_by_the_worker_and_shown_on_the_case(
         phone_app, registry, sessions, clock, signed_in):
     from router.storage.models import Case
-    from router.worker import Worker
 
     only_id = _case_with_company(sessions, clock, f" {KNOWN} ")
     named = _case_with_company(sessions, clock, f"Oma nimi Oy, {UNKNOWN}")
     no_id = _case_with_company(sessions, clock, "Leipomo 123")
-    ext = phone_app.extensions["luukku"]
-    worker = Worker(ext["settings"], ext["sessions"], clock=clock)
+    worker = app_worker(phone_app, clock)
     registry.down = True
     assert worker.look_up_companies() == 2
     with sessions() as s:  # a register that does not answer changes nothing, and is asked again later

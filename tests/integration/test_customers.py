@@ -13,22 +13,12 @@ from router.privacy import person
 from router.storage.models import AuditEvent, Case, Conversation, CustomerAddress, Message
 
 from ..conftest import auth
-from ..helpers import ImapServer, SmtpServer, mail
+from ..helpers import app_worker, mail
 
 WEB_EMAIL = "ville.verkko@example.org"
 PHONE = "+358401112223"
 
 
-@pytest.fixture
-def imap():
-    with ImapServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -36,13 +26,6 @@ def phone_settings(imap, smtp) -> dict:
     return {**imap.settings(), "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none",
             "service_email": "luukku@example.org", "smtp_from": "Luukku <luukku@example.org>",
             "chat_seen_minutes": 5.0}
-
-
-def _worker(phone_app, clock):
-    from router.worker import Worker
-
-    ext = phone_app.extensions["luukku"]
-    return Worker(ext["settings"], ext["sessions"], clock=clock)
 
 
 def _poll(phone_app, rasa, clock):
@@ -60,7 +43,7 @@ def _web_customer_answers_by_email(make_case, phone_app, tokens, clock, smtp, im
     with sessions() as s:  # what a customer typed joins nothing: no record yet
         assert s.scalar(select(Case.customer_id).where(Case.ref == ref)) is None
     clock.now += timedelta(minutes=6)  # the widget did not show it: the copy goes by email
-    _worker(phone_app, clock).deliver()
+    app_worker(phone_app, clock).deliver()
     [copy] = [m for m in smtp.to(WEB_EMAIL) if "torstaina" in m.get_body(("plain",)).get_content()]
     imap.append(mail(f"Ville Verkko <{WEB_EMAIL}>", f"Re: {copy['Subject']}", "Torstai sopii hyvin.",
                      message_id="<reply-1@example.org>", to=str(copy["Reply-To"])))
@@ -81,7 +64,7 @@ def test_a_web_customer_who_answers_the_service_s_email_is_one_verified_customer
     imap.append(mail(f"Ville Verkko <{WEB_EMAIL}>", "Rahoitus", "Tarvitsen myös rahoitusta varastoon.",
                      message_id="<new-1@example.org>"))
     assert _poll(phone_app, rasa, clock) == {"case": 1}
-    _worker(phone_app, clock).deliver()
+    app_worker(phone_app, clock).deliver()
     [ack] = [m for m in smtp.to(WEB_EMAIL) if m["Auto-Submitted"] == "auto-replied"]
     imap.append(mail(f"Ville Verkko <{WEB_EMAIL}>", f"Re: {ack['Subject']}", "Kiitos!",
                      message_id="<new-2@example.org>", to=str(ack["Reply-To"])))

@@ -11,21 +11,11 @@ from router.delivery.outbox import deliver_due
 from router.delivery.senders import SmtpSender
 from router.storage.models import Attachment, Case, CaseEvent, MailReceipt, Message, OutboxMessage
 
-from ..helpers import ImapServer, SmtpServer, mail
+from ..helpers import mail
 
 NOW = datetime(2026, 11, 30, 8, 0)
 
 
-@pytest.fixture
-def imap():
-    with ImapServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

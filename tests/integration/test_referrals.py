@@ -13,17 +13,12 @@ from router.casework import referral
 from router.storage.models import Case, CaseEvent, OutboxMessage, Referral
 
 from ..conftest import auth, csrf_from
-from ..helpers import SmtpServer
+from ..helpers import app_worker
 
 PARTNER = "neuvonta@uusyrityskeskus.example.org"
 CUSTOMER = "aada.asiakas@example.org"
 MAIJA = "maija.esimerkki@example.org"
 
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -32,17 +27,7 @@ def phone_settings(smtp) -> dict:
 
 
 def _deliver(phone_app, clock) -> int:
-    from router.worker import Worker
-
-    ext = phone_app.extensions["luukku"]
-    return Worker(ext["settings"], ext["sessions"], clock=clock).deliver()
-
-
-def _worker(phone_app, clock):
-    from router.worker import Worker
-
-    ext = phone_app.extensions["luukku"]
-    return Worker(ext["settings"], ext["sessions"], clock=clock)
+    return app_worker(phone_app, clock).deliver()
 
 
 def _text(mail: EmailMessage) -> str:
@@ -166,7 +151,7 @@ def test_consent_given_on_the_case_page_sends_at_once_and_the_partner_is_reminde
     page = maija.get(f"/staff/cases/{ref}").get_data(as_text=True)
     assert "lähetetty, odottaa vahvistusta" in page and 'id="refer-form"' not in page
 
-    worker = _worker(phone_app, clock)
+    worker = app_worker(phone_app, clock)
     clock.now = datetime(2026, 12, 1, 12, 0)  # the day before: nothing yet
     assert worker.keep_referrals() == {"remind": 0, "escalate": 0}
     clock.now = datetime(2026, 12, 2, 6, 30)  # the due morning, 08:30 in Helsinki

@@ -11,16 +11,11 @@ from sqlalchemy import func, select
 from router.storage.models import Attachment, OutboxMessage
 
 from ..conftest import auth
-from ..helpers import SmtpServer
+from ..helpers import app_worker
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
-
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -31,10 +26,7 @@ def phone_settings(smtp) -> dict:
 
 
 def _deliver(phone_app, clock):
-    from router.worker import Worker
-
-    ext = phone_app.extensions["luukku"]
-    return Worker(ext["settings"], ext["sessions"], clock=clock).deliver()
+    return app_worker(phone_app, clock).deliver()
 
 
 def _send(staff_client, ref, text, files):

@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from router.storage.models import OutboxMessage, Survey
 
 from ..conftest import auth
-from ..helpers import serve, stop
+from ..helpers import app_worker, serve, stop
 
 
 class Receiver:
@@ -60,10 +60,7 @@ def receiver():
 
 
 def _deliver(phone_app, clock):
-    from router.worker import Worker
-
-    ext = phone_app.extensions["luukku"]
-    return Worker(ext["settings"], ext["sessions"], clock=clock).deliver()
+    return app_worker(phone_app, clock).deliver()
 
 
 def test_only_admins_register_receivers_and_the_secret_is_shown_once(phone_app, tokens, receiver):
