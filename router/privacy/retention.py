@@ -22,6 +22,7 @@ from router.storage.models import (
     Call,
     Case,
     Conversation,
+    CustomerAddress,
     JobLease,
     Message,
     OutboxMessage,
@@ -86,6 +87,15 @@ def due(session: Session, policy: Policy, now: datetime, limit: int | None = BAT
             Survey.answered_at < now - policy.survey_comment).limit(limit))),
         "audit_events": list(session.scalars(select(AuditEvent.id).where(
             AuditEvent.created_at < now - policy.audit).limit(limit))),
+        # A verified address outlives nothing of the person's: once no conversation or case of its record still
+        # holds a contact (all purged), it goes too.
+        "verified_addresses": list(session.scalars(select(CustomerAddress.id).where(
+            CustomerAddress.verified_at < now - policy.chat,
+            ~exists().where(Conversation.customer_id == CustomerAddress.customer_id,
+                            Conversation.address.is_not(None)),
+            ~exists().where(Case.customer_id == CustomerAddress.customer_id,
+                            or_(Case.customer_email.is_not(None), Case.customer_phone.is_not(None))))
+            .limit(limit))),
     }
 
 
@@ -102,6 +112,8 @@ def purge_once(session: Session, settings: Any, ids: dict[str, list[int]]) -> No
         recipient=privacy.ERASED, subject="", body="", html=None, headers={}, last_error=None))
     session.execute(update(Survey).where(Survey.id.in_(ids["survey_comments"])).values(comment=None))
     session.execute(delete(AuditEvent).where(AuditEvent.id.in_(ids["audit_events"])),
+                    execution_options={"synchronize_session": False})
+    session.execute(delete(CustomerAddress).where(CustomerAddress.id.in_(ids["verified_addresses"])),
                     execution_options={"synchronize_session": False})
 
 

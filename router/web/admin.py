@@ -15,7 +15,7 @@ from router.delivery import alerts, events
 from router.inbound import faq
 from router.privacy import notices
 from router.staff import audit
-from router.storage.models import CannedReply, Case, Specialist, WebhookEndpoint
+from router.storage.models import CannedReply, Case, Partner, Specialist, WebhookEndpoint
 from router.web import clock, db, field, settings
 from router.web.auth import role_required
 
@@ -46,7 +46,8 @@ def _split(value: str) -> list[str]:
 def directory_page():
     people = db().scalars(select(Specialist).order_by(Specialist.active.desc(), Specialist.name)).all()
     topics = directory.topic_labels(db())
-    return render_template("staff/directory.html", people=people, topics=topics,
+    partners = db().scalars(select(Partner).order_by(Partner.active.desc(), Partner.name)).all()
+    return render_template("staff/directory.html", people=people, topics=topics, partners=partners,
                            names={tp.key: tp.labels for tp in topics})
 
 

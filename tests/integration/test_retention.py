@@ -56,7 +56,7 @@ def test_dry_run_counts_and_the_purge_removes_only_what_is_due(database_url, ses
         counted = retention.run(s, settings(database_url, tmp_path), AS_OF, dry_run=True)
         assert counted == {"resolved_cases": 1, "chats_without_case": 1, "call_speech": 1, "attachments": 0,
                            "outbox_bodies": s.scalar(select(func.count()).select_from(OutboxMessage)),
-                           "survey_comments": 0, "audit_events": 1}
+                           "survey_comments": 0, "audit_events": 1, "verified_addresses": 0}
         assert s.scalar(select(Case.customer_email).where(Case.ref == old)) == "vanha@example.org"  # unchanged
 
     # Without Rasa's tracker store (a shell that lacks the setting): refused, and nothing purged.
@@ -105,3 +105,21 @@ def test_the_purge_runs_once_a_day_in_one_worker(database_url, sessions, make_ca
     assert first.purge_expired() is None  # already done today
     with sessions() as s:
         assert s.scalar(select(JobLease.holder).where(JobLease.name == "retention:2026-11-30")) == first.name
+
+
+def test_a_verified_number_goes_once_nothing_of_its_customer_holds_a_contact(database_url, sessions, make_case,
+                                                                             tmp_path):
+    from router.storage.models import CustomerAddress
+
+    old = make_case(channel="sms", phone="+358401110997", text="Vanha tekstiviesti", when=AS_OF - timedelta(days=800))
+    kept = make_case(channel="sms", phone="+358401110996", text="Tuore tekstiviesti", when=AS_OF - timedelta(days=800))
+    with sessions() as s:
+        s.execute(update(Case).where(Case.ref.in_([old, kept])).values(status="resolved",
+                                                                       resolved_at=AS_OF - timedelta(days=760)))
+        s.execute(update(Case).where(Case.ref == kept).values(resolved_at=AS_OF - timedelta(days=30)))
+        s.commit()
+        assert s.scalar(select(func.count(CustomerAddress.id))) == 2
+        done = retention.run(s, settings(database_url, tmp_path), AS_OF)
+    assert (done["resolved_cases"], done["verified_addresses"]) == (1, 1)
+    with sessions() as s:
+        assert s.scalars(select(CustomerAddress.address)).all() == ["+358401110996"]
