@@ -120,8 +120,10 @@ def case_page(ref: str):
     # The customer across channels: every conversation of their record (verified addresses, staff's merges).
     known = customer.history(session, case)
     conversation_ids = known.conversation_ids
-    messages = session.scalars(select(Message).where(Message.conversation_id.in_(conversation_ids))
-                               .order_by(Message.created_at, Message.id).limit(1000)).all() if conversation_ids else []
+    # The newest 1,000 lines, oldest first: a customer of many years still sees today's messages.
+    messages = list(reversed(session.scalars(
+        select(Message).where(Message.conversation_id.in_(conversation_ids))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1000)).all())) if conversation_ids else []
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
     people = session.scalars(select(Specialist).where(Specialist.active.is_(True)).order_by(Specialist.name)).all()
     labels = {tp.key: tp.labels for tp in directory.topic_labels(session)}

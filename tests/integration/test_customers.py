@@ -135,3 +135,15 @@ def test_erasure_follows_the_merged_record(make_case, phone_app, tokens, clock, 
         assert s.scalar(select(func.count(Message.id))) == 0
         assert s.scalar(select(func.count(CustomerAddress.id))) == 0
         assert s.scalar(select(func.count(Case.id)).where(Case.customer_phone.is_not(None))) == 0
+
+
+def test_a_long_history_shows_its_newest_thousand_lines(make_case, sessions, clock, signed_in):
+    ref = make_case(topic="funding", channel="sms", phone=PHONE, text="Ensimmäinen viesti", specialist="maija")
+    with sessions() as s:
+        conv_id = s.scalar(select(Case.conversation_id).where(Case.ref == ref))
+        s.add_all(Message(conversation_id=conv_id, direction="in", channel="sms", author="customer",
+                          text=f"rivi {n:04d}", created_at=clock.now + timedelta(seconds=n)) for n in range(1, 1005))
+        s.commit()
+    page = signed_in("maija").get(f"/staff/cases/{ref}").get_data(as_text=True)
+    assert "rivi 1004" in page and "rivi 0005" in page and "rivi 0004" not in page
+    assert page.index("rivi 0005") < page.index("rivi 1004")  # oldest first
