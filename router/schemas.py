@@ -291,9 +291,24 @@ class Event(Answer):
     at: datetime
 
 
+class VerifiedAddress(Answer):
+    address: str
+    kind: Literal["phone", "email"]
+    how: Literal["twilio", "email_reply"] = Field(description="a number Twilio signed; an email address that "
+                                                              "answered the service's mail")
+    verified_at: datetime
+
+
+class CustomerRecord(Answer):
+    addresses: list[VerifiedAddress]
+    cases: list[str] = Field(description="the customer's other cases (references), newest first")
+
+
 class CaseMore(Answer):
     summary: str
     events: list[Event]
+    customer_record: Optional[CustomerRecord] = Field(
+        description="the same person on every channel (verified addresses, staff's merges); null without one")
 
 
 class ActivityRecord(Answer):

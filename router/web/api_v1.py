@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from router import sanitize
 from router.casework import actions as casework
-from router.casework import files, inbox, referral
+from router.casework import customer, files, inbox, referral
 from router.delivery import events
 from router.impact import rollups as impact
 from router.plan import activity as activity_mod
@@ -61,6 +61,11 @@ def case_json(case: Case, detail: bool = False, unread: Optional[int] = None) ->
         events = db().scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
         body["summary"] = case.summary
         body["events"] = [{"kind": e.kind, "text": e.text, "at": e.created_at.isoformat() + "Z"} for e in events]
+        known = customer.history(db(), case)
+        body["customer_record"] = {
+            "addresses": [{"address": a.address, "kind": a.kind, "how": a.how,
+                           "verified_at": a.verified_at.isoformat() + "Z"} for a in known.addresses],
+            "cases": [c.ref for c in known.cases]} if known.customer_id else None
     return body
 
 

@@ -74,6 +74,10 @@ def test_a_web_customer_who_answers_the_service_s_email_is_one_verified_customer
         assert second.customer_id == s.scalar(select(Case.customer_id).where(Case.ref == ref))
     page = signed_in("maija").get(f"/staff/cases/{ref}").get_data(as_text=True)
     assert WEB_EMAIL in page and "vastasi palvelun sähköpostiin" in page
+    record = phone_app.test_client().get(f"/api/v1/cases/{ref}", headers=auth(tokens["maija"])).get_json()[
+        "customer_record"]
+    assert record["cases"] == [second.ref]
+    assert [(a["address"], a["kind"], a["how"]) for a in record["addresses"]] == [(WEB_EMAIL, "email", "email_reply")]
     assert second.ref in page  # the other case, on another channel, listed with the customer
     # The transcript has both channels: the web chat and the emailed answer.
     assert "Haluan perustaa verkkokaupan" in page and "Torstai sopii hyvin." in page
