@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from router.casework import customer
+from router.casework.actions import REFERRAL_PENDING
 from router.casework.handoff import split_contact
 from router.inbound import tracker_store
 from router.staff import audit
@@ -290,6 +291,9 @@ def remove(session: Session, settings: Any, held: Holdings) -> dict[str, int]:
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)).values(
         recipient=ERASED, subject="", body="", html=None, headers={}, last_error=None))
     session.execute(update(Referral).where(Referral.case_id.in_(case_ids)).values(consent=""))
+    # A referral still waiting would carry the erased details to a partner: it no longer waits.
+    session.execute(update(Referral).where(Referral.case_id.in_(case_ids),
+                                           Referral.status.in_(REFERRAL_PENDING)).values(status="withdrawn"))
     done["verified_addresses"] = changed(session, delete(CustomerAddress).where(
         CustomerAddress.customer_id.in_(held.customers)), synchronize_session=False)
     session.execute(delete(NluCorrection).where(NluCorrection.case_id.in_(case_ids)),

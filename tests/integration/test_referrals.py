@@ -232,3 +232,20 @@ def test_a_web_customer_is_asked_in_the_widget_and_resolving_withdraws_the_refer
         confirm = _link(referral.link(phone_app.extensions["luukku"]["settings"], row, referral.CONFIRM), "confirm")
     assert "ei enää odoteta" in phone_app.test_client().get(confirm).get_data(as_text=True)
 
+
+
+def test_an_erased_customer_s_waiting_referral_sends_nothing(make_case, phone_app, tokens, clock, smtp, sessions):
+    from router.privacy import person
+
+    ref = make_case(topic="founding", channel="email", email=CUSTOMER)
+    assert phone_app.test_client().post(f"/api/v1/cases/{ref}/referrals", headers=auth(tokens["maija"]),
+                                        json={"partner": "uusyrityskeskus"}).status_code == 201
+    with sessions() as s:
+        consent = _link(referral.link(phone_app.extensions["luukku"]["settings"], s.scalar(select(Referral)),
+                                      referral.CONSENT), "consent")
+        person.erase(s, phone_app.extensions["luukku"]["settings"], person.Subject.of(email=CUSTOMER), clock.now)
+    assert "jo vastannut" in phone_app.test_client().get(consent).get_data(as_text=True)
+    _deliver(phone_app, clock)
+    assert smtp.to(PARTNER) == []
+    with sessions() as s:
+        assert s.scalar(select(Referral.status)) == "withdrawn"
