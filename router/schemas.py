@@ -101,7 +101,7 @@ class Webhook(Body):
     # Standard Webhooks' whsec_ and base64; left out, one is made and shown once in the answer.
     secret: Optional[str] = Field(None, min_length=10, max_length=200,
                                   pattern=r"^whsec_(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
-    events: list[EventType] = Field(min_length=1, max_length=8)
+    events: list[EventType] = Field(min_length=1, max_length=len(events.TYPES))
     # Whether events carry the customer's own words (a message's text, a survey comment, a summary).
     with_words: bool = False
 

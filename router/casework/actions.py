@@ -227,6 +227,7 @@ def resolve(session: Session, settings: Settings, case: Case, user: Optional[Use
                                                           Referral.status.in_(REFERRAL_PENDING))):
         waiting.status = "withdrawn"  # the partner's link no longer confirms anything
         _event(session, case, "referral_withdrawn", user, now, waiting.partner.name)
+        events.emit(session, "referral.changed", events.referral_facts(waiting), now, case_id=case.id)
     events.emit(session, "case.resolved", {**events.case_facts(case), "outcome": outcome, "spam": spam}, now,
                 case_id=case.id)
     session.flush()

@@ -25,6 +25,8 @@ from router.storage.store import changed
 # declined: the customer said no; withdrawn: the case was closed before the partner confirmed.
 PENDING = actions.REFERRAL_PENDING
 CONSENT, CONFIRM = "referral-consent", "referral-confirm"
+# The case events that mark a new state of the referral (reminders and breaches do not).
+STATE_CHANGES = ("referral_asked", "referral_sent", "referral_confirmed", "referral_declined")
 
 
 class ReferralError(ValueError):
@@ -84,8 +86,11 @@ def of_case(session: Session, case: Case) -> list[Referral]:
 
 
 def _event(session: Session, referral: Referral, kind: str, now: datetime, user: Optional[User] = None) -> None:
+    """The case's log line; and, when the referral's state changed, the `referral.changed` event out."""
     session.add(CaseEvent(case_id=referral.case_id, kind=kind, user_id=user.id if user else None,
                           text=referral.partner.name, data={"partner": referral.partner.key}, created_at=now))
+    if kind in STATE_CHANGES:
+        events.emit(session, "referral.changed", events.referral_facts(referral), now, case_id=referral.case_id)
 
 
 def refer(session: Session, settings: Settings, case: Case, user: Optional[User], partner_key: str, now: datetime,

@@ -30,7 +30,7 @@ from router.storage.models import WebhookEndpoint
 URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s\u0000-\u001f\u007f-\u009f]*)?$"
 URL = re.compile(URL_PATTERN)
 TYPES = ("case.created", "case.taken_up", "case.reassigned", "case.resolved", "message.created", "survey.answered",
-         "activity.created", "lead.stage_changed")
+         "activity.created", "lead.stage_changed", "referral.changed")
 TIMEOUT = 10.0
 
 
@@ -102,6 +102,15 @@ def case_facts(case) -> dict[str, Any]:
             "language": case.language, "kind": case.kind,
             "specialist": case.specialist.key if case.specialist else None,
             "due_at": case.due_at.isoformat() + "Z" if case.due_at else None, "campaign": case.campaign}
+
+
+def referral_facts(referral) -> dict[str, Any]:
+    """What an event says of a referral to a partner: its state, the partner, the case, the due time."""
+    return {"case": referral.case.ref, "referral": referral.id, "status": referral.status,
+            "partner": referral.partner.key, "partner_kind": referral.partner.kind,
+            "responsible": referral.specialist.key if referral.specialist else None,
+            "due_at": referral.due_at.isoformat() + "Z" if referral.due_at else None,
+            "confirmed_in_time": referral.confirmed_in_time}
 
 
 def shaper(session: Session, out: Outgoing, now: datetime) -> Outgoing:
