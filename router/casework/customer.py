@@ -14,12 +14,13 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from router.casework.actions import CaseworkError
 from router.storage.models import Case, Conversation, Customer, CustomerAddress, CustomerMerge, User
 
 PHONE, EMAIL = "phone", "email"
 
 
-class MergeError(ValueError):
+class MergeError(CaseworkError):
     """The merge does not fit the records; the message says why."""
 
 
@@ -113,12 +114,22 @@ class History:
     merges: list[CustomerMerge] = field(default_factory=list)  # in force, into this record
 
 
+def conversation_ids(session: Session, case: Case, ids: Optional[list[int]] = None) -> set[int]:
+    """The case's conversation and every conversation of its customer's record (`ids`: the record's members)."""
+    own = {case.conversation_id} if case.conversation_id else set()
+    if ids is None:
+        top = root(session, case.customer_id)
+        ids = members(session, top) if top is not None else []
+    if not ids:
+        return own
+    return own | set(session.scalars(select(Conversation.id).where(Conversation.customer_id.in_(ids))))
+
+
 def history(session: Session, case: Case) -> History:
     """The customer behind the case across channels (only the case's own conversation when there is no record)."""
-    own = {case.conversation_id} if case.conversation_id else set()
     top = root(session, case.customer_id)
     if top is None:
-        return History(None, conversation_ids=own)
+        return History(None, conversation_ids=conversation_ids(session, case, []))
     ids = members(session, top)
     return History(
         top,
@@ -128,7 +139,7 @@ def history(session: Session, case: Case) -> History:
             (Case.customer_id.in_(ids)) | Case.conversation_id.in_(
                 select(Conversation.id).where(Conversation.customer_id.in_(ids))), Case.id != case.id)
             .order_by(Case.created_at.desc()).limit(100))),
-        conversation_ids=own | set(session.scalars(select(Conversation.id).where(Conversation.customer_id.in_(ids)))),
+        conversation_ids=conversation_ids(session, case, ids),
         merges=list(session.scalars(select(CustomerMerge).where(CustomerMerge.kept_id.in_(ids),
                                                                 CustomerMerge.undone_at.is_(None))
                                     .order_by(CustomerMerge.id))))

@@ -29,7 +29,7 @@ CONSENT, CONFIRM = "referral-consent", "referral-confirm"
 STATE_CHANGES = ("referral_asked", "referral_sent", "referral_confirmed", "referral_declined")
 
 
-class ReferralError(ValueError):
+class ReferralError(actions.CaseworkError):
     """The referral does not fit the case or the directory; the message says why."""
 
 

@@ -334,12 +334,8 @@ def api_refer(ref: str):
     made = {}
 
     def act(s, c):
-        try:
-            made["referral"] = referral.refer(s, settings(), c, g.api_user, body["partner"], clock(),
-                                              consent=sanitize.clean(body["consent"], 500) if body.get("consent")
-                                              else None)
-        except referral.ReferralError as exc:
-            raise casework.CaseworkError(str(exc)) from exc
+        made["referral"] = referral.refer(s, settings(), c, g.api_user, body["partner"], clock(),
+                                          consent=sanitize.clean(body["consent"], 500) if body.get("consent") else None)
 
     response = _action(ref, act)
     if isinstance(response, tuple):

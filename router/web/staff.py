@@ -163,7 +163,7 @@ def updates(ref: str):
     as the page's own markup."""
     case = _case_for(ref, access.READ)
     session = db()
-    new_messages, new_events = inbox.updates(session, case, customer.history(session, case).conversation_ids,
+    new_messages, new_events = inbox.updates(session, case, customer.conversation_ids(session, case),
                                              _after("after_message"), _after("after_event"))
     return jsonify(
         messages=[render_template("staff/_message.html", m=m, case=case) for m in new_messages],
@@ -280,10 +280,7 @@ def refer(ref: str):
     def act(s, c):
         if request.form.get("agreed") == "1" and not consent:
             raise casework.CaseworkError(_("staff.consent_how"))
-        try:
-            referral.refer(s, settings(), c, current_user, partner, clock(), consent=consent)
-        except referral.ReferralError as exc:
-            raise casework.CaseworkError(str(exc)) from exc
+        referral.refer(s, settings(), c, current_user, partner, clock(), consent=consent)
         audit.record(s, "case_refer", user=current_user, case_ref=c.ref, now=clock(),
                      detail={"partner": partner, "consent": "recorded" if consent else "asked"})
 
@@ -301,10 +298,7 @@ def merge_customer(ref: str):
         today = access.local_today(clock(), settings().timezone)
         if other is None or not access.permits(s, current_user, access.READ, other, today):
             raise casework.CaseworkError(_("staff.no_such_case").format(ref=other_ref or "-"))
-        try:
-            made = customer.merge(s, c, other, current_user, clock())
-        except customer.MergeError as exc:
-            raise casework.CaseworkError(str(exc)) from exc
+        made = customer.merge(s, c, other, current_user, clock())
         audit.record(s, "customer_merge", user=current_user, case_ref=c.ref, now=clock(),
                      detail={"merge": made.id, "other_case": other.ref})
 
@@ -318,10 +312,7 @@ def undo_merge(ref: str, merge_id: int):
     def act(s, c):
         if merge_id not in {m.id for m in customer.history(s, c).merges}:
             raise casework.CaseworkError(_("staff.no_such_merge"))
-        try:
-            customer.undo(s, merge_id, current_user, clock())
-        except customer.MergeError as exc:
-            raise casework.CaseworkError(str(exc)) from exc
+        customer.undo(s, merge_id, current_user, clock())
         audit.record(s, "customer_unmerge", user=current_user, case_ref=c.ref, now=clock(),
                      detail={"merge": merge_id})
 
