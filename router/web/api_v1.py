@@ -81,6 +81,12 @@ def _case(ref: str):
     return case
 
 
+def _limit(default: int, most: int) -> Optional[int]:
+    """The `limit` query parameter (1 to `most`, `default` when absent), or None when it is not one."""
+    raw = request.args.get("limit", str(default))
+    return int(raw) if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= most else None
+
+
 def _body(schema: str):
     """The JSON body if it fits the published schema; otherwise a 400 to return, with nothing changed."""
     body = request.get_json(silent=True) if request.is_json else None
@@ -96,11 +102,11 @@ def list_cases():
     status = request.args.get("status", "open")
     if status not in ("open", "taken_up", "resolved", "all"):
         return _error(400, "status must be open, taken_up, resolved or all")
-    raw_limit = request.args.get("limit", "100")
-    if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 500):
+    limit = _limit(100, 500)
+    if limit is None:
         return _error(400, "limit must be a number from 1 to 500")
     query = select(Case).where(access.case_filter(db(), g.api_user, _today())).order_by(Case.due_at) \
-        .limit(int(raw_limit))
+        .limit(limit)
     if status != "all":
         query = query.where(Case.status == status)
     found = db().scalars(query).all()
@@ -149,11 +155,11 @@ def add_activity():
 @bp.get("/activities")
 @token_required
 def list_activities():
-    raw_limit = request.args.get("limit", "200")
-    if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 1000):
+    limit = _limit(200, 1000)
+    if limit is None:
         return _error(400, "limit must be a number from 1 to 1000")
     rows = db().scalars(select(Activity).where(access.activity_filter(g.api_user))
-                        .order_by(Activity.day.desc(), Activity.id.desc()).limit(int(raw_limit)))
+                        .order_by(Activity.day.desc(), Activity.id.desc()).limit(limit))
     return jsonify(activities=[activity_mod.as_dict(a) for a in rows])
 
 
@@ -217,8 +223,8 @@ def list_webhooks():
 def audit_trail():
     """Who read or changed what: one case's trail, or all an admin (everything) or a lead (their team's cases) may
     read."""
-    raw_limit = request.args.get("limit", "200")
-    if not (raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= 1000):
+    limit = _limit(200, 1000)
+    if limit is None:
         return _error(400, "limit must be a number from 1 to 1000")
     ref = request.args.get("case")
     if ref is not None:
@@ -231,7 +237,7 @@ def audit_trail():
     elif not access.reads_audit_trail(g.api_user):
         return _error(403, "only admins and team leads see the audit trail")
     events = [{"at": e.created_at.isoformat() + "Z", "actor": e.actor, "action": e.action, "case": e.case_ref,
-               "detail": e.detail} for e in audit.trail(db(), g.api_user, ref, int(raw_limit), clock())]
+               "detail": e.detail} for e in audit.trail(db(), g.api_user, ref, limit, clock())]
     return jsonify(events=events)
 
 
